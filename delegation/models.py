@@ -1,0 +1,338 @@
+from decimal import Decimal
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from empower.models import Case, Employee, Role
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+CAPS = ("per_decision", "per_day", "per_month", "per_customer_month")
+
+
+class DecisionType(models.Model):
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    description = models.TextField(_("description"), blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    response_hours = models.PositiveSmallIntegerField(
+        _("response time (hours)"), default=4, help_text=_("How long an approver has before it moves up.")
+    )
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("decision type")
+        verbose_name_plural = _("decision types")
+
+    def __str__(self) -> str:
+        return str(self.name)
+
+
+class LimitQuerySet(models.QuerySet):
+    def active_at(self, at):
+        return self.filter(
+            Q(starts_at__isnull=True) | Q(starts_at__lte=at), Q(ends_at__isnull=True) | Q(ends_at__gt=at)
+        )
+
+
+class AuthorityLimit(models.Model):
+    """Limits for a role, or for one employee (which replace the role's for that type).
+
+    An empty value means "no limit". A personal limit may run for a window only.
+    """
+
+    CAPS = CAPS
+
+    decision_type = models.ForeignKey(
+        DecisionType, verbose_name=_("decision type"), on_delete=models.CASCADE, related_name="limits"
+    )
+    role = models.ForeignKey(
+        Role, verbose_name=_("role"), on_delete=models.CASCADE, null=True, blank=True, related_name="limits"
+    )
+    employee = models.ForeignKey(
+        Employee,
+        verbose_name=_("employee"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="personal_limits",
+    )
+    per_decision = models.DecimalField(_("per decision"), null=True, blank=True, **MONEY)
+    per_day = models.DecimalField(_("per day"), null=True, blank=True, **MONEY)
+    per_month = models.DecimalField(_("per month"), null=True, blank=True, **MONEY)
+    per_customer_month = models.DecimalField(_("per customer per month"), null=True, blank=True, **MONEY)
+    starts_at = models.DateTimeField(_("starts at"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    set_by = models.ForeignKey(
+        Employee, verbose_name=_("set by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = LimitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("authority limit")
+        verbose_name_plural = _("authority limits")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(role__isnull=True, employee__isnull=False) | Q(role__isnull=False, employee__isnull=True),
+                name="limit_for_role_xor_employee",
+            ),
+            models.UniqueConstraint(
+                fields=["role", "decision_type"], condition=Q(role__isnull=False), name="one_limit_per_role_and_type"
+            ),
+            models.UniqueConstraint(
+                fields=["employee", "decision_type"],
+                condition=Q(employee__isnull=False, starts_at__isnull=True, ends_at__isnull=True),
+                name="one_standing_limit_per_employee_and_type",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_at__isnull=True) | Q(starts_at__isnull=True) | Q(ends_at__gt=models.F("starts_at")),
+                name="limit_ends_after_start",
+            ),
+            *[
+                models.CheckConstraint(
+                    condition=Q(**{f"{cap}__isnull": True}) | Q(**{f"{cap}__gte": 0}), name=f"limit_{cap}_not_negative"
+                )
+                for cap in CAPS
+            ],
+        ]
+
+    def __str__(self) -> str:
+        holder = self.employee or self.role
+        return f"{holder}: {self.decision_type}"
+
+    def values(self) -> dict[str, str | None]:
+        return {cap: None if getattr(self, cap) is None else str(getattr(self, cap)) for cap in self.CAPS}
+
+
+class DelegationQuerySet(models.QuerySet):
+    def active_at(self, at):
+        return self.filter(starts_at__lte=at, ends_at__gt=at).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=at))
+
+
+class Delegation(models.Model):
+    """A stand-in holds the delegator's authority for some decision types, for a while."""
+
+    delegator = models.ForeignKey(
+        Employee, verbose_name=_("delegator"), on_delete=models.CASCADE, related_name="delegations_given"
+    )
+    delegate = models.ForeignKey(
+        Employee, verbose_name=_("stand-in"), on_delete=models.CASCADE, related_name="delegations_held"
+    )
+    decision_types = models.ManyToManyField(DecisionType, verbose_name=_("decision types"), related_name="+")
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    ended_at = models.DateTimeField(_("ended early at"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        Employee, verbose_name=_("ended by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(_("reason"))
+    created_by = models.ForeignKey(Employee, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = DelegationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at"]
+        verbose_name = _("delegation")
+        verbose_name_plural = _("delegations")
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="delegation_ends_after_start"),
+            models.CheckConstraint(condition=~Q(delegator=models.F("delegate")), name="delegation_not_to_self"),
+        ]
+        indexes = [models.Index(fields=["delegate", "starts_at", "ends_at"], name="delegation_delegate_window")]
+
+    def __str__(self) -> str:
+        return f"{self.delegator} → {self.delegate}"
+
+    def is_active_at(self, at) -> bool:
+        return self.starts_at <= at < self.ends_at and (self.ended_at is None or self.ended_at > at)
+
+
+class UsageCounter(models.Model):
+    """Approved amount in one cap's period, e.g. `emp:7:refund:day:2026-11-23`.
+
+    One row per cap and period, locked (`select_for_update`) while a decision is approved, so
+    caps hold under concurrency to the cent.
+    """
+
+    key = models.CharField(_("key"), max_length=120, unique=True)
+    amount = models.DecimalField(_("approved amount"), default=Decimal("0.00"), **MONEY)
+
+    class Meta:
+        verbose_name = _("usage counter")
+        verbose_name_plural = _("usage counters")
+
+    def __str__(self) -> str:
+        return f"{self.key} = {self.amount}"
+
+
+class Decision(models.Model):
+    class Status(models.TextChoices):
+        APPROVED = "approved", _("Approved")
+        ESCALATED = "escalated", _("Escalated")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="decisions")
+    decision_type = models.ForeignKey(
+        DecisionType, verbose_name=_("decision type"), on_delete=models.PROTECT, related_name="decisions"
+    )
+    made_by = models.ForeignKey(Employee, verbose_name=_("made by"), on_delete=models.PROTECT, related_name="decisions")
+    amount = models.DecimalField(_("amount"), **MONEY)
+    currency = models.CharField(_("currency"), max_length=3)
+    final_amount = models.DecimalField(_("final amount"), null=True, blank=True, **MONEY)
+    rationale = models.TextField(_("rationale"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices)
+    within_authority = models.BooleanField(_("within authority"))
+    exceeded = models.JSONField(_("limits exceeded"), default=list, blank=True)
+    limits_snapshot = models.JSONField(_("limits that judged it"), default=dict, blank=True)
+    approved_by = models.ForeignKey(
+        Employee, verbose_name=_("approved by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    authority_of = models.ForeignKey(
+        Employee,
+        verbose_name=_("on the authority of"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Whose caps the approved amount counts on (a delegator, when a stand-in decided)."),
+    )
+    idempotency_key = models.CharField(_("idempotency key"), max_length=200, null=True, blank=True)
+    request_fingerprint = models.CharField(_("request fingerprint"), max_length=64, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("decision")
+        verbose_name_plural = _("decisions")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="decision_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(final_amount__isnull=True) | Q(final_amount__gt=0), name="decision_final_amount_positive"
+            ),
+            models.UniqueConstraint(
+                fields=["made_by", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
+                name="decision_idempotency_key_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["case", "created_at"], name="decision_case_time"),
+            models.Index(fields=["made_by", "created_at"], name="decision_maker_time"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision_type} {self.amount} {self.currency} ({self.get_status_display()})"
+
+
+class Escalation(models.Model):
+    class Status(models.TextChoices):
+        ROUTING = "routing", _("Routing")
+        ASSIGNED = "assigned", _("Assigned")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        UNROUTABLE = "unroutable", _("Unroutable")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    OPEN_STATUSES = (Status.ROUTING, Status.ASSIGNED, Status.UNROUTABLE)
+
+    decision = models.OneToOneField(
+        Decision, verbose_name=_("decision"), on_delete=models.PROTECT, related_name="escalation"
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.ROUTING)
+    level = models.PositiveSmallIntegerField(_("level"), default=1)
+    route_above = models.ForeignKey(
+        Employee,
+        verbose_name=_("route above"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Routing looks for the nearest person above this one."),
+    )
+    approver = models.ForeignKey(
+        Employee,
+        verbose_name=_("approver"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("The person whose authority covers it."),
+    )
+    assigned_to = models.ForeignKey(
+        Employee,
+        verbose_name=_("assigned to"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="escalations_assigned",
+        help_text=_("The approver, or their stand-in while one is active."),
+    )
+    exceeded = models.JSONField(_("limits exceeded"), default=list)
+    due_at = models.DateTimeField(_("due at"), null=True, blank=True, db_index=True)
+    note = models.TextField(_("note"), blank=True)
+    decided_by = models.ForeignKey(
+        Employee, verbose_name=_("decided by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    routing_since = models.DateTimeField(_("waiting for routing since"), default=timezone.now)
+    routed_at = models.DateTimeField(_("routed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("escalation")
+        verbose_name_plural = _("escalations")
+        indexes = [
+            models.Index(fields=["assigned_to", "status"], name="escalation_inbox"),
+            models.Index(fields=["status", "routing_since"], name="escalation_routing_age"),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.decision} → {self.assigned_to or '—'}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN_STATUSES
+
+    @property
+    def requested_by(self) -> Employee:
+        return self.decision.made_by
+
+
+class EscalationStep(models.Model):
+    """One step of an escalation's path: who had it, when, and why it moved."""
+
+    escalation = models.ForeignKey(
+        Escalation, verbose_name=_("escalation"), on_delete=models.CASCADE, related_name="steps"
+    )
+    level = models.PositiveSmallIntegerField(_("level"))
+    status = models.CharField(_("status"), max_length=20, choices=Escalation.Status.choices)
+    assigned_to = models.ForeignKey(
+        Employee, verbose_name=_("assigned to"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Reason(models.TextChoices):
+        ROUTED = "routed", _("Nearest person above whose authority covers it")
+        STAND_IN = "stand_in", _("Stand-in for the approver, who is away")
+        UNROUTABLE = "unroutable", _("Nobody above covers it; administrators told")
+        OVERDUE = "overdue", _("Not decided in time; moved up")
+        CAPACITY = "capacity", _("The approver's remaining authority no longer covers it; moved up")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        WITHDRAWN = "withdrawn", _("Withdrawn by the requester")
+
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("escalation step")
+        verbose_name_plural = _("escalation steps")
+
+    def __str__(self) -> str:
+        return f"{self.escalation_id} L{self.level} {self.status}"

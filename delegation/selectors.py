@@ -1,0 +1,254 @@
+"""Reads for authority, decisions and escalations: each shaped for a page or an endpoint."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import F, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from delegation.authority import NO_AUTHORITY, ZERO, Limits, Usage, remaining
+from delegation.models import (
+    AuthorityLimit,
+    Decision,
+    DecisionType,
+    Delegation,
+    Escalation,
+    EscalationStep,
+    UsageCounter,
+)
+from empower.models import Case, Employee
+from empower.selectors import subtree_ids, visible_team_ids
+
+
+def active_decision_types() -> list[DecisionType]:
+    return list(DecisionType.objects.filter(is_active=True).order_by("code"))
+
+
+@dataclass(frozen=True)
+class CounterKeys:
+    """The usage counters one approval moves: the holder's day and month, the customer's month."""
+
+    day: str
+    month: str
+    customer_month: str | None
+
+    def all(self) -> list[str]:
+        return [k for k in (self.day, self.month, self.customer_month) if k]
+
+
+def counter_keys(*, holder_id: int, decision_type_id: int, customer_id: int | None, at: datetime) -> CounterKeys:
+    # Caps count in the organization's time zone (settings.TIME_ZONE).
+    day = timezone.localdate(at)
+    return CounterKeys(
+        day=f"emp:{holder_id}:dt:{decision_type_id}:day:{day.isoformat()}",
+        month=f"emp:{holder_id}:dt:{decision_type_id}:month:{day:%Y-%m}",
+        customer_month=f"cust:{customer_id}:dt:{decision_type_id}:month:{day:%Y-%m}" if customer_id else None,
+    )
+
+
+def usage_from(amounts: dict[str, Decimal], keys: CounterKeys) -> Usage:
+    return Usage(
+        today=amounts.get(keys.day, ZERO),
+        this_month=amounts.get(keys.month, ZERO),
+        customer_this_month=amounts.get(keys.customer_month, ZERO) if keys.customer_month else ZERO,
+    )
+
+
+def counter_amounts(*, keys: list[str]) -> dict[str, Decimal]:
+    return dict(UsageCounter.objects.filter(key__in=keys).values_list("key", "amount"))
+
+
+def own_limits(
+    *, employees: list[Employee], decision_type_ids: list[int], at: datetime | None = None
+) -> dict[tuple[int, int], Limits]:
+    """Each employee's own limits per decision type, in two queries whatever the organization's size.
+
+    A personal limit replaces the role's for its type; a temporary personal limit, while it runs,
+    replaces the standing one. No limit row at all means no authority for that type.
+    """
+    at = at or timezone.now()
+    role_rows = AuthorityLimit.objects.filter(
+        role_id__in={e.role_id for e in employees}, decision_type_id__in=decision_type_ids
+    )
+    by_role = {(row.role_id, row.decision_type_id): row for row in role_rows}
+    # Standing limits first, then temporary ones by start: the last one wins.
+    personal_rows = (
+        AuthorityLimit.objects.filter(employee__in=employees, decision_type_id__in=decision_type_ids)
+        .active_at(at)
+        .order_by(F("starts_at").asc(nulls_first=True), "id")
+    )
+    by_employee = {(row.employee_id, row.decision_type_id): row for row in personal_rows}
+    result = {}
+    for employee in employees:
+        for type_id in decision_type_ids:
+            if row := by_employee.get((employee.pk, type_id)):
+                result[(employee.pk, type_id)] = _limits(row, "personal")
+            elif row := by_role.get((employee.role_id, type_id)):
+                result[(employee.pk, type_id)] = _limits(row, "role")
+            else:
+                result[(employee.pk, type_id)] = NO_AUTHORITY
+    return result
+
+
+def _limits(row: AuthorityLimit, source: str) -> Limits:
+    return Limits(row.per_decision, row.per_day, row.per_month, row.per_customer_month, source=source)
+
+
+def delegations_held(*, employee: Employee, at: datetime | None = None) -> list[Delegation]:
+    """The stand-in duties `employee` holds right now, with the delegators and their types."""
+    at = at or timezone.now()
+    return list(
+        Delegation.objects.active_at(at)
+        .filter(delegate=employee)
+        .select_related("delegator__user", "delegator__role")
+        .prefetch_related("decision_types")
+    )
+
+
+def delegations_given(*, employee: Employee, at: datetime | None = None) -> list[Delegation]:
+    at = at or timezone.now()
+    return list(
+        Delegation.objects.active_at(at)
+        .filter(delegator=employee)
+        .select_related("delegate__user")
+        .prefetch_related("decision_types")
+    )
+
+
+def active_stand_ins(*, employee_ids: list[int], at: datetime | None = None) -> dict[tuple[int, int], Employee]:
+    """(delegator id, decision type id) → the stand-in holding it now."""
+    at = at or timezone.now()
+    delegations = (
+        Delegation.objects.active_at(at)
+        .filter(delegator_id__in=employee_ids)
+        .select_related("delegate__user")
+        .prefetch_related("decision_types")
+        .order_by("starts_at")
+    )
+    return {(d.delegator_id, t.pk): d.delegate for d in delegations for t in d.decision_types.all()}
+
+
+@dataclass(frozen=True)
+class AuthorityLine:
+    """What someone may decide of one type, how much of each cap is used and what is left."""
+
+    decision_type: DecisionType
+    limits: Limits
+    used_today: Decimal
+    used_this_month: Decimal
+    acting_for: Employee | None = None  # set on a stand-in's borrowed line
+
+    @property
+    def remaining_today(self) -> Decimal | None:
+        return remaining(self.limits.per_day, self.used_today)
+
+    @property
+    def remaining_this_month(self) -> Decimal | None:
+        return remaining(self.limits.per_month, self.used_this_month)
+
+    @property
+    def available_now(self) -> Decimal | None:
+        """The largest single decision that would pass right now (ignoring the customer cap)."""
+        caps = [c for c in (self.limits.per_decision, self.remaining_today, self.remaining_this_month) if c is not None]
+        return min(caps) if caps else None
+
+
+@dataclass
+class Authority:
+    employee: Employee
+    lines: list[AuthorityLine]
+    borrowed: list[AuthorityLine] = field(default_factory=list)
+
+
+def authority_of(*, employee: Employee, at: datetime | None = None) -> Authority:
+    """An employee's effective authority now: own limits per type, plus any held as a stand-in."""
+    at = at or timezone.now()
+    types = active_decision_types()
+    type_ids = [t.pk for t in types]
+    held = delegations_held(employee=employee, at=at)
+    delegators = {d.delegator.pk: d.delegator for d in held}
+    limits = own_limits(employees=[employee, *delegators.values()], decision_type_ids=type_ids, at=at)
+    keys = {
+        (holder_id, t.pk): counter_keys(holder_id=holder_id, decision_type_id=t.pk, customer_id=None, at=at)
+        for holder_id in [employee.pk, *delegators]
+        for t in types
+    }
+    amounts = counter_amounts(keys=[k for ck in keys.values() for k in ck.all()])
+
+    def line(holder_id: int, decision_type: DecisionType, acting_for: Employee | None = None) -> AuthorityLine:
+        usage = usage_from(amounts, keys[(holder_id, decision_type.pk)])
+        own = limits[(holder_id, decision_type.pk)]
+        source = "stand-in" if acting_for else own.source
+        return AuthorityLine(
+            decision_type=decision_type,
+            limits=Limits(own.per_decision, own.per_day, own.per_month, own.per_customer_month, source=source),
+            used_today=usage.today,
+            used_this_month=usage.this_month,
+            acting_for=acting_for,
+        )
+
+    types_by_id = {t.pk: t for t in types}
+    borrowed = [
+        line(d.delegator.pk, types_by_id[t.pk], acting_for=d.delegator)
+        for d in held
+        for t in d.decision_types.all()
+        if t.pk in types_by_id
+    ]
+    return Authority(employee=employee, lines=[line(employee.pk, t) for t in types], borrowed=borrowed)
+
+
+def decisions_for_case(*, case: Case) -> QuerySet[Decision]:
+    return (
+        Decision.objects.filter(case=case)
+        .select_related("decision_type", "made_by__user", "approved_by__user", "escalation__assigned_to__user")
+        .order_by("-created_at", "-id")
+    )
+
+
+def decisions_visible_to(*, employee: Employee) -> QuerySet[Decision]:
+    return Decision.objects.filter(case__team_id__in=visible_team_ids(employee=employee)).select_related(
+        "decision_type", "made_by__user", "approved_by__user", "case"
+    )
+
+
+def escalation_inbox(*, employee: Employee) -> QuerySet[Escalation]:
+    """Escalations assigned to the employee, open ones first, oldest waiting first."""
+    return (
+        Escalation.objects.filter(assigned_to=employee)
+        .select_related(
+            "decision__decision_type", "decision__made_by__user", "decision__case__customer", "assigned_to__user"
+        )
+        .order_by(
+            F("decided_at").desc(nulls_first=True),
+            F("due_at").asc(nulls_last=True),
+            "created_at",
+        )
+    )
+
+
+def escalations_visible_to(*, employee: Employee) -> QuerySet[Escalation]:
+    """The requester, the assignee and the people above either of them may see an escalation."""
+    below = subtree_ids(employee=employee, include_self=True)
+    return Escalation.objects.filter(
+        Q(decision__made_by_id__in=below) | Q(assigned_to_id__in=below) | Q(approver_id__in=below)
+    ).select_related("decision__decision_type", "decision__made_by__user", "assigned_to__user", "approver__user")
+
+
+def escalation_with_path(*, escalation_id: int) -> Escalation:
+    steps = EscalationStep.objects.select_related("assigned_to__user")
+    return (
+        Escalation.objects.select_related("decision__decision_type", "decision__case", "assigned_to__user")
+        .prefetch_related(Prefetch("steps", queryset=steps))
+        .get(pk=escalation_id)
+    )
+
+
+def escalations_waiting_for_routing(*, longer_than: timedelta) -> list[int]:
+    """Escalations left in "routing" past a grace period (the broker was down, or a task was lost)."""
+    cutoff = timezone.now() - longer_than
+    return list(
+        Escalation.objects.filter(status=Escalation.Status.ROUTING, routing_since__lt=cutoff).values_list(
+            "pk", flat=True
+        )
+    )

@@ -1,0 +1,501 @@
+"""Writes for authority and decisions. Every path (pages, API, admin, tasks) calls these."""
+
+import hashlib
+import logging
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.mail import mail_admins
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from delegation.authority import Limits, exceeded_limits, nearest_covering
+from delegation.models import Decision, DecisionType, Escalation, EscalationStep, UsageCounter
+from delegation.selectors import (
+    CounterKeys,
+    active_stand_ins,
+    counter_keys,
+    delegations_held,
+    own_limits,
+    usage_from,
+)
+from empower.errors import Conflict, InvalidInput, NotAllowed
+from empower.models import Case, Employee
+from empower.selectors import chain_above
+from empower.services import audit, ensure_may_act_on_case, notify
+
+logger = logging.getLogger(__name__)
+
+MAX_AMOUNT = Decimal("1000000000.00")
+
+
+def validate_amount(value, *, field: str = "amount") -> Decimal:
+    """A positive, finite amount with at most two decimals and below an absurd ceiling."""
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        amount = None
+    if amount is None or not amount.is_finite():
+        message = _("Enter an amount such as 80.00.")
+    elif amount <= 0:
+        message = _("The amount must be greater than zero.")
+    elif amount.as_tuple().exponent < -2:
+        message = _("Use at most two decimal places.")
+    elif amount > MAX_AMOUNT:
+        message = _("The amount is too large.")
+    else:
+        return amount.quantize(Decimal("0.01"))
+    raise InvalidInput(message, field_errors={field: [message]})
+
+
+def _locked_usage(keys: list[str]) -> dict[str, UsageCounter]:
+    """Create the counter rows if needed and lock them, always in key order so no two approvals deadlock."""
+    keys = sorted(set(keys))
+    UsageCounter.objects.bulk_create([UsageCounter(key=k) for k in keys], ignore_conflicts=True)
+    return {c.key: c for c in UsageCounter.objects.select_for_update().filter(key__in=keys).order_by("key")}
+
+
+def _count(counters: dict[str, UsageCounter], keys: CounterKeys, amount: Decimal) -> None:
+    for key in keys.all():
+        counter = counters[key]
+        counter.amount += amount
+        counter.save(update_fields=["amount"])
+
+
+def _fingerprint(*, case: Case, decision_type: DecisionType, amount: Decimal, rationale: str) -> str:
+    raw = f"{case.pk}|{decision_type.code}|{amount:.2f}|{rationale}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def decision_submit(
+    *,
+    employee: Employee,
+    case: Case,
+    decision_type: DecisionType,
+    amount,
+    rationale: str,
+    idempotency_key: str | None = None,
+) -> Decision:
+    """Decide for the customer, or escalate what goes beyond the employee's authority.
+
+    Within authority (own, or held as a stand-in) the decision is approved here, in this
+    transaction, and the caps' counters move under a row lock. Beyond it, the decision is
+    recorded as escalated with the limits it broke and routed by a task after commit.
+    The same idempotency key with the same request answers the first decision again.
+    """
+    amount = validate_amount(amount)
+    rationale = (rationale or "").strip()
+    if not rationale:
+        message = _("Say why: the rationale is required.")
+        raise InvalidInput(message, field_errors={"rationale": [message]})
+    if not decision_type.is_active:
+        message = _("This decision type is not in use.")
+        raise InvalidInput(message, field_errors={"decision_type": [message]})
+    ensure_may_act_on_case(employee=employee, case=case)
+
+    fingerprint = _fingerprint(case=case, decision_type=decision_type, amount=amount, rationale=rationale)
+    if idempotency_key:
+        # Serialize one employee's keyed submissions so a retry racing the original waits for it.
+        Employee.objects.select_for_update().filter(pk=employee.pk).exists()
+        earlier = Decision.objects.filter(made_by=employee, idempotency_key=idempotency_key).first()
+        if earlier:
+            if earlier.request_fingerprint != fingerprint:
+                raise Conflict(_("This idempotency key was used for another request."), code="idempotency_conflict")
+            return earlier
+    if case.status != Case.Status.OPEN:
+        raise Conflict(_("This case is resolved; reopen it to decide."), code="case_resolved")
+
+    now = timezone.now()
+    held = [d for d in delegations_held(employee=employee, at=now) if decision_type in d.decision_types.all()]
+    holders = [employee, *(d.delegator for d in held)]
+    limits = own_limits(employees=holders, decision_type_ids=[decision_type.pk], at=now)
+    keys = {
+        h.pk: counter_keys(holder_id=h.pk, decision_type_id=decision_type.pk, customer_id=case.customer_id, at=now)
+        for h in holders
+    }
+    counters = _locked_usage([k for ck in keys.values() for k in ck.all()])
+    amounts = {key: c.amount for key, c in counters.items()}
+
+    # Own authority first; then what the employee holds as a stand-in, on the delegator's caps.
+    verdicts = [(h, limits[(h.pk, decision_type.pk)]) for h in holders]
+    own_exceeded = exceeded_limits(verdicts[0][1], usage_from(amounts, keys[employee.pk]), amount)
+    holder, holder_limits = next(
+        ((h, lim) for h, lim in verdicts if not exceeded_limits(lim, usage_from(amounts, keys[h.pk]), amount)),
+        (None, verdicts[0][1]),
+    )
+    decision = Decision(
+        case=case,
+        decision_type=decision_type,
+        made_by=employee,
+        amount=amount,
+        currency=settings.EMPOWER_CURRENCY,
+        rationale=rationale,
+        idempotency_key=idempotency_key or None,
+        request_fingerprint=fingerprint,
+        limits_snapshot=_snapshot(holder_limits, usage_from(amounts, keys[(holder or employee).pk])),
+        created_at=now,
+    )
+    if holder is not None:
+        _count(counters, keys[holder.pk], amount)
+        decision.status = Decision.Status.APPROVED
+        decision.within_authority = True
+        decision.final_amount = amount
+        decision.approved_by = employee
+        decision.authority_of = holder
+        decision.decided_at = now
+        decision.save()
+        audit(
+            actor=employee,
+            action="decision.approved",
+            target=decision,
+            after=_decision_state(decision),
+            reason=rationale,
+            subject=employee,
+            on_behalf_of=holder if holder != employee else None,
+        )
+        return decision
+
+    decision.status = Decision.Status.ESCALATED
+    decision.within_authority = False
+    decision.exceeded = own_exceeded
+    decision.save()
+    escalation = Escalation.objects.create(
+        decision=decision, route_above=employee, exceeded=own_exceeded, created_at=now, routing_since=now
+    )
+    audit(
+        actor=employee,
+        action="decision.escalated",
+        target=decision,
+        after=_decision_state(decision) | {"exceeded": own_exceeded},
+        reason=rationale,
+        subject=employee,
+    )
+    _enqueue_routing(escalation.pk)
+    return decision
+
+
+def _snapshot(limits: Limits, usage) -> dict:
+    return limits.as_dict() | {
+        "used_today": f"{usage.today:.2f}",
+        "used_this_month": f"{usage.this_month:.2f}",
+        "customer_used_this_month": f"{usage.customer_this_month:.2f}",
+    }
+
+
+def _decision_state(decision: Decision) -> dict:
+    return {
+        "status": decision.status,
+        "amount": decision.amount,
+        "final_amount": decision.final_amount,
+        "decision_type": decision.decision_type.code,
+        "case": decision.case_id,
+    }
+
+
+def _enqueue_routing(escalation_id: int) -> None:
+    """Route after commit. If the broker is down the escalation waits in "routing" for the sweep."""
+
+    def send() -> None:
+        from delegation.tasks import route_escalation
+
+        try:
+            route_escalation.delay(escalation_id)
+        except Exception:  # the broker is unreachable; the periodic sweep will route it
+            logger.warning("Could not enqueue routing of escalation %s; the sweep will retry", escalation_id)
+
+    transaction.on_commit(send, robust=True)
+
+
+def escalation_route(*, escalation_id: int) -> Escalation | None:
+    """Route an escalation waiting in "routing"; a second delivery finds nothing to do.
+
+    It goes to the nearest active person above `route_above` whose own authority covers the
+    whole amount on every cap (never the requester), to their stand-in while one is active, and
+    is marked unroutable (administrators told) where nobody covers it.
+    """
+    with transaction.atomic():
+        escalation = (
+            Escalation.objects.select_for_update(of=("self",))
+            .select_related("decision__decision_type", "decision__case", "decision__made_by__user", "route_above")
+            .filter(pk=escalation_id, status=Escalation.Status.ROUTING)
+            .first()
+        )
+        if escalation is None:
+            return None
+        decision = escalation.decision
+        requester = decision.made_by
+        now = timezone.now()
+        chain = [e for e in chain_above(employee=escalation.route_above) if e.is_active and e.pk != requester.pk]
+        type_id = decision.decision_type_id
+        limits = own_limits(employees=chain, decision_type_ids=[type_id], at=now)
+        keys = {
+            e.pk: counter_keys(holder_id=e.pk, decision_type_id=type_id, customer_id=decision.case.customer_id, at=now)
+            for e in chain
+        }
+        amounts = dict(
+            UsageCounter.objects.filter(key__in=[k for ck in keys.values() for k in ck.all()]).values_list(
+                "key", "amount"
+            )
+        )
+        candidates = [(e.pk, limits[(e.pk, type_id)], usage_from(amounts, keys[e.pk])) for e in chain]
+        approver_id = nearest_covering(candidates, decision.amount)
+        before = {"status": escalation.status, "assigned_to": None}
+        if approver_id is None:
+            escalation.status = Escalation.Status.UNROUTABLE
+            escalation.approver = escalation.assigned_to = None
+            reason = EscalationStep.Reason.UNROUTABLE
+        else:
+            approver = next(e for e in chain if e.pk == approver_id)
+            stand_in = active_stand_ins(employee_ids=[approver.pk], at=now).get((approver.pk, type_id))
+            use_stand_in = stand_in is not None and stand_in.pk != requester.pk and stand_in.is_active
+            escalation.status = Escalation.Status.ASSIGNED
+            escalation.approver = approver
+            escalation.assigned_to = stand_in if use_stand_in else approver
+            escalation.due_at = now + timedelta(hours=decision.decision_type.response_hours)
+            reason = EscalationStep.Reason.STAND_IN if use_stand_in else EscalationStep.Reason.ROUTED
+        escalation.routed_at = now
+        escalation.save(update_fields=["status", "approver", "assigned_to", "due_at", "routed_at"])
+        EscalationStep.objects.create(
+            escalation=escalation,
+            level=escalation.level,
+            status=escalation.status,
+            assigned_to=escalation.assigned_to,
+            reason=reason,
+            created_at=now,
+        )
+        audit(
+            actor=None,
+            action="escalation.routed",
+            target=escalation,
+            before=before,
+            after={
+                "status": escalation.status,
+                "assigned_to": escalation.assigned_to and escalation.assigned_to.username,
+            },
+            reason=str(EscalationStep.Reason(reason).label),
+            subject=requester,
+        )
+        _tell_about_routing(escalation)
+    return escalation
+
+
+def _tell_about_routing(escalation: Escalation) -> None:
+    decision = escalation.decision
+    url = f"/escalations/{escalation.pk}/"
+    step = escalation.steps.count()
+    if escalation.assigned_to is not None:
+        notify(
+            recipient=escalation.assigned_to,
+            key=f"escalation:{escalation.pk}:assigned:{step}",
+            message=_("%(requester)s asks you to decide: %(type)s %(amount)s %(currency)s on case #%(case)s.")
+            % {
+                "requester": decision.made_by,
+                "type": decision.decision_type.name,
+                "amount": decision.amount,
+                "currency": decision.currency,
+                "case": decision.case_id,
+            },
+            url=url,
+        )
+        return
+    subject = f"Escalation #{escalation.pk} is unroutable"
+    body = (
+        f"Nobody above {decision.made_by} covers {decision.decision_type.code} {decision.amount} "
+        f"{decision.currency} on case #{decision.case_id}. Open {settings.SITE_URL}/admin/delegation/escalation/"
+        f"{escalation.pk}/change/"
+    )
+    transaction.on_commit(lambda: mail_admins(subject, body, fail_silently=True))
+
+
+def _lock_open_escalation(*, escalation_id: int, actor: Employee) -> Escalation:
+    escalation = (
+        Escalation.objects.select_for_update(of=("self",))
+        .select_related(
+            "decision__decision_type", "decision__case", "decision__made_by__user", "approver", "assigned_to"
+        )
+        .get(pk=escalation_id)
+    )
+    if escalation.decision.made_by_id == actor.pk:
+        raise NotAllowed(_("Nobody approves their own decision."), code="own_decision")
+    if escalation.status != Escalation.Status.ASSIGNED:
+        raise Conflict(
+            _("This escalation is already %(status)s.") % {"status": escalation.get_status_display().lower()},
+            code="already_decided",
+        )
+    if actor.pk == escalation.assigned_to_id:
+        return escalation
+    # The assignee's active stand-in may act for them.
+    stand_in = active_stand_ins(employee_ids=[escalation.assigned_to_id]).get(
+        (escalation.assigned_to_id, escalation.decision.decision_type_id)
+    )
+    if stand_in is None or stand_in.pk != actor.pk:
+        raise NotAllowed(_("This escalation is assigned to someone else."), code="not_assignee")
+    return escalation
+
+
+def _authority_holder(escalation: Escalation, actor: Employee) -> Employee:
+    """Whose authority an approval uses: the approver's, also when their stand-in acts."""
+    return escalation.approver or actor
+
+
+def escalation_approve(*, escalation_id: int, approver: Employee, note: str = "", amount=None) -> Decision:
+    """Approve an escalated decision, optionally for a lower amount, with a note to the employee.
+
+    Approval uses the approver's own caps at this moment; where they no longer cover it, the
+    escalation moves up a level and the approval is refused (409).
+    """
+    moved_up = False
+    with transaction.atomic():
+        escalation = _lock_open_escalation(escalation_id=escalation_id, actor=approver)
+        decision = escalation.decision
+        final_amount = decision.amount if amount in (None, "") else validate_amount(amount)
+        if final_amount > decision.amount:
+            message = _("You can approve the requested amount or less, not more.")
+            raise InvalidInput(message, field_errors={"amount": [message]})
+        holder = _authority_holder(escalation, approver)
+        now = timezone.now()
+        type_id = decision.decision_type_id
+        keys = counter_keys(
+            holder_id=holder.pk, decision_type_id=type_id, customer_id=decision.case.customer_id, at=now
+        )
+        counters = _locked_usage(keys.all())
+        limits = own_limits(employees=[holder], decision_type_ids=[type_id], at=now)[(holder.pk, type_id)]
+        usage = usage_from({k: c.amount for k, c in counters.items()}, keys)
+        if exceeded_limits(limits, usage, final_amount):
+            escalation_move_up(escalation=escalation, reason=EscalationStep.Reason.CAPACITY, actor=approver)
+            moved_up = True
+        else:
+            _count(counters, keys, final_amount)
+            before = _decision_state(decision)
+            decision.status = Decision.Status.APPROVED
+            decision.final_amount = final_amount
+            decision.approved_by = approver
+            decision.authority_of = holder
+            decision.decided_at = now
+            decision.limits_snapshot = _snapshot(limits, usage)
+            decision.save(
+                update_fields=["status", "final_amount", "approved_by", "authority_of", "decided_at", "limits_snapshot"]
+            )
+            _close(escalation, approver, Escalation.Status.APPROVED, note, now)
+            audit(
+                actor=approver,
+                action="decision.approved",
+                target=decision,
+                before=before,
+                after=_decision_state(decision),
+                reason=note,
+                subject=decision.made_by,
+                on_behalf_of=holder if holder != approver else None,
+            )
+            _tell_requester(escalation)
+    if moved_up:
+        raise Conflict(
+            _("Your remaining authority no longer covers this; it has moved up a level."), code="approver_capacity"
+        )
+    return decision
+
+
+def escalation_reject(*, escalation_id: int, approver: Employee, note: str) -> Decision:
+    """Reject an escalated decision; the note, which is required, tells the employee why."""
+    note = (note or "").strip()
+    if not note:
+        message = _("Tell the employee why: a note is required.")
+        raise InvalidInput(message, field_errors={"note": [message]})
+    with transaction.atomic():
+        escalation = _lock_open_escalation(escalation_id=escalation_id, actor=approver)
+        decision = escalation.decision
+        now = timezone.now()
+        before = _decision_state(decision)
+        decision.status = Decision.Status.REJECTED
+        decision.approved_by = None
+        decision.decided_at = now
+        decision.save(update_fields=["status", "approved_by", "decided_at"])
+        _close(escalation, approver, Escalation.Status.REJECTED, note, now)
+        holder = _authority_holder(escalation, approver)
+        audit(
+            actor=approver,
+            action="decision.rejected",
+            target=decision,
+            before=before,
+            after=_decision_state(decision),
+            reason=note,
+            subject=decision.made_by,
+            on_behalf_of=holder if holder != approver else None,
+        )
+        _tell_requester(escalation)
+    return decision
+
+
+def _close(escalation: Escalation, actor: Employee, status: str, note: str, now) -> None:
+    before = {"status": escalation.status}
+    escalation.status = status
+    escalation.note = (note or "").strip()
+    escalation.decided_by = actor
+    escalation.decided_at = now
+    escalation.save(update_fields=["status", "note", "decided_by", "decided_at"])
+    EscalationStep.objects.create(
+        escalation=escalation,
+        level=escalation.level,
+        status=status,
+        assigned_to=escalation.assigned_to,
+        reason=EscalationStep.Reason(status),
+        created_at=now,
+    )
+    audit(
+        actor=actor,
+        action=f"escalation.{status}",
+        target=escalation,
+        before=before,
+        after={"status": status},
+        reason=escalation.note,
+        subject=escalation.decision.made_by,
+    )
+
+
+def _tell_requester(escalation: Escalation) -> None:
+    decision = escalation.decision
+    if escalation.status == Escalation.Status.APPROVED:
+        message = _("%(approver)s approved your %(type)s of %(amount)s %(currency)s on case #%(case)s. %(note)s")
+    else:
+        message = _("%(approver)s rejected your %(type)s of %(amount)s %(currency)s on case #%(case)s. %(note)s")
+    notify(
+        recipient=decision.made_by,
+        key=f"escalation:{escalation.pk}:{escalation.status}",
+        message=message
+        % {
+            "approver": escalation.decided_by,
+            "type": decision.decision_type.name,
+            "amount": decision.final_amount or decision.amount,
+            "currency": decision.currency,
+            "case": decision.case_id,
+            "note": escalation.note,
+        },
+        url=f"/cases/{decision.case_id}/",
+    )
+
+
+def escalation_move_up(*, escalation: Escalation, reason: str, actor: Employee | None = None) -> Escalation:
+    """Send a locked, open escalation one level up: route again from above its current approver."""
+    previous = escalation.assigned_to
+    escalation.route_above = escalation.approver or escalation.route_above
+    escalation.level += 1
+    escalation.status = Escalation.Status.ROUTING
+    escalation.routing_since = timezone.now()
+    escalation.save(update_fields=["route_above", "level", "status", "routing_since"])
+    EscalationStep.objects.create(
+        escalation=escalation, level=escalation.level, status=escalation.status, assigned_to=previous, reason=reason
+    )
+    audit(
+        actor=actor,
+        action="escalation.moved_up",
+        target=escalation,
+        before={"assigned_to": previous and previous.username, "level": escalation.level - 1},
+        after={"status": escalation.status, "level": escalation.level},
+        reason=str(EscalationStep.Reason(reason).label),
+        subject=escalation.decision.made_by,
+    )
+    _enqueue_routing(escalation.pk)
+    return escalation

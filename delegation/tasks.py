@@ -1,0 +1,32 @@
+from datetime import timedelta
+
+from celery import shared_task
+
+from delegation import selectors, services
+
+ROUTING_GRACE = timedelta(minutes=2)
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(Exception,),
+    retry_backoff=2,
+    retry_backoff_max=300,
+    max_retries=8,
+    soft_time_limit=30,
+    time_limit=60,
+)
+def route_escalation(escalation_id: int) -> str:
+    """Route one escalation; safe to run twice (the database claims the work)."""
+    escalation = services.escalation_route(escalation_id=escalation_id)
+    return "skipped" if escalation is None else escalation.status
+
+
+@shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
+def sweep_unrouted_escalations() -> int:
+    """Route again what has waited in "routing" past the grace period."""
+    waiting = selectors.escalations_waiting_for_routing(longer_than=ROUTING_GRACE)
+    for escalation_id in waiting:
+        services.escalation_route(escalation_id=escalation_id)
+    return len(waiting)

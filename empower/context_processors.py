@@ -1,0 +1,2 @@
+def employee(request):
+    return {"employee": getattr(request, "employee", None)}

@@ -1,0 +1,6 @@
+from django.urls import path
+
+from feedback import views
+
+app_name = "feedback"
+urlpatterns = [path("<str:token>/", views.survey, name="survey")]

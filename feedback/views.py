@@ -1,0 +1,5 @@
+from django.http import HttpResponse
+
+
+def survey(request, token):
+    return HttpResponse("")

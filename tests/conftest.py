@@ -1,0 +1,67 @@
+"""Shared fixtures: the contract's demo organization, named actors, cases and API clients."""
+
+import os
+from types import SimpleNamespace
+
+import pytest
+from django.core.management import call_command
+from rest_framework.test import APIClient
+
+from delegation.models import DecisionType
+from empower.celery import app as celery_app
+from empower.models import Employee
+from empower.services import case_open
+
+# live_server runs in a thread next to Playwright's event loop.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PASSWORD = "demo-pass-123"
+PEOPLE = ("alice", "erin", "frank", "bob", "gina", "hank", "carol", "dan")
+
+
+@pytest.fixture(autouse=True)
+def eager_celery():
+    """Tasks run in-process unless a test starts a real worker."""
+    celery_app.conf.task_always_eager = True
+    yield
+    celery_app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def org(db):
+    """The demo organization; attributes are the employees (org.alice, org.bob, …) and types."""
+    call_command("seed_demo", password=PASSWORD, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    people = {e.user.username: e for e in Employee.objects.select_related("user", "role", "team", "parent")}
+    types = {t.code: t for t in DecisionType.objects.all()}
+    return SimpleNamespace(**people, types=types, refund=types["refund"], goodwill=types["goodwill_credit"])
+
+
+@pytest.fixture
+def make_case(org):
+    counter = iter(range(1, 10_000))
+
+    def make(employee: Employee | None = None, *, email: str | None = None, subject: str = "Broken kettle"):
+        n = next(counter)
+        return case_open(
+            employee=employee or org.alice,
+            customer_name=f"Jo Customer{n}",
+            customer_email=email or f"jo{n}@example.com",
+            subject=subject,
+        )
+
+    return make
+
+
+@pytest.fixture
+def api(org):
+    """`api("alice")` is an API client authenticated as alice with a token."""
+
+    def client_for(username: str | None = None) -> APIClient:
+        client = APIClient()
+        if username:
+            response = client.post("/api/v1/auth/token/", {"username": username, "password": PASSWORD}, format="json")
+            assert response.status_code == 200, response.content
+            client.credentials(HTTP_AUTHORIZATION=f"Token {response.json()['token']}")
+        return client
+
+    return client_for
