@@ -20,6 +20,11 @@ PEOPLE = ("alice", "erin", "frank", "bob", "gina", "hank", "carol", "dan")
 
 
 @pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def eager_celery():
     """Tasks run in-process unless a test starts a real worker."""
     celery_app.conf.task_always_eager = True

@@ -1,0 +1,57 @@
+"""Caps hold under concurrency, to the cent: real threads, each with its own database connection."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from delegation.models import Decision, DecisionType, UsageCounter
+from delegation.services import decision_submit
+from empower.models import Employee
+from empower.services import case_open
+
+SUBMISSIONS = 20
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_simultaneous_submissions_against_a_cap_for_five_approve_exactly_five(tmp_path):
+    call_command("seed_demo", password="pw-concurrency", stdout=open(tmp_path / "seed.log", "w"))  # noqa: SIM115
+    alice = Employee.objects.get(user__username="alice")
+    refund = DecisionType.objects.get(code="refund")
+    # alice may refund 300.00 a day: 60.00 at a time fits exactly five times. One customer each,
+    # so the per-customer cap (200.00) stays out of the way.
+    cases = [
+        case_open(employee=alice, customer_name=f"C {i}", customer_email=f"c{i}@example.com", subject="Refund")
+        for i in range(SUBMISSIONS)
+    ]
+    start = threading.Barrier(SUBMISSIONS)
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+
+    def submit(case):
+        try:
+            start.wait()
+            decision = decision_submit(
+                employee=alice, case=case, decision_type=refund, amount=Decimal("60.00"), rationale="Late delivery"
+            )
+            outcomes.append(decision.status)
+        except BaseException as error:  # reported below, never swallowed
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit, args=(case,)) for case in cases]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert outcomes.count(Decision.Status.APPROVED) == 5
+    assert outcomes.count(Decision.Status.ESCALATED) == 15
+    approved = Decision.objects.filter(status=Decision.Status.APPROVED)
+    assert sum(d.final_amount for d in approved) == Decimal("300.00")
+    day_counter = UsageCounter.objects.get(key__startswith=f"emp:{alice.pk}:dt:{refund.pk}:day:")
+    assert day_counter.amount == Decimal("300.00")
