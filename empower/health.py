@@ -1,8 +1,8 @@
+from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
-
-from empower.celery import app
+from kombu import Connection
 
 
 def _database() -> str:
@@ -16,8 +16,10 @@ def _database() -> str:
 
 def _broker() -> str:
     try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=0, timeout=1)
+        with Connection(
+            settings.CELERY_BROKER_URL, connect_timeout=1, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS
+        ) as conn:
+            conn.ensure_connection(max_retries=1, timeout=1)
         return "ok"
     except Exception:
         return "down"

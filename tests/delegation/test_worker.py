@@ -1,0 +1,65 @@
+"""Routing with a real Celery worker process on the configured broker (Redis in CI)."""
+
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from delegation.models import DecisionType, Escalation, EscalationStep
+from delegation.services import decision_submit
+from delegation.tasks import route_escalation
+from empower.models import Employee, Notification
+from empower.services import case_open
+from tests.delegation.conftest import wait_for
+
+pytestmark = pytest.mark.worker
+
+
+@pytest.fixture
+def people(transactional_db, tmp_path):
+    call_command("seed_demo", password="pw-worker", stdout=open(tmp_path / "seed.log", "w"))  # noqa: SIM115
+    return {e.user.username: e for e in Employee.objects.select_related("user")}
+
+
+def _escalate(alice: Employee, amount: str) -> Escalation:
+    case = case_open(employee=alice, customer_name="Jo", customer_email="jo@example.com", subject="Broken")
+    decision = decision_submit(
+        employee=alice,
+        case=case,
+        decision_type=DecisionType.objects.get(code="refund"),
+        amount=Decimal(amount),
+        rationale="Arrived broken",
+    )
+    return decision.escalation
+
+
+def test_a_real_worker_routes_an_escalation_after_commit(people, celery_worker_process):
+    escalation = _escalate(people["alice"], "800.00")
+
+    def routed():
+        escalation.refresh_from_db()
+        return escalation.status != Escalation.Status.ROUTING
+
+    wait_for(routed)
+    assert escalation.status == Escalation.Status.ASSIGNED
+    assert escalation.assigned_to == people["carol"]
+    assert Notification.objects.filter(recipient=people["carol"]).count() == 1
+
+
+def test_the_same_routing_task_delivered_twice_acts_once(people, celery_worker_process):
+    escalation = _escalate(people["alice"], "150.00")
+    route_escalation.delay(escalation.pk)
+    route_escalation.delay(escalation.pk)
+    wait_for(lambda: EscalationStep.objects.filter(escalation=escalation).exists())
+    # Give the duplicate deliveries time to run before counting.
+    wait_for(
+        lambda: (
+            "route_escalation" in celery_worker_process.log_path.read_text() and _deliveries(celery_worker_process) >= 3
+        )
+    )
+    assert EscalationStep.objects.filter(escalation=escalation).count() == 1
+    assert Notification.objects.filter(recipient=people["bob"]).count() == 1
+
+
+def _deliveries(worker) -> int:
+    return worker.log_path.read_text().count("succeeded in")
