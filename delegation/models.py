@@ -29,6 +29,42 @@ class DecisionType(models.Model):
         return str(self.name)
 
 
+class ResponseTime(models.Model):
+    """How many working hours an approver at one level has before an escalation moves up."""
+
+    decision_type = models.ForeignKey(
+        DecisionType, verbose_name=_("decision type"), on_delete=models.CASCADE, related_name="response_times"
+    )
+    level = models.PositiveSmallIntegerField(_("level"))
+    hours = models.PositiveSmallIntegerField(_("working hours"))
+
+    class Meta:
+        ordering = ["decision_type", "level"]
+        verbose_name = _("response time")
+        verbose_name_plural = _("response times")
+        constraints = [
+            models.UniqueConstraint(fields=["decision_type", "level"], name="one_response_time_per_level"),
+            models.CheckConstraint(condition=Q(hours__gt=0), name="response_time_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.decision_type} L{self.level}: {self.hours} h"
+
+
+class Heartbeat(models.Model):
+    """When a periodic task last ran on a worker: /healthz/ reads it."""
+
+    name = models.CharField(_("name"), max_length=50, unique=True)
+    seen_at = models.DateTimeField(_("last seen"))
+
+    class Meta:
+        verbose_name = _("heartbeat")
+        verbose_name_plural = _("heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.seen_at:%Y-%m-%d %H:%M:%S}"
+
+
 class LimitQuerySet(models.QuerySet):
     def active_at(self, at):
         return self.filter(

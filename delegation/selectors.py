@@ -15,6 +15,8 @@ from delegation.models import (
     Delegation,
     Escalation,
     EscalationStep,
+    Heartbeat,
+    ResponseTime,
     UsageCounter,
 )
 from empower.models import Case, Employee
@@ -252,3 +254,35 @@ def escalations_waiting_for_routing(*, longer_than: timedelta) -> list[int]:
             "pk", flat=True
         )
     )
+
+
+def response_hours(*, escalation: Escalation) -> int:
+    """Working hours the approver at this level has: the level's own, else the decision type's."""
+    decision_type = escalation.decision.decision_type
+    per_level = ResponseTime.objects.filter(decision_type=decision_type, level=escalation.level).first()
+    return per_level.hours if per_level else decision_type.response_hours
+
+
+def escalations_to_review() -> list[int]:
+    """Assigned escalations, oldest deadline first: the periodic review checks deadlines and capacity."""
+    return list(
+        Escalation.objects.filter(status=Escalation.Status.ASSIGNED)
+        .order_by(F("due_at").asc(nulls_last=True))
+        .values_list("pk", flat=True)
+    )
+
+
+def routing_backlog() -> dict:
+    """Operations: how long the oldest unrouted escalation has waited, and when a worker last ran."""
+    now = timezone.now()
+    oldest = (
+        Escalation.objects.filter(status=Escalation.Status.ROUTING)
+        .order_by("routing_since")
+        .values_list("routing_since", flat=True)
+        .first()
+    )
+    beat = Heartbeat.objects.filter(name="worker").values_list("seen_at", flat=True).first()
+    return {
+        "oldest_unrouted_seconds": int((now - oldest).total_seconds()) if oldest else None,
+        "worker_last_seen_seconds": int((now - beat).total_seconds()) if beat else None,
+    }

@@ -2,7 +2,6 @@
 
 import hashlib
 import logging
-from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -12,13 +11,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from delegation.authority import Limits, exceeded_limits, nearest_covering
-from delegation.models import Decision, DecisionType, Escalation, EscalationStep, UsageCounter
+from delegation.deadlines import add_working_hours
+from delegation.models import Decision, DecisionType, Escalation, EscalationStep, Heartbeat, UsageCounter
 from delegation.selectors import (
     CounterKeys,
     active_stand_ins,
     counter_keys,
     delegations_held,
     own_limits,
+    response_hours,
     usage_from,
 )
 from empower.errors import Conflict, InvalidInput, NotAllowed
@@ -254,7 +255,7 @@ def escalation_route(*, escalation_id: int) -> Escalation | None:
             escalation.status = Escalation.Status.ASSIGNED
             escalation.approver = approver
             escalation.assigned_to = stand_in if use_stand_in else approver
-            escalation.due_at = now + timedelta(hours=decision.decision_type.response_hours)
+            escalation.due_at = add_working_hours(now, response_hours(escalation=escalation))
             reason = EscalationStep.Reason.STAND_IN if use_stand_in else EscalationStep.Reason.ROUTED
         escalation.routed_at = now
         escalation.save(update_fields=["status", "approver", "assigned_to", "due_at", "routed_at"])
@@ -478,7 +479,10 @@ def _tell_requester(escalation: Escalation) -> None:
 
 
 def escalation_move_up(*, escalation: Escalation, reason: str, actor: Employee | None = None) -> Escalation:
-    """Send a locked, open escalation one level up: route again from above its current approver."""
+    """Send a locked, open escalation one level up: route again from above its current approver.
+
+    The previous assignee and the requester are told why; the new assignee hears from routing.
+    """
     previous = escalation.assigned_to
     escalation.route_above = escalation.approver or escalation.route_above
     escalation.level += 1
@@ -498,4 +502,102 @@ def escalation_move_up(*, escalation: Escalation, reason: str, actor: Employee |
         subject=escalation.decision.made_by,
     )
     _enqueue_routing(escalation.pk)
+    label = EscalationStep.Reason(reason).label
+    decision = escalation.decision
+    for person in {previous, decision.made_by} - {None}:
+        notify(
+            recipient=person,
+            key=f"escalation:{escalation.pk}:moved:{escalation.level}",
+            message=_("Escalation #%(id)s (%(type)s %(amount)s %(currency)s) moved up a level: %(why)s")
+            % {
+                "id": escalation.pk,
+                "type": decision.decision_type.name,
+                "amount": decision.amount,
+                "currency": decision.currency,
+                "why": label,
+            },
+            url=f"/escalations/{escalation.pk}/",
+        )
     return escalation
+
+
+def escalation_review(*, escalation_id: int) -> str | None:
+    """Move an assigned escalation up when its deadline has passed or its approver can no longer cover it.
+
+    Safe to run any number of times: it acts only on an escalation still assigned and due.
+    """
+    with transaction.atomic():
+        escalation = (
+            Escalation.objects.select_for_update(of=("self",))
+            .select_related(
+                "decision__decision_type", "decision__case", "decision__made_by__user", "approver", "assigned_to__user"
+            )
+            .filter(pk=escalation_id, status=Escalation.Status.ASSIGNED)
+            .first()
+        )
+        if escalation is None:
+            return None
+        now = timezone.now()
+        if escalation.due_at and escalation.due_at <= now:
+            reason = EscalationStep.Reason.OVERDUE
+        elif not _approver_covers(escalation, now):
+            reason = EscalationStep.Reason.CAPACITY
+        else:
+            return None
+        escalation_move_up(escalation=escalation, reason=reason)
+    return reason
+
+
+def _approver_covers(escalation: Escalation, now) -> bool:
+    decision = escalation.decision
+    holder = escalation.approver
+    type_id = decision.decision_type_id
+    keys = counter_keys(holder_id=holder.pk, decision_type_id=type_id, customer_id=decision.case.customer_id, at=now)
+    amounts = dict(UsageCounter.objects.filter(key__in=keys.all()).values_list("key", "amount"))
+    limits = own_limits(employees=[holder], decision_type_ids=[type_id], at=now)[(holder.pk, type_id)]
+    return not exceeded_limits(limits, usage_from(amounts, keys), decision.amount)
+
+
+def escalation_withdraw(*, escalation_id: int, employee: Employee, reason: str = "") -> Decision:
+    """The requester takes back a pending escalation; the assignee is told."""
+    with transaction.atomic():
+        escalation = (
+            Escalation.objects.select_for_update(of=("self",))
+            .select_related("decision__decision_type", "decision__made_by__user", "assigned_to__user")
+            .get(pk=escalation_id)
+        )
+        decision = escalation.decision
+        if decision.made_by_id != employee.pk:
+            raise NotAllowed(_("Only the employee who asked can withdraw an escalation."), code="not_requester")
+        if not escalation.is_open:
+            raise Conflict(
+                _("This escalation is already %(status)s.") % {"status": escalation.get_status_display().lower()},
+                code="already_decided",
+            )
+        now = timezone.now()
+        before = _decision_state(decision)
+        decision.status = Decision.Status.WITHDRAWN
+        decision.decided_at = now
+        decision.save(update_fields=["status", "decided_at"])
+        audit(
+            actor=employee,
+            action="decision.withdrawn",
+            target=decision,
+            before=before,
+            after=_decision_state(decision),
+            reason=reason,
+            subject=employee,
+        )
+        _close(escalation, employee, Escalation.Status.WITHDRAWN, reason, now)
+        if escalation.assigned_to:
+            notify(
+                recipient=escalation.assigned_to,
+                key=f"escalation:{escalation.pk}:withdrawn",
+                message=_("%(requester)s withdrew escalation #%(id)s.") % {"requester": employee, "id": escalation.pk},
+                url=f"/escalations/{escalation.pk}/",
+            )
+    return decision
+
+
+def heartbeat_record(*, name: str = "worker") -> None:
+    Heartbeat.objects.update_or_create(name=name, defaults={"seen_at": timezone.now()})

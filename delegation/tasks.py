@@ -30,3 +30,14 @@ def sweep_unrouted_escalations() -> int:
     for escalation_id in waiting:
         services.escalation_route(escalation_id=escalation_id)
     return len(waiting)
+
+
+@shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
+def review_assigned_escalations() -> int:
+    """Move up what is overdue or no longer covered by its approver; returns how many moved."""
+    return sum(1 for pk in selectors.escalations_to_review() if services.escalation_review(escalation_id=pk))
+
+
+@shared_task(soft_time_limit=10, time_limit=20)
+def heartbeat() -> None:
+    services.heartbeat_record()

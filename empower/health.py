@@ -4,6 +4,8 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from kombu import Connection
 
+from delegation.selectors import routing_backlog
+
 
 def _database() -> str:
     try:
@@ -27,7 +29,12 @@ def _broker() -> str:
 
 @never_cache
 def healthz(request):
-    """200 when the database and the broker answer, 503 when either is down."""
+    """200 when the database and the broker answer, 503 when either is down.
+
+    Also reports the age of the oldest unrouted escalation and the worker's last heartbeat.
+    """
     report = {"database": _database(), "broker": _broker()}
     status = 200 if all(v == "ok" for v in report.values()) else 503
+    if report["database"] == "ok":
+        report |= routing_backlog()
     return JsonResponse(report, status=status)

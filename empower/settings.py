@@ -144,6 +144,12 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="empower@localhost")
 ADMINS = [("Empower administrators", a) for a in env.list("ADMIN_EMAILS", default=[])]
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
+# Working hours for escalation deadlines, in TIME_ZONE: days are ISO weekdays (1 = Monday).
+EMPOWER_WORK_DAYS = env.list("EMPOWER_WORK_DAYS", cast=int, default=[1, 2, 3, 4, 5])
+EMPOWER_WORK_HOURS = tuple(env.list("EMPOWER_WORK_HOURS", cast=int, default=[9, 17]))
+if len(EMPOWER_WORK_HOURS) != 2 or not 0 <= EMPOWER_WORK_HOURS[0] < EMPOWER_WORK_HOURS[1] <= 24:
+    raise ImproperlyConfigured("EMPOWER_WORK_HOURS must be two hours, start before end, e.g. 9,17.")
+
 # The organization's currency: every amount is a Decimal in it.
 EMPOWER_CURRENCY = env.str("EMPOWER_CURRENCY", default="EUR")
 
@@ -210,6 +216,14 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-unrouted-escalations": {
         "task": "delegation.tasks.sweep_unrouted_escalations",
         "schedule": 60.0,
+    },
+    "move-up-overdue-escalations": {
+        "task": "delegation.tasks.review_assigned_escalations",
+        "schedule": 60.0,
+    },
+    "worker-heartbeat": {
+        "task": "delegation.tasks.heartbeat",
+        "schedule": 30.0,
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
