@@ -59,13 +59,21 @@ class Worker:
 
 
 @pytest.fixture
-def celery_worker_process(transactional_db, tmp_path):
-    """Start a real worker; tasks go through the broker instead of running in-process."""
+def worker(transactional_db, tmp_path):
+    """A real worker (not yet started) that is always stopped at the end of the test.
+
+    Tasks go through the broker instead of running in-process.
+    """
     celery_app.conf.task_always_eager = False
     worker = Worker(tmp_path / "worker.log")
-    worker.start()
     yield worker
     worker.stop()
+
+
+@pytest.fixture
+def celery_worker_process(worker):
+    worker.start()
+    return worker
 
 
 def wait_for(predicate, *, timeout: float = 30, interval: float = 0.2):

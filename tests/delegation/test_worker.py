@@ -1,13 +1,17 @@
 """Routing with a real Celery worker process on the configured broker (Redis in CI)."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
+from kombu import pools
 
 from delegation.models import DecisionType, Escalation, EscalationStep
 from delegation.services import decision_submit
-from delegation.tasks import route_escalation
+from delegation.tasks import route_escalation, sweep_unrouted_escalations
+from empower.celery import app as celery_app
 from empower.models import Employee, Notification
 from empower.services import case_open
 from tests.delegation.conftest import wait_for
@@ -63,3 +67,43 @@ def test_the_same_routing_task_delivered_twice_acts_once(people, celery_worker_p
 
 def _deliveries(worker) -> int:
     return worker.log_path.read_text().count("succeeded in")
+
+
+def _reset_broker_connections():
+    """Forget pooled broker connections so the next publish uses the current CELERY_BROKER_URL."""
+    pools.reset()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+def test_the_sweep_recovers_an_escalation_made_while_the_broker_was_unreachable(people, monkeypatch, worker):
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")  # nothing listens there
+    _reset_broker_connections()
+    escalation = _escalate(people["alice"], "150.00")
+    escalation.refresh_from_db()
+    assert escalation.status == Escalation.Status.ROUTING  # stored, waiting for the sweep
+
+    monkeypatch.undo()
+    _reset_broker_connections()
+    Escalation.objects.filter(pk=escalation.pk).update(routing_since=timezone.now() - timedelta(minutes=5))
+    worker.start()
+    sweep_unrouted_escalations.delay()
+    wait_for(lambda: Escalation.objects.get(pk=escalation.pk).status == Escalation.Status.ASSIGNED)
+    assert Escalation.objects.get(pk=escalation.pk).assigned_to == people["bob"]
+    assert EscalationStep.objects.filter(escalation=escalation).count() == 1
+
+
+def test_work_queued_while_the_worker_is_stopped_is_routed_once_it_is_back(people, worker):
+    worker.start()
+    first = _escalate(people["alice"], "150.00")
+    wait_for(lambda: Escalation.objects.get(pk=first.pk).status == Escalation.Status.ASSIGNED)
+    worker.stop()
+
+    waiting = [_escalate(people["erin"], "150.00"), _escalate(people["frank"], "800.00")]
+    assert {Escalation.objects.get(pk=e.pk).status for e in waiting} == {Escalation.Status.ROUTING}
+
+    worker.start()
+    wait_for(lambda: not Escalation.objects.filter(status=Escalation.Status.ROUTING).exists())
+    assert [Escalation.objects.get(pk=e.pk).assigned_to for e in waiting] == [people["bob"], people["carol"]]
+    for escalation in [first, *waiting]:
+        assert EscalationStep.objects.filter(escalation=escalation).count() == 1
