@@ -2,6 +2,7 @@
 
 import hashlib
 import logging
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -10,9 +11,18 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from delegation.authority import Limits, exceeded_limits, nearest_covering
+from delegation.authority import CAPS, Limits, exceeded_limits, nearest_covering
 from delegation.deadlines import add_working_hours
-from delegation.models import Decision, DecisionType, Escalation, EscalationStep, Heartbeat, UsageCounter
+from delegation.models import (
+    AuthorityLimit,
+    Decision,
+    DecisionType,
+    Delegation,
+    Escalation,
+    EscalationStep,
+    Heartbeat,
+    UsageCounter,
+)
 from delegation.selectors import (
     CounterKeys,
     active_stand_ins,
@@ -23,8 +33,8 @@ from delegation.selectors import (
     usage_from,
 )
 from empower.errors import Conflict, InvalidInput, NotAllowed
-from empower.models import Case, Employee
-from empower.selectors import chain_above
+from empower.models import AuditRecord, Case, Employee
+from empower.selectors import chain_above, is_above
 from empower.services import audit, ensure_may_act_on_case, notify
 
 logger = logging.getLogger(__name__)
@@ -601,3 +611,413 @@ def escalation_withdraw(*, escalation_id: int, employee: Employee, reason: str =
 
 def heartbeat_record(*, name: str = "worker") -> None:
     Heartbeat.objects.update_or_create(name=name, defaults={"seen_at": timezone.now()})
+
+
+# --- Operators' changes (Django admin) -------------------------------------------------------
+
+
+def authority_limit_state(limit: AuthorityLimit) -> dict:
+    """What an audit record shows of a limit: whose it is, for which type, its caps and its window."""
+    return {
+        "decision_type": limit.decision_type.code,
+        "role": limit.role.code if limit.role_id else None,
+        "employee": limit.employee.username if limit.employee_id else None,
+        **limit.values(),
+        "starts_at": limit.starts_at,
+        "ends_at": limit.ends_at,
+    }
+
+
+def ensure_not_own_limit(*, limit: AuthorityLimit, actor: Employee | None) -> None:
+    """Nobody changes a limit that applies to themselves: their personal one or their role's default."""
+    if actor is not None and (limit.employee_id == actor.pk or (limit.role_id and limit.role_id == actor.role_id)):
+        raise NotAllowed(_("Nobody changes their own limits."), code="own_limits")
+
+
+def _required_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        message = _("Say why: a reason is required.")
+        raise InvalidInput(message, field_errors={"reason": [message]})
+    return reason
+
+
+@transaction.atomic
+def authority_limit_save(
+    *, limit: AuthorityLimit, before: dict | None, actor: Employee | None, reason: str
+) -> AuthorityLimit:
+    """Save a role's default or a person's limit as an operator set it, auditing before and after.
+
+    `before` is `authority_limit_state()` of the row as it was (None for a new one). A reason is
+    required; nobody changes limits that apply to themselves. `actor` is None for an
+    administrator who is not an employee: the reason then names them.
+    """
+    reason = _required_reason(reason)
+    ensure_not_own_limit(limit=limit, actor=actor)
+    created = limit.pk is None
+    limit.reason = reason
+    limit.set_by = actor
+    limit.save()
+    audit(
+        actor=actor,
+        action="limit.created" if created else "limit.changed",
+        target=limit,
+        before=before,
+        after=authority_limit_state(limit),
+        reason=reason,
+        subject=limit.employee,
+    )
+    return limit
+
+
+@transaction.atomic
+def authority_limit_delete(*, limit: AuthorityLimit, actor: Employee | None, reason: str) -> None:
+    """Remove a limit (a person then falls back to their role's), auditing what it was."""
+    reason = _required_reason(reason)
+    ensure_not_own_limit(limit=limit, actor=actor)
+    audit(
+        actor=actor,
+        action="limit.deleted",
+        target=limit,
+        before=authority_limit_state(limit),
+        after=None,
+        reason=reason,
+        subject=limit.employee,
+    )
+    limit.delete()
+
+
+@transaction.atomic
+def delegation_end(*, delegation: Delegation, actor: Employee | None, at=None, reason: str = "") -> Delegation:
+    """End a delegation now (or at `at`): from then the stand-in no longer holds the delegator's authority.
+
+    Ending one that is already over is refused (409). The change is audited and both people are told.
+    """
+    at = at or timezone.now()
+    delegation = (
+        Delegation.objects.select_for_update(of=("self",))
+        .select_related("delegator__user", "delegate__user")
+        .get(pk=delegation.pk)
+    )
+    if (
+        actor is not None
+        and actor.pk != delegation.delegator_id
+        and not is_above(manager=actor, employee=delegation.delegator)
+    ):
+        raise NotAllowed(_("Only the delegator or someone above them may end it."), code="not_above")
+    if delegation.ends_at <= at or (delegation.ended_at is not None and delegation.ended_at <= at):
+        raise Conflict(_("This delegation has already ended."), code="delegation_ended")
+    before = {"ended_at": delegation.ended_at, "ended_by": None}
+    delegation.ended_at = at
+    delegation.ended_by = actor
+    delegation.save(update_fields=["ended_at", "ended_by"])
+    audit(
+        actor=actor,
+        action="delegation.ended",
+        target=delegation,
+        before=before,
+        after={"ended_at": at, "ended_by": actor and actor.username},
+        reason=reason,
+        subject=delegation.delegator,
+    )
+    _announce_delegation(delegation, "ended")
+    return delegation
+
+
+# --- Managers shape authority: personal and role limits, stand-ins ---------------------------
+
+
+def _limit_values(values: dict) -> dict[str, Decimal | None]:
+    """Each cap: a non-negative amount with two decimals, or None for "no limit"."""
+    cleaned, errors = {}, {}
+    for cap in CAPS:
+        raw = values.get(cap)
+        if raw in (None, ""):
+            cleaned[cap] = None
+            continue
+        try:
+            amount = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip())
+        except (InvalidOperation, ValueError):
+            amount = None
+        if amount is None or not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
+            errors[cap] = [_("Enter an amount such as 80.00, or leave it empty for no limit.")]
+        elif amount.as_tuple().exponent < -2:
+            errors[cap] = [_("Use at most two decimal places.")]
+        else:
+            cleaned[cap] = amount.quantize(Decimal("0.01"))
+    if errors:
+        raise InvalidInput(_("Some limits are not valid amounts."), field_errors=errors)
+    return cleaned
+
+
+def _ensure_within_granters_own(*, granter: Employee, decision_type: DecisionType, values: dict, at) -> None:
+    """Nobody grants more than they hold: each cap at most the granter's own; "no limit" only from no limit."""
+    own = own_limits(employees=[granter], decision_type_ids=[decision_type.pk], at=at)[(granter.pk, decision_type.pk)]
+    too_high = {}
+    for cap, value in values.items():
+        granters = getattr(own, cap)
+        if granters is None:
+            continue
+        if value is None or value > granters:
+            too_high[cap] = [
+                _("At most %(limit)s: you cannot grant more than you hold.") % {"limit": f"{granters:.2f}"}
+            ]
+    if too_high:
+        raise NotAllowed(
+            _("You cannot grant more than you hold yourself."), code="above_own_limit", field_errors=too_high
+        )
+
+
+def _ensure_may_grant_to(*, granter: Employee, employee: Employee) -> None:
+    if granter.pk == employee.pk:
+        raise NotAllowed(_("Nobody changes their own limits."), code="own_limits")
+    if not is_above(manager=granter, employee=employee):
+        raise NotAllowed(
+            _("Only someone above %(employee)s in the chain of command may change their limits.")
+            % {"employee": employee},
+            code="not_above",
+        )
+
+
+def _authority_changed(*, employee: Employee, decision_type: DecisionType, key: str) -> None:
+    notify(
+        recipient=employee,
+        key=key,
+        message=_("Your authority for %(type)s has changed.") % {"type": decision_type.name},
+        url="/authority/me/",
+    )
+
+
+@transaction.atomic
+def limit_set(
+    *,
+    granter: Employee,
+    employee: Employee,
+    decision_type: DecisionType,
+    values: dict,
+    reason: str,
+    starts_at=None,
+    ends_at=None,
+) -> AuthorityLimit:
+    """Set an employee's personal limits for one type (replacing their role's), now or for a window.
+
+    Only someone above the employee may; never their own; no cap above the granter's own. A
+    lowered limit judges the very next decision. With `starts_at`/`ends_at` it is temporary.
+    """
+    reason = _required_reason(reason)
+    _ensure_may_grant_to(granter=granter, employee=employee)
+    cleaned = _limit_values(values)
+    now = timezone.now()
+    if ends_at is not None and (ends_at <= (starts_at or now)):
+        message = _("The end must be after the start, and in the future.")
+        raise InvalidInput(message, field_errors={"ends_at": [message]})
+    _ensure_within_granters_own(granter=granter, decision_type=decision_type, values=cleaned, at=now)
+    if starts_at is None and ends_at is None:
+        limit = (
+            AuthorityLimit.objects.select_for_update()
+            .filter(employee=employee, decision_type=decision_type, starts_at__isnull=True, ends_at__isnull=True)
+            .first()
+        )
+    else:
+        limit = None
+    before = authority_limit_state(limit) if limit else None
+    limit = limit or AuthorityLimit(
+        employee=employee, decision_type=decision_type, starts_at=starts_at, ends_at=ends_at
+    )
+    for cap, value in cleaned.items():
+        setattr(limit, cap, value)
+    limit.reason = reason
+    limit.set_by = granter
+    limit.save()
+    audit(
+        actor=granter,
+        action="limit.changed" if before else "limit.created",
+        target=limit,
+        before=before,
+        after=authority_limit_state(limit),
+        reason=reason,
+        subject=employee,
+    )
+    _authority_changed(employee=employee, decision_type=decision_type, key=f"limit:{limit.pk}:{now.isoformat()}")
+    return limit
+
+
+@transaction.atomic
+def limit_clear(*, granter: Employee, employee: Employee, decision_type: DecisionType, reason: str) -> None:
+    """Remove an employee's standing personal limit: their role's limits apply again."""
+    reason = _required_reason(reason)
+    _ensure_may_grant_to(granter=granter, employee=employee)
+    limit = (
+        AuthorityLimit.objects.select_for_update()
+        .filter(employee=employee, decision_type=decision_type, starts_at__isnull=True, ends_at__isnull=True)
+        .first()
+    )
+    if limit is None:
+        raise Conflict(_("There is no personal limit to clear."), code="no_personal_limit")
+    audit(
+        actor=granter,
+        action="limit.deleted",
+        target=limit,
+        before=authority_limit_state(limit),
+        after=None,
+        reason=reason,
+        subject=employee,
+    )
+    limit.delete()
+    _authority_changed(
+        employee=employee, decision_type=decision_type, key=f"limit-cleared:{employee.pk}:{timezone.now().isoformat()}"
+    )
+
+
+@transaction.atomic
+def role_limit_set(
+    *, granter: Employee, role, decision_type: DecisionType, values: dict, reason: str
+) -> AuthorityLimit:
+    """Set a role's default limits: only someone of a higher rank, never for their own role,
+    and never above what the granter holds."""
+    reason = _required_reason(reason)
+    if granter.role_id == role.pk or granter.role.rank <= role.rank:
+        raise NotAllowed(_("Only someone of a higher role may change this role's limits."), code="not_above")
+    cleaned = _limit_values(values)
+    _ensure_within_granters_own(granter=granter, decision_type=decision_type, values=cleaned, at=timezone.now())
+    limit = AuthorityLimit.objects.select_for_update().filter(role=role, decision_type=decision_type).first()
+    before = authority_limit_state(limit) if limit else None
+    limit = limit or AuthorityLimit(role=role, decision_type=decision_type)
+    for cap, value in cleaned.items():
+        setattr(limit, cap, value)
+    limit.reason = reason
+    limit.set_by = granter
+    limit.save()
+    audit(
+        actor=granter,
+        action="limit.changed" if before else "limit.created",
+        target=limit,
+        before=before,
+        after=authority_limit_state(limit),
+        reason=reason,
+    )
+    return limit
+
+
+@transaction.atomic
+def delegation_create(
+    *,
+    delegator: Employee,
+    delegate: Employee,
+    decision_types: list[DecisionType],
+    starts_at,
+    ends_at,
+    reason: str,
+    created_by: Employee | None = None,
+) -> Delegation:
+    """Hand one's own authority for some types to a stand-in for a period.
+
+    The stand-in holds what the delegator holds at each moment (never more), receives the
+    escalations that would go to the delegator, and cannot pass it on: only one's own
+    authority is ever delegated. Set up by the delegator or by someone above them.
+    """
+    created_by = created_by or delegator
+    reason = _required_reason(reason)
+    if created_by.pk != delegator.pk and not is_above(manager=created_by, employee=delegator):
+        raise NotAllowed(_("Only the delegator or someone above them may do this."), code="not_above")
+    if delegate.pk == delegator.pk:
+        message = _("Choose a colleague: nobody stands in for themselves.")
+        raise InvalidInput(message, field_errors={"to": [message]})
+    if not delegate.is_active:
+        message = _("This colleague is not active.")
+        raise InvalidInput(message, field_errors={"to": [message]})
+    if not decision_types:
+        message = _("Choose at least one decision type.")
+        raise InvalidInput(message, field_errors={"decision_types": [message]})
+    now = timezone.now()
+    if ends_at <= starts_at or ends_at <= now:
+        message = _("The end must be after the start, and in the future.")
+        raise InvalidInput(message, field_errors={"ends_at": [message]})
+    delegation = Delegation.objects.create(
+        delegator=delegator,
+        delegate=delegate,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        reason=reason,
+        created_by=created_by,
+    )
+    delegation.decision_types.set(decision_types)
+    audit(
+        actor=created_by,
+        action="delegation.created",
+        target=delegation,
+        after={
+            "delegator": delegator.username,
+            "delegate": delegate.username,
+            "decision_types": sorted(t.code for t in decision_types),
+            "starts_at": starts_at,
+            "ends_at": ends_at,
+        },
+        reason=reason,
+        subject=delegator,
+    )
+    if starts_at <= now:
+        _announce_delegation(delegation, "started")
+    return delegation
+
+
+def _announce_delegation(delegation: Delegation, event: str) -> None:
+    messages = {
+        "started": _("%(delegate)s stands in for %(delegator)s until %(until)s."),
+        "ended": _("The delegation from %(delegator)s to %(delegate)s has ended."),
+    }
+    for person in (delegation.delegator, delegation.delegate):
+        notify(
+            recipient=person,
+            key=f"delegation:{delegation.pk}:{event}",
+            message=messages[event]
+            % {
+                "delegate": delegation.delegate,
+                "delegator": delegation.delegator,
+                "until": timezone.localtime(delegation.ends_at).strftime("%Y-%m-%d %H:%M"),
+            },
+            url="/delegations/",
+        )
+
+
+def authority_changes_announce(*, now=None) -> int:
+    """Periodic: tell people when scheduled delegations and temporary limits start or end.
+
+    Each event is audited and announced once (the notification key and the audit check
+    make a second run do nothing).
+    """
+    now = now or timezone.now()
+    recent = now - timedelta(days=2)
+    told = 0
+    started = Delegation.objects.filter(
+        starts_at__gt=recent, starts_at__lte=now, ends_at__gt=now, ended_at__isnull=True
+    )
+    ended = Delegation.objects.filter(ends_at__gt=recent, ends_at__lte=now, ended_at__isnull=True)
+    for event, action, delegations in (("started", "started", started), ("ended", "expired", ended)):
+        for delegation in delegations.select_related("delegator__user", "delegate__user"):
+            with transaction.atomic():
+                if _audited_once(delegation, f"delegation.{action}", delegation.delegator):
+                    _announce_delegation(delegation, event)
+                    told += 1
+    for event, limits in (
+        ("started", AuthorityLimit.objects.filter(starts_at__gt=recent, starts_at__lte=now)),
+        ("expired", AuthorityLimit.objects.filter(ends_at__gt=recent, ends_at__lte=now)),
+    ):
+        for limit in limits.filter(employee__isnull=False).select_related("employee__user", "decision_type"):
+            with transaction.atomic():
+                if _audited_once(limit, f"limit.{event}", limit.employee):
+                    _authority_changed(
+                        employee=limit.employee, decision_type=limit.decision_type, key=f"limit:{limit.pk}:{event}"
+                    )
+                    told += 1
+    return told
+
+
+def _audited_once(target, action: str, subject: Employee) -> bool:
+    """Write the audit record of a timed event unless it exists; True when this call wrote it."""
+    exists = AuditRecord.objects.filter(
+        action=action, target_type=target._meta.label_lower, target_id=str(target.pk)
+    ).exists()
+    if not exists:
+        audit(actor=None, action=action, target=target, subject=subject, reason=str(_("On schedule")))
+    return not exists

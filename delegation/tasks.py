@@ -41,3 +41,9 @@ def review_assigned_escalations() -> int:
 @shared_task(soft_time_limit=10, time_limit=20)
 def heartbeat() -> None:
     services.heartbeat_record()
+
+
+@shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
+def announce_authority_changes() -> int:
+    """Audit and announce delegations and temporary limits that started or ended on schedule."""
+    return services.authority_changes_announce()

@@ -174,6 +174,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a `status`: name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "empower.models.Case.Status",
+        "DecisionStatusEnum": "delegation.models.Decision.Status",
+        "EscalationStatusEnum": "delegation.models.Escalation.Status",
+    },
+    # No online validator badge: the docs page loads nothing from another host.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # Celery: an embedded filesystem broker by default, Redis when CELERY_BROKER_URL says so.
@@ -219,6 +227,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "move-up-overdue-escalations": {
         "task": "delegation.tasks.review_assigned_escalations",
+        "schedule": 60.0,
+    },
+    "announce-authority-changes": {
+        "task": "delegation.tasks.announce_authority_changes",
         "schedule": 60.0,
     },
     "worker-heartbeat": {
