@@ -1,10 +1,9 @@
 from datetime import timedelta
 
 from celery import shared_task
+from django.conf import settings
 
 from delegation import selectors, services
-
-ROUTING_GRACE = timedelta(minutes=2)
 
 
 @shared_task(
@@ -26,7 +25,8 @@ def route_escalation(escalation_id: int) -> str:
 @shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
 def sweep_unrouted_escalations() -> int:
     """Route again what has waited in "routing" past the grace period."""
-    waiting = selectors.escalations_waiting_for_routing(longer_than=ROUTING_GRACE)
+    grace = timedelta(seconds=settings.EMPOWER_ROUTING_GRACE_SECONDS)
+    waiting = selectors.escalations_waiting_for_routing(longer_than=grace)
     for escalation_id in waiting:
         services.escalation_route(escalation_id=escalation_id)
     return len(waiting)

@@ -150,6 +150,9 @@ EMPOWER_WORK_HOURS = tuple(env.list("EMPOWER_WORK_HOURS", cast=int, default=[9, 
 if len(EMPOWER_WORK_HOURS) != 2 or not 0 <= EMPOWER_WORK_HOURS[0] < EMPOWER_WORK_HOURS[1] <= 24:
     raise ImproperlyConfigured("EMPOWER_WORK_HOURS must be two hours, start before end, e.g. 9,17.")
 
+# How long an escalation may wait in "routing" before the periodic sweep routes it again.
+EMPOWER_ROUTING_GRACE_SECONDS = env.int("EMPOWER_ROUTING_GRACE_SECONDS", default=120)
+
 # The organization's currency: every amount is a Decimal in it.
 EMPOWER_CURRENCY = env.str("EMPOWER_CURRENCY", default="EUR")
 
@@ -236,6 +239,14 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "delegation.tasks.heartbeat",
         "schedule": 30.0,
+    },
+    "move-up-overdue-follow-ups": {
+        "task": "feedback.tasks.move_overdue_follow_ups",
+        "schedule": 60.0,
+    },
+    "move-up-overdue-friction-reports": {
+        "task": "feedback.tasks.move_overdue_friction_reports",
+        "schedule": 300.0,
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
