@@ -1,0 +1,463 @@
+"""The authority back office: pages load, limits and delegations change only through audited services,
+decisions and escalations are read-only, and operators find stuck work."""
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import timezone
+
+from delegation.models import (
+    AuthorityLimit,
+    Decision,
+    DecisionType,
+    Delegation,
+    Escalation,
+    EscalationStep,
+    ResponseTime,
+    UsageCounter,
+)
+from delegation.services import decision_submit, heartbeat_record
+from empower.models import AuditRecord, Notification
+
+D = Decimal
+DELEGATION_MODELS = [model for model in admin.site._registry if model._meta.app_label == "delegation"]
+
+
+def url(model, view: str, *args) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+@pytest.fixture
+def admin_web(org, client):
+    """A browser session of the demo's `admin` superuser, who is not an employee."""
+    client.force_login(get_user_model().objects.get(username="admin"))
+    return client
+
+
+@pytest.fixture
+def submit(org, make_case, django_capture_on_commit_callbacks):
+    """Alice decides a refund; `route=False` leaves an escalation waiting in "routing"."""
+
+    def decide(amount: str, *, route: bool = True, employee=None) -> Decision:
+        employee = employee or org.alice
+        case = make_case(employee)
+        with django_capture_on_commit_callbacks(execute=route):
+            return decision_submit(
+                employee=employee, case=case, decision_type=org.refund, amount=amount, rationale="Kettle broke"
+            )
+
+    return decide
+
+
+@pytest.fixture
+def delegation(org):
+    now = timezone.now()
+    d = Delegation.objects.create(
+        delegator=org.carol,
+        delegate=org.bob,
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(days=3),
+        reason="Holiday",
+        created_by=org.carol,
+    )
+    d.decision_types.add(org.refund)
+    return d
+
+
+@pytest.fixture
+def everything(org, submit, delegation):
+    """At least one row of every model: an approved decision, a routed escalation and the rest."""
+    submit("50.00")
+    submit("150.00")
+    ResponseTime.objects.create(decision_type=org.refund, level=2, hours=2)
+    heartbeat_record()
+
+
+def test_every_authority_model_is_registered():
+    names = {model.__name__ for model in DELEGATION_MODELS}
+    assert names == {
+        "DecisionType",
+        "ResponseTime",
+        "Heartbeat",
+        "AuthorityLimit",
+        "Delegation",
+        "UsageCounter",
+        "Decision",
+        "Escalation",
+        "EscalationStep",
+    }
+
+
+@pytest.mark.parametrize("model", DELEGATION_MODELS, ids=lambda m: m.__name__)
+def test_changelist_and_change_page_load(admin_web, everything, model):
+    obj = model._default_manager.order_by("pk").first()
+    assert obj is not None, f"no {model.__name__} to show"
+
+    listing = admin_web.get(url(model, "changelist"))
+    assert listing.status_code == 200
+    assert listing.context["cl"].result_count >= 1
+
+    assert admin_web.get(url(model, "change", obj.pk)).status_code == 200
+
+
+@pytest.mark.parametrize("model", [DecisionType, ResponseTime, AuthorityLimit], ids=lambda m: m.__name__)
+def test_add_page_loads_where_operators_may_add(admin_web, model):
+    assert admin_web.get(url(model, "add")).status_code == 200
+
+
+@pytest.mark.parametrize("model", [Decision, Escalation, AuthorityLimit, Delegation], ids=lambda m: m.__name__)
+def test_busy_changelists_do_not_grow_in_queries(admin_web, everything, submit, model, django_assert_max_num_queries):
+    for amount in ("60.00", "70.00", "160.00", "170.00"):
+        submit(amount)
+    with django_assert_max_num_queries(12):
+        response = admin_web.get(url(model, "changelist"))
+    assert response.status_code == 200
+
+
+def test_escalation_page_shows_its_path(admin_web, submit, org):
+    escalation = submit("150.00").escalation
+    html = admin_web.get(url(Escalation, "change", escalation.pk)).content.decode()
+    step = EscalationStep.objects.get(escalation=escalation)
+    assert step.assigned_to == org.bob
+    inline = html[html.index('id="steps-group"') :]
+    assert "Nearest person above whose authority covers it" in inline and str(org.bob) in inline
+    assert 'name="steps-0-reason"' not in inline  # shown, not editable
+
+
+class TestDecisionsAndEscalationsChangeOnlyThroughServices:
+    def test_no_add_change_or_delete_of_decisions(self, admin_web, submit):
+        decision = submit("50.00")
+        assert admin_web.get(url(Decision, "add")).status_code == 403
+        response = admin_web.post(url(Decision, "change", decision.pk), {"status": "rejected", "amount": "1.00"})
+        assert response.status_code == 403
+        assert admin_web.post(url(Decision, "delete", decision.pk), {"post": "yes"}).status_code == 403
+        decision.refresh_from_db()
+        assert decision.status == Decision.Status.APPROVED and decision.amount == D("50.00")
+
+    def test_no_add_change_or_delete_of_escalations(self, admin_web, submit):
+        escalation = submit("150.00").escalation
+        assert admin_web.get(url(Escalation, "add")).status_code == 403
+        response = admin_web.post(url(Escalation, "change", escalation.pk), {"status": "approved"})
+        assert response.status_code == 403
+        assert admin_web.post(url(Escalation, "delete", escalation.pk), {"post": "yes"}).status_code == 403
+        escalation.refresh_from_db()
+        assert escalation.status == Escalation.Status.ASSIGNED
+
+    def test_usage_counters_are_read_only(self, admin_web, submit):
+        submit("50.00")
+        counter = UsageCounter.objects.order_by("key").first()
+        response = admin_web.post(url(UsageCounter, "change", counter.pk), {"key": counter.key, "amount": "0.00"})
+        assert response.status_code == 403
+        counter.refresh_from_db()
+        assert counter.amount == D("50.00")
+
+
+class TestLimits:
+    @pytest.fixture
+    def agent_refund(self, org):
+        return AuthorityLimit.objects.get(role=org.alice.role, decision_type=org.refund)
+
+    @staticmethod
+    def form(limit=None, **values):
+        data = {
+            "per_decision": "100.00",
+            "per_day": "300.00",
+            "per_month": "2000.00",
+            "per_customer_month": "200.00",
+            "starts_at_0": "",
+            "starts_at_1": "",
+            "ends_at_0": "",
+            "ends_at_1": "",
+            "change_reason": "",
+        }
+        return data | values
+
+    def test_changing_a_role_default_is_audited_with_before_after_and_reason(self, admin_web, org, agent_refund):
+        response = admin_web.post(
+            url(AuthorityLimit, "change", agent_refund.pk),
+            self.form(per_decision="150.00", per_customer_month="", change_reason="Peak season"),
+        )
+        assert response.status_code == 302
+        agent_refund.refresh_from_db()
+        assert agent_refund.per_decision == D("150.00") and agent_refund.per_customer_month is None
+        record = AuditRecord.objects.get(action="limit.changed", target_id=str(agent_refund.pk))
+        assert record.before["per_decision"] == "100.00" and record.after["per_decision"] == "150.00"
+        assert record.before["per_customer_month"] == "200.00" and record.after["per_customer_month"] is None
+        assert record.after["role"] == "agent" and record.after["decision_type"] == "refund"
+        assert record.reason == "by admin admin: Peak season"
+        assert record.actor is None and record.target_type == "delegation.authoritylimit"
+        assert agent_refund.reason == "by admin admin: Peak season"
+
+    def test_a_change_without_a_reason_changes_nothing(self, admin_web, agent_refund):
+        response = admin_web.post(url(AuthorityLimit, "change", agent_refund.pk), self.form(per_decision="150.00"))
+        assert response.status_code == 200
+        assert "change_reason" in response.context["adminform"].form.errors
+        agent_refund.refresh_from_db()
+        assert agent_refund.per_decision == D("100.00")
+        assert not AuditRecord.objects.filter(action__startswith="limit.").exists()
+
+    def test_a_negative_cap_is_refused(self, admin_web, agent_refund):
+        response = admin_web.post(
+            url(AuthorityLimit, "change", agent_refund.pk), self.form(per_day="-1.00", change_reason="Typo")
+        )
+        assert response.status_code == 200
+        assert "per_day" in response.context["adminform"].form.errors
+        agent_refund.refresh_from_db()
+        assert agent_refund.per_day == D("300.00")
+
+    def test_whose_limit_it_is_cannot_be_changed(self, admin_web, org, agent_refund):
+        data = self.form(change_reason="Move it", role=org.carol.role_id, decision_type=org.goodwill.pk)
+        assert admin_web.post(url(AuthorityLimit, "change", agent_refund.pk), data).status_code == 302
+        agent_refund.refresh_from_db()
+        assert agent_refund.role == org.alice.role and agent_refund.decision_type == org.refund
+
+    def test_adding_a_personal_limit_is_audited_with_the_employee_concerned(self, admin_web, org):
+        response = admin_web.post(
+            url(AuthorityLimit, "add"),
+            self.form(
+                decision_type=org.refund.pk,
+                role="",
+                employee=org.alice.pk,
+                per_decision="180.00",
+                change_reason="Trusted",
+            ),
+        )
+        assert response.status_code == 302, response.context["adminform"].form.errors
+        limit = AuthorityLimit.objects.get(employee=org.alice, decision_type=org.refund)
+        assert limit.per_decision == D("180.00")
+        record = AuditRecord.objects.get(action="limit.created", target_id=str(limit.pk))
+        assert record.before is None and record.after["employee"] == "alice" and record.subject == org.alice
+
+    def test_a_limit_is_for_a_role_or_an_employee(self, admin_web, org):
+        count = AuthorityLimit.objects.count()
+        both = self.form(decision_type=org.refund.pk, role=org.alice.role_id, employee=org.alice.pk, change_reason="x")
+        neither = self.form(decision_type=org.refund.pk, role="", employee="", change_reason="x")
+        for data in (both, neither):
+            response = admin_web.post(url(AuthorityLimit, "add"), data)
+            assert response.status_code == 200
+            assert "role" in response.context["adminform"].form.errors
+        assert AuthorityLimit.objects.count() == count
+
+    def test_a_second_limit_for_the_same_holder_and_type_is_refused(self, admin_web, org):
+        AuthorityLimit.objects.create(employee=org.alice, decision_type=org.refund, per_decision=D("180.00"))
+        count = AuthorityLimit.objects.count()
+        cases = [
+            ("role", self.form(decision_type=org.refund.pk, role=org.alice.role_id, employee="", change_reason="x")),
+            ("employee", self.form(decision_type=org.refund.pk, role="", employee=org.alice.pk, change_reason="x")),
+        ]
+        for field, data in cases:
+            response = admin_web.post(url(AuthorityLimit, "add"), data)
+            assert response.status_code == 200
+            assert field in response.context["adminform"].form.errors
+        assert AuthorityLimit.objects.count() == count
+
+    def test_a_temporary_personal_limit_must_end_after_it_starts(self, admin_web, org):
+        window = {"starts_at_0": "2026-12-01", "starts_at_1": "09:00:00", "ends_at_0": "2026-11-30"}
+        data = self.form(decision_type=org.refund.pk, role="", employee=org.alice.pk, change_reason="x")
+        response = admin_web.post(url(AuthorityLimit, "add"), data | window | {"ends_at_1": "09:00:00"})
+        assert response.status_code == 200
+        assert "ends_at" in response.context["adminform"].form.errors
+        role_window = self.form(decision_type=org.refund.pk, role=org.erin.role_id, employee="", change_reason="x")
+        response = admin_web.post(url(AuthorityLimit, "add"), role_window | window | {"ends_at_0": ""})
+        assert response.context["adminform"].form.errors["starts_at"] == [
+            "Only a personal limit can run for a window; leave the dates empty."
+        ]
+        assert not AuthorityLimit.objects.filter(employee=org.alice).exists()
+
+    def test_deleting_a_limit_is_audited(self, admin_web, org):
+        limit = AuthorityLimit.objects.create(employee=org.alice, decision_type=org.refund, per_decision=D("180.00"))
+        response = admin_web.post(url(AuthorityLimit, "delete", limit.pk), {"post": "yes"})
+        assert response.status_code == 302
+        assert not AuthorityLimit.objects.filter(pk=limit.pk).exists()
+        record = AuditRecord.objects.get(action="limit.deleted", target_id=str(limit.pk))
+        assert record.before["per_decision"] == "180.00" and record.after is None
+        assert record.subject == org.alice and record.reason == "by admin admin: deleted in the admin"
+
+    def test_bulk_deleting_limits_audits_each(self, admin_web, org):
+        ids = [
+            AuthorityLimit.objects.create(employee=person, decision_type=org.refund, per_decision=D("120.00")).pk
+            for person in (org.alice, org.erin)
+        ]
+        response = admin_web.post(
+            url(AuthorityLimit, "changelist"), {"action": "delete_selected", "_selected_action": ids, "post": "yes"}
+        )
+        assert response.status_code == 302
+        assert not AuthorityLimit.objects.filter(pk__in=ids).exists()
+        assert AuditRecord.objects.filter(action="limit.deleted").count() == 2
+
+    def test_an_employee_with_admin_access_cannot_change_their_own_limits(self, client, org):
+        carol = org.carol.user
+        carol.is_staff = carol.is_superuser = True
+        carol.save()
+        client.force_login(carol)
+        manager_refund = AuthorityLimit.objects.get(role=org.carol.role, decision_type=org.refund)
+        response = client.post(
+            url(AuthorityLimit, "change", manager_refund.pk), self.form(per_decision="9999.00", change_reason="Me")
+        )
+        assert response.status_code == 200
+        assert response.context["adminform"].form.non_field_errors()
+        own = self.form(decision_type=org.refund.pk, role="", employee=org.carol.pk, change_reason="Me")
+        assert client.post(url(AuthorityLimit, "add"), own).status_code == 200
+        manager_refund.refresh_from_db()
+        assert manager_refund.per_decision == D("2000.00")
+        assert not AuthorityLimit.objects.filter(employee=org.carol).exists()
+        # Someone else's limit: allowed, and carol is the recorded actor.
+        agent_refund = AuthorityLimit.objects.get(role=org.alice.role, decision_type=org.refund)
+        response = client.post(
+            url(AuthorityLimit, "change", agent_refund.pk), self.form(per_decision="120.00", change_reason="Coaching")
+        )
+        assert response.status_code == 302
+        assert AuditRecord.objects.get(action="limit.changed").actor == org.carol
+
+
+def test_decision_types_are_editable(admin_web, org):
+    response = admin_web.post(
+        url(DecisionType, "change", org.refund.pk),
+        {
+            "code": "refund",
+            "name": "Refund",
+            "description": "Money back",
+            "response_hours": "2",
+            "is_active": "on",
+            "response_times-TOTAL_FORMS": "0",
+            "response_times-INITIAL_FORMS": "0",
+        },
+    )
+    assert response.status_code == 302
+    org.refund.refresh_from_db()
+    assert org.refund.response_hours == 2 and org.refund.description == "Money back"
+    assert admin_web.post(url(DecisionType, "delete", org.refund.pk), {"post": "yes"}).status_code == 403
+
+
+class TestDelegations:
+    def end_now(self, client, *delegations):
+        return client.post(
+            url(Delegation, "changelist"), {"action": "end_now", "_selected_action": [d.pk for d in delegations]}
+        )
+
+    def test_ending_a_delegation_now_is_audited_and_both_are_told(self, admin_web, org, delegation):
+        assert self.end_now(admin_web, delegation).status_code == 302
+        delegation.refresh_from_db()
+        assert delegation.ended_at is not None and delegation.ended_at <= timezone.now()
+        assert not Delegation.objects.active_at(timezone.now()).filter(pk=delegation.pk).exists()
+        record = AuditRecord.objects.get(action="delegation.ended", target_id=str(delegation.pk))
+        assert record.before["ended_at"] is None and record.after["ended_at"]
+        assert record.reason == "by admin admin: ended in the admin" and record.subject == org.carol
+        assert set(Notification.objects.filter(key=f"delegation:{delegation.pk}:ended").values_list(
+            "recipient__user__username", flat=True
+        )) == {"bob", "carol"}  # fmt: skip
+
+    def test_ending_one_already_over_changes_nothing(self, admin_web, delegation):
+        self.end_now(admin_web, delegation)
+        delegation.refresh_from_db()
+        ended_at = delegation.ended_at
+        response = self.end_now(admin_web, delegation)
+        assert response.status_code == 302
+        delegation.refresh_from_db()
+        assert delegation.ended_at == ended_at
+        assert AuditRecord.objects.filter(action="delegation.ended").count() == 1
+
+    def test_an_employee_operator_ends_only_what_the_service_allows(self, client, org, delegation):
+        for person in (org.hank, org.carol):
+            person.user.is_staff = person.user.is_superuser = True
+            person.user.save()
+        client.force_login(org.hank.user)  # not above carol, the delegator
+        response = self.end_now(client, delegation)
+        assert response.status_code == 302
+        delegation.refresh_from_db()
+        assert delegation.ended_at is None
+        assert not AuditRecord.objects.filter(action="delegation.ended").exists()
+        client.force_login(org.carol.user)
+        self.end_now(client, delegation)
+        delegation.refresh_from_db()
+        assert delegation.ended_by == org.carol
+        assert AuditRecord.objects.get(action="delegation.ended").actor == org.carol
+
+    def test_listing_by_state(self, admin_web, org, delegation):
+        now = timezone.now()
+        ended = Delegation.objects.create(
+            delegator=org.hank,
+            delegate=org.gina,
+            starts_at=now - timedelta(days=5),
+            ends_at=now - timedelta(days=1),
+            reason="Training",
+            created_by=org.hank,
+        )
+        listing = url(Delegation, "changelist")
+        assert list(admin_web.get(listing, {"state": "active"}).context["cl"].result_list) == [delegation]
+        assert list(admin_web.get(listing, {"state": "ended"}).context["cl"].result_list) == [ended]
+
+    def test_delegations_are_not_edited_in_the_admin(self, admin_web, org, delegation):
+        assert admin_web.get(url(Delegation, "add")).status_code == 403
+        response = admin_web.post(url(Delegation, "change", delegation.pk), {"reason": "forged"})
+        assert response.status_code == 403
+        delegation.refresh_from_db()
+        assert delegation.reason == "Holiday"
+
+
+class TestStuckWork:
+    @pytest.fixture
+    def escalations(self, submit, settings):
+        settings.EMPOWER_ROUTING_GRACE_SECONDS = 120
+        now = timezone.now()
+
+        def escalation(amount: str, **changes) -> Escalation:
+            escalation = submit(amount, route=changes.get("status") != Escalation.Status.ROUTING).escalation
+            Escalation.objects.filter(pk=escalation.pk).update(**changes)
+            return escalation
+
+        return {
+            "routing_late": escalation(
+                "150.00", status=Escalation.Status.ROUTING, routing_since=now - timedelta(minutes=5)
+            ),
+            "routing_fresh": escalation(
+                "151.00", status=Escalation.Status.ROUTING, routing_since=now - timedelta(seconds=30)
+            ),
+            "overdue": escalation("152.00", due_at=now - timedelta(minutes=1)),
+            "on_time": escalation("153.00", due_at=now + timedelta(hours=2)),
+            "unroutable": escalation("154.00", status=Escalation.Status.UNROUTABLE, assigned_to=None, due_at=None),
+            "approved_late": escalation("155.00", status=Escalation.Status.APPROVED, due_at=now - timedelta(hours=1)),
+        }
+
+    @pytest.mark.parametrize(
+        ("stuck", "expected"),
+        [
+            ("routing", {"routing_late"}),
+            ("overdue", {"overdue"}),
+            ("unroutable", {"unroutable"}),
+            ("any", {"routing_late", "overdue", "unroutable"}),
+        ],
+    )
+    def test_filters_select_the_right_escalations(self, admin_web, escalations, stuck, expected):
+        response = admin_web.get(url(Escalation, "changelist"), {"stuck": stuck})
+        assert response.status_code == 200
+        assert "Waiting for routing &gt; 2 minutes" in response.content.decode()
+        names = {name for name, e in escalations.items() if e in response.context["cl"].result_list}
+        assert names == expected
+
+    def test_route_now_routes_what_waits(self, admin_web, org, escalations):
+        late = escalations["routing_late"]
+        response = admin_web.post(
+            url(Escalation, "changelist"),
+            {"action": "route_now", "_selected_action": [late.pk, escalations["on_time"].pk]},
+        )
+        assert response.status_code == 302
+        late.refresh_from_db()
+        assert late.status == Escalation.Status.ASSIGNED and late.assigned_to == org.bob
+        assert escalations["on_time"].steps.count() == 1  # untouched
+
+    def test_review_now_moves_the_overdue_one_up(self, admin_web, org, escalations, django_capture_on_commit_callbacks):
+        overdue, on_time = escalations["overdue"], escalations["on_time"]
+        with django_capture_on_commit_callbacks(execute=True):
+            response = admin_web.post(
+                url(Escalation, "changelist"), {"action": "review_now", "_selected_action": [overdue.pk, on_time.pk]}
+            )
+        assert response.status_code == 302
+        overdue.refresh_from_db()
+        on_time.refresh_from_db()
+        assert overdue.level == 2 and overdue.assigned_to == org.carol
+        assert on_time.level == 1 and on_time.assigned_to == org.bob
