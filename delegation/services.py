@@ -208,16 +208,31 @@ def _decision_state(decision: Decision) -> dict:
 
 def _enqueue_routing(escalation_id: int) -> None:
     """Route after commit. If the broker is down the escalation waits in "routing" for the sweep."""
+    _enqueue_after_commit("route_escalation", escalation_id)
+
+
+def _enqueue_after_commit(task_name: str, escalation_id: int) -> None:
+    """Enqueue a task by name once the transaction commits; a down broker is logged, never raised:
+    the periodic tasks find the work in the database."""
 
     def send() -> None:
-        from delegation.tasks import route_escalation
+        from delegation import tasks
 
         try:
-            route_escalation.delay(escalation_id)
-        except Exception:  # the broker is unreachable; the periodic sweep will route it
-            logger.warning("Could not enqueue routing of escalation %s; the sweep will retry", escalation_id)
+            getattr(tasks, task_name).delay(escalation_id)
+        except Exception:
+            logger.warning("Could not enqueue %s(%s); the periodic sweep will retry", task_name, escalation_id)
 
     transaction.on_commit(send, robust=True)
+
+
+def _review_escalations_of(*, approver: Employee, decision_type: DecisionType) -> None:
+    """After an approver's limits change, check at once whether they still cover what waits for them."""
+    waiting = Escalation.objects.filter(
+        approver=approver, status=Escalation.Status.ASSIGNED, decision__decision_type=decision_type
+    ).values_list("pk", flat=True)
+    for escalation_id in waiting:
+        _enqueue_after_commit("review_escalation", escalation_id)
 
 
 def escalation_route(*, escalation_id: int) -> Escalation | None:
@@ -839,6 +854,7 @@ def limit_set(
         subject=employee,
     )
     _authority_changed(employee=employee, decision_type=decision_type, key=f"limit:{limit.pk}:{now.isoformat()}")
+    _review_escalations_of(approver=employee, decision_type=decision_type)
     return limit
 
 

@@ -38,6 +38,12 @@ def review_assigned_escalations() -> int:
     return sum(1 for pk in selectors.escalations_to_review() if services.escalation_review(escalation_id=pk))
 
 
+@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=30, time_limit=60)
+def review_escalation(escalation_id: int) -> str | None:
+    """Move one escalation up if it is overdue or its approver no longer covers it."""
+    return services.escalation_review(escalation_id=escalation_id)
+
+
 @shared_task(soft_time_limit=10, time_limit=20)
 def heartbeat() -> None:
     services.heartbeat_record()

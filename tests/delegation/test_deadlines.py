@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from delegation.deadlines import add_working_hours
 from delegation.models import AuthorityLimit, Decision, Escalation, EscalationStep, ResponseTime
-from delegation.services import decision_submit, escalation_approve, escalation_withdraw
+from delegation.services import decision_submit, escalation_approve, escalation_withdraw, limit_set
 from delegation.tasks import review_assigned_escalations, sweep_unrouted_escalations
 from empower.errors import Conflict, NotAllowed
 from empower.models import Notification
@@ -124,3 +124,24 @@ def test_the_sweep_routes_what_waited_too_long_in_routing(org, make_case):
     escalation.refresh_from_db()
     assert escalation.status == Escalation.Status.ASSIGNED and escalation.assigned_to == org.bob
     assert sweep_unrouted_escalations() == 0
+
+
+def test_lowering_an_approvers_limit_moves_their_waiting_escalations_up_at_once(org, escalate, run_commits):
+    escalation = escalate()
+    run_commits(
+        lambda: limit_set(
+            granter=org.carol,
+            employee=org.bob,
+            decision_type=org.refund,
+            values={
+                "per_decision": "100.00",
+                "per_day": "1500.00",
+                "per_month": "10000.00",
+                "per_customer_month": "1000.00",
+            },
+            reason="Coaching",
+        )
+    )
+    escalation.refresh_from_db()
+    assert escalation.assigned_to == org.carol
+    assert escalation.steps.filter(reason=EscalationStep.Reason.CAPACITY).exists()
