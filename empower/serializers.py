@@ -1,0 +1,68 @@
+"""Small input and output serializers for the organization's API: who am I, cases, errors.
+
+Input serializers only check shapes; the rules live in the services they feed.
+"""
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from empower.models import Case
+
+
+class ErrorSerializer(serializers.Serializer):
+    """Every refusal: `detail` and `code`, plus a list of messages per invalid field (e.g. `amount`)."""
+
+    detail = serializers.CharField(required=False, help_text=_("What went wrong, in the caller's language."))
+    code = serializers.CharField(required=False, help_text=_("A stable code, e.g. `invalid` or `not_allowed`."))
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(max_length=128, style={"input_type": "password"}, trim_whitespace=False)
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text=_("Send it as `Authorization: Token <token>`."))
+
+
+class MeSerializer(serializers.Serializer):
+    username = serializers.CharField(source="user.username")
+    name = serializers.CharField(source="user.get_full_name")
+    role = serializers.CharField(source="role.code")
+    role_name = serializers.CharField(source="role.name")
+    team = serializers.CharField(source="team.name")
+    manager = serializers.CharField(source="parent.user.username", allow_null=True)
+    language = serializers.ChoiceField(choices=settings.LANGUAGES)
+
+
+class CustomerInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    email = serializers.EmailField(max_length=254, help_text=_("The customer is found by e-mail, or created."))
+    language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
+
+
+class CaseCreateInputSerializer(serializers.Serializer):
+    customer = CustomerInputSerializer()
+    subject = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="")
+
+
+class CustomerOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    email = serializers.EmailField()
+    language = serializers.ChoiceField(choices=settings.LANGUAGES)
+
+
+class CaseOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Case.Status.choices)
+    subject = serializers.CharField()
+    description = serializers.CharField()
+    customer = CustomerOutputSerializer()
+    team = serializers.CharField(source="team.name")
+    assigned_to = serializers.CharField(source="assigned_to.user.username", help_text=_("A username."))
+    resolution_note = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    resolved_at = serializers.DateTimeField(allow_null=True)
