@@ -1,1 +1,12 @@
-urlpatterns: list = []
+from django.urls import path
+
+from delegation import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("cases/<int:pk>/", views.case_detail, name="case-detail"),
+    path("escalations/", views.escalation_inbox_view, name="escalation-inbox"),
+    path("escalations/<int:pk>/", views.escalation_detail, name="escalation-detail"),
+    path("escalations/<int:pk>/approve/", views.escalation_approve_view, name="escalation-approve"),
+    path("escalations/<int:pk>/reject/", views.escalation_reject_view, name="escalation-reject"),
+]

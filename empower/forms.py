@@ -1,0 +1,54 @@
+"""Forms for the organization's pages. They only parse input; the rules live in `empower.services`."""
+
+from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from empower.errors import DomainError
+
+
+def add_domain_error(form: forms.Form, error: DomainError) -> None:
+    """Show a service's refusal on the form: each field error beside its field, the rest above the form."""
+    placed_on_field = False
+    for field, messages in (error.field_errors or {}).items():
+        target = field if field in form.fields else None
+        placed_on_field = placed_on_field or target is not None
+        for message in messages if isinstance(messages, list | tuple) else [messages]:
+            form.add_error(target, str(message))
+    if not placed_on_field and not form.non_field_errors():
+        form.add_error(None, str(error.message))
+
+
+def required_textarea(rows: int = 3) -> forms.Textarea:
+    # The service decides whether text is missing (one home for the rule and its message);
+    # the browser is only told so it can help before the round trip.
+    return forms.Textarea(attrs={"rows": rows, "required": True})
+
+
+class PageForm(forms.Form):
+    """Labels sit above their fields in our pages, so no trailing colon."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class CaseOpenForm(PageForm):
+    customer_name = forms.CharField(label=_("Customer name"), max_length=200)
+    customer_email = forms.EmailField(label=_("Customer e-mail"), max_length=254)
+    customer_language = forms.ChoiceField(
+        label=_("Customer's language"),
+        required=False,
+        choices=[("", _("Not known")), *settings.LANGUAGES],
+        help_text=_("Surveys and messages to the customer use it."),
+    )
+    subject = forms.CharField(
+        label=_("Subject"), max_length=200, required=False, widget=forms.TextInput(attrs={"required": True})
+    )
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class CaseResolveForm(PageForm):
+    resolution_note = forms.CharField(
+        label=_("How was it resolved?"), required=False, max_length=5000, widget=required_textarea(4)
+    )

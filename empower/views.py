@@ -1,0 +1,101 @@
+"""Pages of the organization: opening and resolving cases, notifications.
+
+The pages that show authority, decisions and escalations live in `delegation.views`: the
+organization knows nothing of authority (dependencies point feedback → delegation → empower).
+"""
+
+from collections.abc import Callable
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HTMX_STOP_POLLING
+
+from empower.errors import DomainError
+from empower.forms import CaseOpenForm, CaseResolveForm, add_domain_error
+from empower.selectors import cases_visible_to, notifications_for
+from empower.services import case_open, case_resolve, notification_mark_read
+
+NOTIFICATIONS_SHOWN = 100
+
+
+def staff_required(view: Callable) -> Callable:
+    """Logged in, and an employee: a login without one (an administrator) gets a page saying so."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if getattr(request, "employee", None) is None:
+            return render(request, "empower/no_employee.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapper)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def case_new(request: HttpRequest) -> HttpResponse:
+    form = CaseOpenForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                case = case_open(employee=request.employee, **form.cleaned_data)
+            except DomainError as error:
+                add_domain_error(form, error)
+                status = error.status
+            else:
+                messages.success(request, _("Case #%(id)s is open.") % {"id": case.pk})
+                return redirect("case-detail", pk=case.pk)
+        else:
+            status = 400
+    return render(request, "cases/new.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def case_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Resolve a case with a note. Works without JavaScript; errors come back on a page of their own."""
+    case = get_object_or_404(cases_visible_to(employee=request.employee), pk=pk)
+    form = CaseResolveForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                case_resolve(employee=request.employee, case=case, resolution_note=form.cleaned_data["resolution_note"])
+            except DomainError as error:
+                add_domain_error(form, error)
+                status = error.status
+            else:
+                messages.success(request, _("Case #%(id)s is resolved.") % {"id": case.pk})
+                return redirect("case-detail", pk=case.pk)
+        else:
+            status = 400
+    return render(request, "cases/resolve.html", {"case": case, "form": form}, status=status)
+
+
+@require_GET
+@staff_required
+def notification_list(request: HttpRequest) -> HttpResponse:
+    notifications = list(notifications_for(employee=request.employee)[:NOTIFICATIONS_SHOWN])
+    return render(request, "notifications/list.html", {"notifications": notifications})
+
+
+@require_POST
+@staff_required
+def notifications_mark_read(request: HttpRequest) -> HttpResponse:
+    count = notification_mark_read(employee=request.employee)
+    if count:
+        messages.success(request, _("Marked %(count)s notifications as read.") % {"count": count})
+    return redirect("notifications")
+
+
+@require_GET
+def notification_count(request: HttpRequest) -> HttpResponse:
+    """The header's live counts, polled by htmx. Signed out: tell htmx to stop polling."""
+    if getattr(request, "employee", None) is None:
+        return HttpResponse(status=HTMX_STOP_POLLING)
+    return render(request, "partials/nav_counts.html")
