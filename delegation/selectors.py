@@ -215,9 +215,16 @@ def decisions_visible_to(*, employee: Employee) -> QuerySet[Decision]:
 
 
 def escalation_inbox(*, employee: Employee) -> QuerySet[Escalation]:
-    """Escalations assigned to the employee, open ones first, oldest waiting first."""
+    """Escalations assigned to the employee, or to someone they now stand in for (for the delegated
+    types); open ones first, the nearest deadline first."""
+    assigned = Q(assigned_to=employee)
+    for delegation in delegations_held(employee=employee):
+        assigned |= Q(
+            assigned_to_id=delegation.delegator_id,
+            decision__decision_type__in=list(delegation.decision_types.all()),
+        )
     return (
-        Escalation.objects.filter(assigned_to=employee)
+        Escalation.objects.filter(assigned)
         .select_related(
             "decision__decision_type", "decision__made_by__user", "decision__case__customer", "assigned_to__user"
         )

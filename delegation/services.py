@@ -32,7 +32,7 @@ from delegation.selectors import (
     response_hours,
     usage_from,
 )
-from empower.errors import Conflict, InvalidInput, NotAllowed
+from empower.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from empower.models import AuditRecord, Case, Employee
 from empower.selectors import chain_above, is_above
 from empower.services import audit, ensure_may_act_on_case, notify
@@ -97,8 +97,13 @@ def decision_submit(
     recorded as escalated with the limits it broke and routed by a task after commit.
     The same idempotency key with the same request answers the first decision again.
     """
-    amount = validate_amount(amount)
     rationale = (rationale or "").strip()
+    try:
+        amount = validate_amount(amount)
+    except InvalidInput as invalid:
+        if not rationale:  # report both at once
+            invalid.field_errors["rationale"] = [_("Say why: the rationale is required.")]
+        raise
     if not rationale:
         message = _("Say why: the rationale is required.")
         raise InvalidInput(message, field_errors={"rationale": [message]})
@@ -336,14 +341,22 @@ def _tell_about_routing(escalation: Escalation) -> None:
     transaction.on_commit(lambda: mail_admins(subject, body, fail_silently=True))
 
 
-def _lock_open_escalation(*, escalation_id: int, actor: Employee) -> Escalation:
+def _lock_escalation(escalation_id: int) -> Escalation:
     escalation = (
         Escalation.objects.select_for_update(of=("self",))
         .select_related(
-            "decision__decision_type", "decision__case", "decision__made_by__user", "approver", "assigned_to"
+            "decision__decision_type", "decision__case", "decision__made_by__user", "approver", "assigned_to__user"
         )
-        .get(pk=escalation_id)
+        .filter(pk=escalation_id)
+        .first()
     )
+    if escalation is None:
+        raise NotFound(_("No such escalation."), code="escalation_not_found")
+    return escalation
+
+
+def _lock_open_escalation(*, escalation_id: int, actor: Employee) -> Escalation:
+    escalation = _lock_escalation(escalation_id)
     if escalation.decision.made_by_id == actor.pk:
         raise NotAllowed(_("Nobody approves their own decision."), code="own_decision")
     if escalation.status != Escalation.Status.ASSIGNED:
@@ -586,11 +599,7 @@ def _approver_covers(escalation: Escalation, now) -> bool:
 def escalation_withdraw(*, escalation_id: int, employee: Employee, reason: str = "") -> Decision:
     """The requester takes back a pending escalation; the assignee is told."""
     with transaction.atomic():
-        escalation = (
-            Escalation.objects.select_for_update(of=("self",))
-            .select_related("decision__decision_type", "decision__made_by__user", "assigned_to__user")
-            .get(pk=escalation_id)
-        )
+        escalation = _lock_escalation(escalation_id)
         decision = escalation.decision
         if decision.made_by_id != employee.pk:
             raise NotAllowed(_("Only the employee who asked can withdraw an escalation."), code="not_requester")

@@ -8,9 +8,9 @@ from django.core import mail
 from django.utils import timezone
 
 from delegation.models import AuthorityLimit, Decision, Delegation, Escalation, EscalationStep, UsageCounter
-from delegation.selectors import authority_of
+from delegation.selectors import authority_of, escalation_inbox
 from delegation.services import decision_submit, escalation_approve, escalation_reject, escalation_route
-from empower.errors import Conflict, InvalidInput, NotAllowed
+from empower.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from empower.models import AuditRecord, Notification
 
 D = Decimal
@@ -261,3 +261,35 @@ def test_a_temporary_limit_runs_only_in_its_window(decide, org):
         ends_at=now + timedelta(days=1),
     )
     assert decide(amount="240.00").status == Decision.Status.ESCALATED
+
+
+def test_an_unknown_escalation_is_not_found(org):
+    with pytest.raises(NotFound):
+        escalation_approve(escalation_id=987654, approver=org.bob)
+    with pytest.raises(NotFound):
+        escalation_reject(escalation_id=987654, approver=org.bob, note="x")
+
+
+def test_amount_and_rationale_errors_are_reported_together(org, make_case):
+    with pytest.raises(InvalidInput) as refused:
+        decision_submit(employee=org.alice, case=make_case(), decision_type=org.refund, amount="-1", rationale="")
+    assert set(refused.value.field_errors) == {"amount", "rationale"}
+
+
+def test_a_stand_in_who_starts_later_sees_and_decides_what_waits_for_the_delegator(decide, org):
+    escalation = decide(amount="150.00").escalation
+    assert escalation.assigned_to == org.bob
+    now = timezone.now()
+    delegation = Delegation.objects.create(
+        delegator=org.bob,
+        delegate=org.erin,
+        starts_at=now - timedelta(minutes=1),
+        ends_at=now + timedelta(days=1),
+        reason="Holiday",
+        created_by=org.bob,
+    )
+    delegation.decision_types.add(org.refund)
+    assert list(escalation_inbox(employee=org.erin)) == [escalation]
+    assert list(escalation_inbox(employee=org.frank)) == []
+    decision = escalation_approve(escalation_id=escalation.pk, approver=org.erin, note="Covered for Bob")
+    assert decision.approved_by == org.erin and decision.authority_of == org.bob
