@@ -678,13 +678,21 @@ def authority_limit_save(
     """
     reason = _required_reason(reason)
     ensure_not_own_limit(limit=limit, actor=actor)
-    created = limit.pk is None
+    return _limit_save_audited(limit=limit, before=before, actor=actor, reason=reason)
+
+
+def _limit_save_audited(
+    *, limit: AuthorityLimit, before: dict | None, actor: Employee | None, reason: str, values: dict | None = None
+) -> AuthorityLimit:
+    """Apply the caps in `values` (if given), save, and audit the change from `before`."""
+    for cap, value in (values or {}).items():
+        setattr(limit, cap, value)
     limit.reason = reason
     limit.set_by = actor
     limit.save()
     audit(
         actor=actor,
-        action="limit.created" if created else "limit.changed",
+        action="limit.created" if before is None else "limit.changed",
         target=limit,
         before=before,
         after=authority_limit_state(limit),
@@ -848,20 +856,7 @@ def limit_set(
     limit = limit or AuthorityLimit(
         employee=employee, decision_type=decision_type, starts_at=starts_at, ends_at=ends_at
     )
-    for cap, value in cleaned.items():
-        setattr(limit, cap, value)
-    limit.reason = reason
-    limit.set_by = granter
-    limit.save()
-    audit(
-        actor=granter,
-        action="limit.changed" if before else "limit.created",
-        target=limit,
-        before=before,
-        after=authority_limit_state(limit),
-        reason=reason,
-        subject=employee,
-    )
+    _limit_save_audited(limit=limit, before=before, actor=granter, reason=reason, values=cleaned)
     _authority_changed(employee=employee, decision_type=decision_type, key=f"limit:{limit.pk}:{now.isoformat()}")
     _review_escalations_of(approver=employee, decision_type=decision_type)
     return limit
@@ -908,20 +903,7 @@ def role_limit_set(
     limit = AuthorityLimit.objects.select_for_update().filter(role=role, decision_type=decision_type).first()
     before = authority_limit_state(limit) if limit else None
     limit = limit or AuthorityLimit(role=role, decision_type=decision_type)
-    for cap, value in cleaned.items():
-        setattr(limit, cap, value)
-    limit.reason = reason
-    limit.set_by = granter
-    limit.save()
-    audit(
-        actor=granter,
-        action="limit.changed" if before else "limit.created",
-        target=limit,
-        before=before,
-        after=authority_limit_state(limit),
-        reason=reason,
-    )
-    return limit
+    return _limit_save_audited(limit=limit, before=before, actor=granter, reason=reason, values=cleaned)
 
 
 @transaction.atomic
