@@ -35,7 +35,7 @@ from delegation.selectors import (
 from empower.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from empower.models import AuditRecord, Case, Employee
 from empower.selectors import chain_above, is_above
-from empower.services import audit, ensure_may_act_on_case, notify
+from empower.services import audit, ensure_may_act_on_case, lazy_message, notify
 
 logger = logging.getLogger(__name__)
 
@@ -321,14 +321,14 @@ def _tell_about_routing(escalation: Escalation) -> None:
         notify(
             recipient=escalation.assigned_to,
             key=f"escalation:{escalation.pk}:assigned:{step}",
-            message=_("%(requester)s asks you to decide: %(type)s %(amount)s %(currency)s on case #%(case)s.")
-            % {
-                "requester": decision.made_by,
-                "type": decision.decision_type.name,
-                "amount": decision.amount,
-                "currency": decision.currency,
-                "case": decision.case_id,
-            },
+            message=lazy_message(
+                _("%(requester)s asks you to decide: %(type)s %(amount)s %(currency)s on case #%(case)s."),
+                requester=decision.made_by,
+                type=decision.decision_type.name,
+                amount=decision.amount,
+                currency=decision.currency,
+                case=decision.case_id,
+            ),
             url=url,
         )
         return
@@ -503,15 +503,15 @@ def _tell_requester(escalation: Escalation) -> None:
     notify(
         recipient=decision.made_by,
         key=f"escalation:{escalation.pk}:{escalation.status}",
-        message=message
-        % {
-            "approver": escalation.decided_by,
-            "type": decision.decision_type.name,
-            "amount": decision.final_amount or decision.amount,
-            "currency": decision.currency,
-            "case": decision.case_id,
-            "note": escalation.note,
-        },
+        message=lazy_message(
+            message,
+            approver=escalation.decided_by,
+            type=decision.decision_type.name,
+            amount=decision.final_amount or decision.amount,
+            currency=decision.currency,
+            case=decision.case_id,
+            note=escalation.note,
+        ),
         url=f"/cases/{decision.case_id}/",
     )
 
@@ -546,14 +546,14 @@ def escalation_move_up(*, escalation: Escalation, reason: str, actor: Employee |
         notify(
             recipient=person,
             key=f"escalation:{escalation.pk}:moved:{escalation.level}",
-            message=_("Escalation #%(id)s (%(type)s %(amount)s %(currency)s) moved up a level: %(why)s")
-            % {
-                "id": escalation.pk,
-                "type": decision.decision_type.name,
-                "amount": decision.amount,
-                "currency": decision.currency,
-                "why": label,
-            },
+            message=lazy_message(
+                _("Escalation #%(id)s (%(type)s %(amount)s %(currency)s) moved up a level: %(why)s"),
+                id=escalation.pk,
+                type=decision.decision_type.name,
+                amount=decision.amount,
+                currency=decision.currency,
+                why=label,
+            ),
             url=f"/escalations/{escalation.pk}/",
         )
     return escalation
@@ -627,7 +627,9 @@ def escalation_withdraw(*, escalation_id: int, employee: Employee, reason: str =
             notify(
                 recipient=escalation.assigned_to,
                 key=f"escalation:{escalation.pk}:withdrawn",
-                message=_("%(requester)s withdrew escalation #%(id)s.") % {"requester": employee, "id": escalation.pk},
+                message=lazy_message(
+                    _("%(requester)s withdrew escalation #%(id)s."), requester=employee, id=escalation.pk
+                ),
                 url=f"/escalations/{escalation.pk}/",
             )
     return decision
@@ -815,7 +817,7 @@ def _authority_changed(*, employee: Employee, decision_type: DecisionType, key: 
     notify(
         recipient=employee,
         key=key,
-        message=_("Your authority for %(type)s has changed.") % {"type": decision_type.name},
+        message=lazy_message(_("Your authority for %(type)s has changed."), type=decision_type.name),
         url="/authority/me/",
     )
 
@@ -977,12 +979,12 @@ def _announce_delegation(delegation: Delegation, event: str) -> None:
         notify(
             recipient=person,
             key=f"delegation:{delegation.pk}:{event}",
-            message=messages[event]
-            % {
-                "delegate": delegation.delegate,
-                "delegator": delegation.delegator,
-                "until": timezone.localtime(delegation.ends_at).strftime("%Y-%m-%d %H:%M"),
-            },
+            message=lazy_message(
+                messages[event],
+                delegate=delegation.delegate,
+                delegator=delegation.delegator,
+                until=timezone.localtime(delegation.ends_at).strftime("%Y-%m-%d %H:%M"),
+            ),
             url="/delegations/",
         )
 

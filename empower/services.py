@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.dispatch import Signal
 from django.utils import timezone, translation
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from empower.errors import Conflict, InvalidInput, NotAllowed
@@ -50,10 +51,17 @@ def _jsonable(values: dict | None) -> dict | None:
     return {k: (str(v) if isinstance(v, Decimal) or hasattr(v, "isoformat") else v) for k, v in values.items()}
 
 
+def lazy_message(text, **params):
+    """A translatable message with parameters, rendered when it is used, in the language active
+    then (a plain `%` would render it at once, in the sender's language)."""
+    return lazy(lambda: str(text) % {k: str(v) for k, v in params.items()}, str)()
+
+
 def notify(*, recipient: Employee, key: str, message, url: str = "") -> Notification | None:
     """Tell someone in the app (and by e-mail, after commit), once per event `key`.
 
-    `message` is a lazy translatable string; it is rendered in the recipient's language.
+    `message` is a lazy translatable string (see `lazy_message`); it is rendered in the
+    recipient's language.
     """
     with translation.override(recipient.language):
         text = str(message)

@@ -182,6 +182,8 @@ SPECTACULAR_SETTINGS = {
         "CaseStatusEnum": "empower.models.Case.Status",
         "DecisionStatusEnum": "delegation.models.Decision.Status",
         "EscalationStatusEnum": "delegation.models.Escalation.Status",
+        "FollowUpStatusEnum": "feedback.models.FollowUp.Status",
+        "FrictionReportStatusEnum": "feedback.models.FrictionReport.Status",
     },
     # No online validator badge: the docs page loads nothing from another host.
     "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},

@@ -1,1 +1,27 @@
-urlpatterns: list = []
+"""Feedback's calls under /api/v1/ (included from `empower.api_urls`)."""
+
+from django.urls import path
+
+from feedback import api
+
+urlpatterns = [
+    path("cases/<int:pk>/resolve/", api.CaseResolveView.as_view(), name="api-case-resolve"),
+    # Public: the customer's signed link is the only key.
+    path("feedback/<str:token>/", api.PublicSurveyView.as_view(), name="api-feedback-survey"),
+    path("feedback/<str:token>/complaint/", api.PublicComplaintView.as_view(), name="api-feedback-complaint"),
+    path("surveys/", api.SurveyListView.as_view(), name="api-surveys"),
+    path("surveys/<int:pk>/", api.SurveyDetailView.as_view(), name="api-survey-detail"),
+    path("surveys/<int:pk>/flag-complaint/", api.SurveyFlagComplaintView.as_view(), name="api-survey-flag"),
+    path("follow-ups/", api.FollowUpListView.as_view(), name="api-follow-ups"),
+    path("follow-ups/<int:pk>/", api.FollowUpDetailView.as_view(), name="api-follow-up-detail"),
+    path("follow-ups/<int:pk>/reply/", api.FollowUpReplyView.as_view(), name="api-follow-up-reply"),
+    path("friction-reports/", api.FrictionReportListCreateView.as_view(), name="api-friction-reports"),
+    path("friction-reports/<int:pk>/", api.FrictionReportDetailView.as_view(), name="api-friction-report-detail"),
+    path(
+        "friction-reports/<int:pk>/second/", api.FrictionReportSecondView.as_view(), name="api-friction-report-second"
+    ),
+    path(
+        "friction-reports/<int:pk>/answer/", api.FrictionReportAnswerView.as_view(), name="api-friction-report-answer"
+    ),
+    path("insights/feedback/", api.FeedbackInsightsView.as_view(), name="api-feedback-insights"),
+]

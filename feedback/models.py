@@ -1,26 +1,291 @@
+"""Customer surveys, the follow-ups that close the loop, and staff's policy-friction reports.
+
+Every row links to its context (the case, its team, the employees involved) so that insights can
+compare, e.g., the satisfaction of cases settled at first contact with escalated ones.
+"""
+
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from empower.models import Case
+from delegation.models import CAPS, Decision, DecisionType
+from empower.models import Case, Employee, Team
+
+COMMENT_MAX = 2000
+REPLY_MAX = 4000
 
 
 class Survey(models.Model):
     """A customer's "how did it go?" for one resolved case; answered once, through a signed link."""
 
     case = models.OneToOneField(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="survey")
-    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    # The context when the customer was asked: who resolved it, in which team.
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), on_delete=models.PROTECT, null=True, blank=True, related_name="surveys"
+    )
+    resolved_by = models.ForeignKey(
+        Employee,
+        verbose_name=_("resolved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="surveys_resolved",
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     csat = models.PositiveSmallIntegerField(_("satisfaction (1-5)"), null=True, blank=True)
+    nps = models.PositiveSmallIntegerField(_("likely to recommend (0-10)"), null=True, blank=True)
     comment = models.TextField(_("comment"), blank=True)
+    comment_is_complaint = models.BooleanField(
+        _("comment is a complaint"),
+        default=False,
+        help_text=_("Flagged by the customer when answering, or later by staff."),
+    )
 
     class Meta:
+        ordering = ["-created_at", "-id"]
         verbose_name = _("survey")
         verbose_name_plural = _("surveys")
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(csat__isnull=True) | models.Q(csat__gte=1, csat__lte=5), name="survey_csat_1_to_5"
-            )
+                condition=Q(csat__isnull=True) | Q(csat__gte=1, csat__lte=5), name="survey_csat_1_to_5"
+            ),
+            models.CheckConstraint(condition=Q(nps__isnull=True) | Q(nps__lte=10), name="survey_nps_0_to_10"),
+            models.CheckConstraint(
+                condition=Q(answered_at__isnull=True) | Q(csat__isnull=False), name="survey_answer_has_csat"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["team", "answered_at"], name="survey_team_answered"),
+            models.Index(fields=["resolved_by", "answered_at"], name="survey_resolver_answered"),
         ]
 
     def __str__(self) -> str:
         return f"Survey for {self.case}"
+
+    @property
+    def is_answered(self) -> bool:
+        return self.answered_at is not None
+
+    @property
+    def is_low_score(self) -> bool:
+        """CSAT 1 or 2: someone must follow up with the customer."""
+        return self.csat is not None and self.csat <= 2
+
+
+class FollowUp(models.Model):
+    """A human answer to an unhappy customer, owed by a deadline; "you said, we did".
+
+    It goes first to the employee who resolved the case (they know the customer); when the
+    deadline passes it moves to their manager, and so on up the chain.
+    """
+
+    class Reason(models.TextChoices):
+        LOW_SCORE = "low_score", _("Low satisfaction score")
+        FLAGGED_COMMENT = "flagged_comment", _("Comment flagged as a complaint")
+        COMPLAINT = "complaint", _("Complaint raised by the customer")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        DONE = "done", _("Replied")
+
+    survey = models.ForeignKey(Survey, verbose_name=_("survey"), on_delete=models.CASCADE, related_name="follow_ups")
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="follow_ups")
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    customer_message = models.TextField(_("the customer's complaint"), blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    resolver = models.ForeignKey(
+        Employee,
+        verbose_name=_("resolved the case"),
+        on_delete=models.PROTECT,
+        related_name="follow_ups_as_resolver",
+    )
+    assigned_to = models.ForeignKey(
+        Employee, verbose_name=_("assigned to"), on_delete=models.PROTECT, related_name="follow_ups"
+    )
+    level = models.PositiveSmallIntegerField(_("level"), default=1)
+    due_at = models.DateTimeField(_("due at"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    action_taken = models.TextField(_("what was done"), blank=True)
+    reply = models.TextField(_("reply to the customer"), blank=True)
+    replied_by = models.ForeignKey(
+        Employee, verbose_name=_("replied by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
+    reply_emailed_at = models.DateTimeField(_("reply e-mailed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["survey"], condition=Q(status="open"), name="follow_up_one_open_per_survey"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open") | (Q(replied_at__isnull=False) & ~Q(reply="")),
+                name="follow_up_done_has_reply",
+            ),
+            models.CheckConstraint(condition=Q(level__gte=1), name="follow_up_level_positive"),
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="follow_up_due"),
+            models.Index(fields=["assigned_to", "status"], name="follow_up_assignee"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Follow-up #{self.pk} on {self.case}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    def is_overdue(self, now=None) -> bool:
+        return self.is_open and self.due_at <= (now or timezone.now())
+
+
+class FrictionReport(models.Model):
+    """ "This rule or limit stopped me from helping this customer": a manager must answer."""
+
+    class Limit(models.TextChoices):
+        PER_DECISION = "per_decision", _("Per decision")
+        PER_DAY = "per_day", _("Per day")
+        PER_MONTH = "per_month", _("Per month")
+        PER_CUSTOMER_MONTH = "per_customer_month", _("Per customer per month")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Waiting for an answer")
+        ACCEPTED = "accepted", _("Accepted: something changes")
+        EXPLAINED = "explained", _("Explained")
+
+    reporter = models.ForeignKey(
+        Employee, verbose_name=_("reported by"), on_delete=models.PROTECT, related_name="friction_reports"
+    )
+    team = models.ForeignKey(Team, verbose_name=_("team"), on_delete=models.PROTECT, related_name="friction_reports")
+    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="friction_reports")
+    decision = models.ForeignKey(
+        Decision,
+        verbose_name=_("decision"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="friction_reports",
+    )
+    decision_type = models.ForeignKey(
+        DecisionType,
+        verbose_name=_("decision type"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="friction_reports",
+    )
+    limit = models.CharField(_("limit"), max_length=20, choices=Limit.choices, blank=True)
+    rule_text = models.CharField(_("the rule, in your words"), max_length=300, blank=True)
+    would_have_done = models.TextField(_("what you would have done"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    assigned_to = models.ForeignKey(
+        Employee, verbose_name=_("to be answered by"), on_delete=models.PROTECT, related_name="friction_to_answer"
+    )
+    level = models.PositiveSmallIntegerField(_("level"), default=1)
+    due_at = models.DateTimeField(_("answer due at"))
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    answered_by = models.ForeignKey(
+        Employee, verbose_name=_("answered by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    answer = models.TextField(_("answer"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("policy-friction report")
+        verbose_name_plural = _("policy-friction reports")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decision_type__isnull=False) | ~Q(rule_text=""), name="friction_names_a_rule"
+            ),
+            models.CheckConstraint(
+                condition=Q(limit="") | Q(decision_type__isnull=False), name="friction_limit_needs_type"
+            ),
+            models.CheckConstraint(condition=Q(limit="") | Q(limit__in=CAPS), name="friction_limit_known"),
+            models.CheckConstraint(
+                condition=Q(status="open") | Q(answered_at__isnull=False), name="friction_closed_has_answer"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "due_at"], name="friction_due"),
+            models.Index(fields=["team", "status"], name="friction_team_status"),
+            models.Index(fields=["assigned_to", "status"], name="friction_assignee"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Report #{self.pk}: {self.rule_label}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+    def is_overdue(self, now=None) -> bool:
+        return self.is_open and self.due_at <= (now or timezone.now())
+
+    @property
+    def rule_key(self) -> str:
+        """Reports about the same rule share a key: the board groups them by it."""
+        if self.decision_type_id:
+            return f"{self.decision_type_id}:{self.limit}"
+        return "other"
+
+    @property
+    def rule_label(self) -> str:
+        if self.decision_type_id:
+            name = str(self.decision_type.name)
+            return f"{name} · {self.get_limit_display()}" if self.limit else name
+        return self.rule_text
+
+
+class FrictionAnswer(models.Model):
+    """One answer on a report: accepted, explained, or passed up to the next manager."""
+
+    class Outcome(models.TextChoices):
+        ACCEPT = "accept", _("Accept and change something")
+        EXPLAIN = "explain", _("Explain why the rule stays")
+        PASS_UP = "pass_up", _("Pass it up to my manager")
+
+    report = models.ForeignKey(
+        FrictionReport, verbose_name=_("report"), on_delete=models.CASCADE, related_name="answers"
+    )
+    by = models.ForeignKey(Employee, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
+    outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
+    note = models.TextField(_("note"))
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("answer to a report")
+        verbose_name_plural = _("answers to reports")
+
+    def __str__(self) -> str:
+        return f"{self.report_id}: {self.outcome}"
+
+
+class FrictionSecond(models.Model):
+    """A colleague's "this stops me too"."""
+
+    report = models.ForeignKey(
+        FrictionReport, verbose_name=_("report"), on_delete=models.CASCADE, related_name="seconds"
+    )
+    employee = models.ForeignKey(
+        Employee, verbose_name=_("seconded by"), on_delete=models.CASCADE, related_name="friction_seconds"
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("second")
+        verbose_name_plural = _("seconds")
+        constraints = [models.UniqueConstraint(fields=["report", "employee"], name="friction_second_once")]
+
+    def __str__(self) -> str:
+        return f"{self.employee} seconds #{self.report_id}"

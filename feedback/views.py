@@ -1,5 +1,413 @@
-from django.http import HttpResponse
+"""Pages of the feedback loop.
+
+The customer's survey page (`/feedback/<token>/`) needs no account: the signed link is the key and
+the page shows only that case's subject and the customer's first name. It speaks the customer's
+language (or the one picked with `?lang=`) and works without JavaScript: plain forms, post, redirect.
+
+Staff pages (follow-ups, the friction board, answers, insights) parse input, call one service or
+selector and render; no rule is checked here.
+"""
+
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from rest_framework.throttling import AnonRateThrottle
+
+from delegation.selectors import decisions_for_case
+from empower.errors import DomainError, NotFound
+from empower.forms import add_domain_error
+from empower.models import Case
+from empower.selectors import cases_visible_to, visible_team_ids
+from empower.views import staff_required
+from feedback import selectors, services
+from feedback.filters import SurveyFilter
+from feedback.forms import (
+    CSAT_CHOICES,
+    NPS_CHOICES,
+    ComplaintForm,
+    FollowUpReplyForm,
+    FrictionAnswerForm,
+    FrictionReportForm,
+    FrictionSecondForm,
+    SurveyForm,
+)
+from feedback.models import FollowUp, Survey
+
+PAGE_SIZE = 50
+INSIGHT_PERIODS = {"30": 30, "90": 90, "365": 365, "all": None}
+
+# --- the customer's page -----------------------------------------------------------------------------
 
 
-def survey(request, token):
-    return HttpResponse("")
+def _requested_language(request: HttpRequest) -> str | None:
+    code = request.GET.get("lang", "")
+    return code if code in dict(settings.LANGUAGES) else None
+
+
+def _render_public(request: HttpRequest, template: str, context: dict, *, language: str, status: int = 200):
+    """Render in the customer's language, whatever the browser or a staff session says."""
+    languages = [(code, translation.get_language_info(code)["name_local"]) for code, _name in settings.LANGUAGES]
+    with translation.override(language):
+        response = render(request, template, {**context, "languages": languages, "lang": language}, status=status)
+    response.headers["Content-Language"] = language
+    return response
+
+
+def _throttled(request: HttpRequest) -> bool:
+    # The same per-address budget as the public API (the `anon` rate in settings).
+    return not AnonRateThrottle().allow_request(request, None)
+
+
+def _survey_or_error(request: HttpRequest, token: str) -> tuple[Survey | None, HttpResponse | None]:
+    language = _requested_language(request) or translation.get_language()
+    context = {"page_url": reverse("feedback:survey", args=[token])}
+    try:
+        return services.survey_from_token(token=token), None
+    except services.LinkExpired:
+        return None, _render_public(request, "feedback/survey_gone.html", context, language=language, status=410)
+    except NotFound:
+        return None, _render_public(request, "feedback/survey_unknown.html", context, language=language, status=404)
+
+
+def _survey_page(
+    request: HttpRequest,
+    survey: Survey,
+    token: str,
+    *,
+    language: str,
+    form: SurveyForm | None = None,
+    complaint_form: ComplaintForm | None = None,
+    notice: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    follow_ups = list(survey.follow_ups.all())
+    context = {
+        "survey": survey,
+        "token": token,
+        "first_name": survey.case.customer.first_name,
+        "subject": survey.case.subject,
+        "form": form or SurveyForm(),
+        "complaint_form": complaint_form or ComplaintForm(),
+        "csat_choices": CSAT_CHOICES,
+        "nps_choices": NPS_CHOICES,
+        "follow_ups": follow_ups,
+        "open_follow_up": next((f for f in follow_ups if f.is_open), None),
+        "can_complain": survey.is_answered and not any(f.is_open for f in follow_ups),
+        "expires_at": services.survey_expires_at(survey=survey),
+        "notice": notice or request.GET.get("done", ""),
+        "page_url": reverse("feedback:survey", args=[token]),
+    }
+    return _render_public(request, "feedback/survey.html", context, language=language, status=status)
+
+
+def _back_to_survey(token: str, language: str, done: str) -> HttpResponse:
+    query = urlencode({"lang": language, "done": done})
+    return redirect(f"{reverse('feedback:survey', args=[token])}?{query}")
+
+
+@require_http_methods(["GET", "POST"])
+def survey(request: HttpRequest, token: str) -> HttpResponse:
+    """The customer's survey: answer once (CSAT 1-5, optional 0-10, a comment); afterwards the answer
+    and, once someone has followed up, what was done.
+    """
+    survey, error = _survey_or_error(request, token)
+    if error:
+        return error
+    language = _requested_language(request) or survey.case.customer.language
+    if request.method == "GET":
+        return _survey_page(request, survey, token, language=language)
+    if _throttled(request):
+        context = {"page_url": reverse("feedback:survey", args=[token])}
+        return _render_public(request, "feedback/survey_busy.html", context, language=language, status=429)
+    if survey.is_answered:
+        return _survey_page(request, survey, token, language=language, notice="already", status=409)
+    with translation.override(language):
+        form = SurveyForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.survey_answer(
+                    survey_id=survey.pk,
+                    csat=data["csat"],
+                    nps=data["nps"],
+                    comment=data["comment"],
+                    comment_is_complaint=data["complaint"],
+                )
+            except DomainError as domain_error:
+                if domain_error.status == 409:
+                    survey, _error = _survey_or_error(request, token)
+                    return _survey_page(request, survey, token, language=language, notice="already", status=409)
+                add_domain_error(form, domain_error)
+                status = domain_error.status
+            else:
+                return _back_to_survey(token, language, "answered")
+        else:
+            status = 400
+    return _survey_page(request, survey, token, language=language, form=form, status=status)
+
+
+@require_POST
+def survey_complaint(request: HttpRequest, token: str) -> HttpResponse:
+    """After answering, the customer raises a complaint; someone answers it by the deadline."""
+    survey, error = _survey_or_error(request, token)
+    if error:
+        return error
+    language = _requested_language(request) or survey.case.customer.language
+    if _throttled(request):
+        context = {"page_url": reverse("feedback:survey", args=[token])}
+        return _render_public(request, "feedback/survey_busy.html", context, language=language, status=429)
+    with translation.override(language):
+        form = ComplaintForm(request.POST)
+        if form.is_valid():
+            try:
+                services.survey_complain(survey_id=survey.pk, message=form.cleaned_data["message"])
+            except DomainError as domain_error:
+                add_domain_error(form, domain_error)
+                status = domain_error.status
+            else:
+                return _back_to_survey(token, language, "complained")
+        else:
+            status = 400
+    return _survey_page(request, survey, token, language=language, complaint_form=form, status=status)
+
+
+# --- staff: follow-ups ------------------------------------------------------------------------------
+
+
+@require_GET
+@staff_required
+def follow_up_list(request: HttpRequest) -> HttpResponse:
+    """My follow-ups and those of everyone below me: open ones first, the nearest deadline first."""
+    status = request.GET.get("status", "open")
+    status = status if status in (*FollowUp.Status.values, "all") else "open"
+    follow_ups = selectors.follow_up_list(employee=request.employee, status=None if status == "all" else status)
+    page = Paginator(follow_ups, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "status": status, "now": timezone.now(), "statuses": FollowUp.Status.choices}
+    return render(request, "feedback/follow_up_list.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def follow_up_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A follow-up in its context (the answer, the case and its decisions); record what was done and reply."""
+    employee = request.employee
+    follow_up = selectors.follow_up_detail(employee=employee, follow_up_id=pk)
+    if follow_up is None:
+        raise Http404
+    form = FollowUpReplyForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.follow_up_reply(follow_up_id=pk, employee=employee, **form.cleaned_data)
+            except DomainError as error:
+                add_domain_error(form, error)
+                status = error.status
+            else:
+                messages.success(request, _("Your reply is on its way to the customer."))
+                return redirect("feedback:follow-up-detail", pk=pk)
+        else:
+            status = 400
+    context = {
+        "follow_up": follow_up,
+        "survey": follow_up.survey,
+        "case": follow_up.case,
+        "decisions": list(follow_up.survey.case.decisions.all()),
+        "form": form,
+        "may_reply": follow_up.is_open and selectors.may_handle_follow_up(employee=employee, follow_up=follow_up),
+        "history": list(selectors.history_of(target=follow_up)),
+        "now": timezone.now(),
+    }
+    return render(request, "feedback/follow_up_detail.html", context, status=status)
+
+
+# --- staff: survey answers ----------------------------------------------------------------------
+
+
+@require_GET
+@staff_required
+def answer_list(request: HttpRequest) -> HttpResponse:
+    """Customers' answers on the cases I may see, newest first; a comment can be flagged as a complaint."""
+    surveys = selectors.surveys_visible_to(employee=request.employee).filter(answered_at__isnull=False)
+    filterset = SurveyFilter(request.GET, queryset=surveys.prefetch_related("follow_ups").order_by("-answered_at"))
+    page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "feedback/answer_list.html", {"page": page, "filter": filterset})
+
+
+@require_POST
+@staff_required
+def answer_flag(request: HttpRequest, pk: int) -> HttpResponse:
+    survey = selectors.surveys_visible_to(employee=request.employee).filter(pk=pk).first()
+    if survey is None:
+        raise Http404
+    try:
+        follow_up = services.survey_flag_complaint(survey_id=pk, employee=request.employee)
+    except DomainError as error:
+        messages.error(request, str(error.message))
+        return redirect("feedback:answers")
+    messages.success(request, _("A follow-up is open for this customer."))
+    return redirect("feedback:follow-up-detail", pk=follow_up.pk)
+
+
+# --- staff: policy-friction reports ---------------------------------------------------------------
+
+
+@require_GET
+@staff_required
+def report_board(request: HttpRequest) -> HttpResponse:
+    """Open reports by rule, most seconded first; my own reports with their answers; those waiting for me."""
+    employee = request.employee
+    groups = selectors.report_board(employee=employee)
+    visible = selectors.reports_visible_to(employee=employee)
+    shown = [r.pk for g in groups for r in g.reports]
+    context = {
+        "groups": groups,
+        "seconded": selectors.mine_seconded(employee=employee, report_ids=shown),
+        "mine": list(visible.filter(reporter=employee).order_by("-created_at")[:20]),
+        "to_answer": list(visible.filter(assigned_to=employee, status="open").order_by("due_at")),
+        "now": timezone.now(),
+    }
+    return render(request, "feedback/report_board.html", context)
+
+
+def _case_for_report(request: HttpRequest, raw) -> Case | None:
+    try:
+        case_id = int(raw)
+    except (TypeError, ValueError):
+        return None
+    return cases_visible_to(employee=request.employee).filter(pk=case_id).first()
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def report_new(request: HttpRequest) -> HttpResponse:
+    """ "A rule stopped me from helping this customer", from a case (`?case=<id>`, optional `&decision=<id>`)."""
+    employee = request.employee
+    source = request.POST if request.method == "POST" else request.GET
+    case = _case_for_report(request, source.get("case"))
+    if source.get("case") and case is None:
+        raise Http404
+    decisions = decisions_for_case(case=case) if case else None
+    initial = {"case": case.pk if case else None, "decision": request.GET.get("decision")}
+    if case and request.GET.get("decision"):
+        decision = decisions.filter(pk=request.GET.get("decision")).first() if decisions is not None else None
+        if decision:
+            # An escalated decision names the limits it broke: the first is the likely culprit.
+            initial["decision_type"] = decision.decision_type_id
+            initial["limit"] = (decision.exceeded or [""])[0]
+    form = FrictionReportForm(request.POST or None, initial=initial, decisions=decisions)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid() and case is not None:
+            data = form.cleaned_data
+            try:
+                report = services.friction_report_file(
+                    reporter=employee,
+                    case=case,
+                    decision=data["decision"],
+                    decision_type=data["decision_type"],
+                    limit=data["limit"],
+                    rule_text=data["rule_text"],
+                    would_have_done=data["would_have_done"],
+                )
+            except DomainError as error:
+                add_domain_error(form, error)
+                status = error.status
+            else:
+                messages.success(request, _("Your report went to %(name)s.") % {"name": report.assigned_to})
+                return redirect("feedback:report-detail", pk=report.pk)
+        else:
+            status = 400
+    return render(request, "feedback/report_new.html", {"form": form, "case": case}, status=status)
+
+
+def _report_context(request: HttpRequest, report_id: int, **extra) -> dict:
+    employee = request.employee
+    report = selectors.report_detail(employee=employee, report_id=report_id)
+    if report is None:
+        raise Http404
+    seconded = any(s.employee_id == employee.pk for s in report.seconds.all())
+    return {
+        "report": report,
+        "may_second": selectors.may_second_report(employee=employee, report=report) and not seconded,
+        "may_answer": report.is_open and selectors.may_answer_report(employee=employee, report=report),
+        "second_form": FrictionSecondForm(),
+        "answer_form": FrictionAnswerForm(),
+        "history": list(selectors.history_of(target=report)),
+        "now": timezone.now(),
+        **extra,
+    }
+
+
+@require_GET
+@staff_required
+def report_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return render(request, "feedback/report_detail.html", _report_context(request, pk))
+
+
+@require_POST
+@staff_required
+def report_second(request: HttpRequest, pk: int) -> HttpResponse:
+    context = _report_context(request, pk)
+    form = FrictionSecondForm(request.POST)
+    if form.is_valid():
+        try:
+            services.friction_report_second(report_id=pk, employee=request.employee, note=form.cleaned_data["note"])
+        except DomainError as error:
+            add_domain_error(form, error)
+            return render(request, "feedback/report_detail.html", {**context, "second_form": form}, status=error.status)
+        messages.success(request, _("You seconded this report."))
+        return redirect("feedback:report-detail", pk=pk)
+    return render(request, "feedback/report_detail.html", {**context, "second_form": form}, status=400)
+
+
+@require_POST
+@staff_required
+def report_answer(request: HttpRequest, pk: int) -> HttpResponse:
+    context = _report_context(request, pk)
+    form = FrictionAnswerForm(request.POST)
+    if form.is_valid():
+        try:
+            services.friction_report_answer(report_id=pk, employee=request.employee, **form.cleaned_data)
+        except DomainError as error:
+            add_domain_error(form, error)
+            return render(request, "feedback/report_detail.html", {**context, "answer_form": form}, status=error.status)
+        messages.success(request, _("Your answer was sent to the employee."))
+        return redirect("feedback:report-detail", pk=pk)
+    return render(request, "feedback/report_detail.html", {**context, "answer_form": form}, status=400)
+
+
+# --- insights --------------------------------------------------------------------------------------
+
+
+@require_GET
+@staff_required
+def insights(request: HttpRequest) -> HttpResponse:
+    """For managers: CSAT of cases settled at first contact against escalated ones, per team below them."""
+    employee = request.employee
+    if not employee.reports.exists():
+        return render(request, "feedback/managers_only.html", status=403)
+    period = request.GET.get("period", "90")
+    period = period if period in INSIGHT_PERIODS else "90"
+    days = INSIGHT_PERIODS[period]
+    since = timezone.now() - timedelta(days=days) if days else None
+    team_ids = visible_team_ids(employee=employee)
+    teams, total = selectors.csat_by_handling(team_ids=team_ids, since=since)
+    context = {
+        "teams": teams,
+        "total": total,
+        "follow_ups": selectors.follow_up_stats(team_ids=team_ids, since=since),
+        "rules": selectors.open_reports_by_rule(team_ids=team_ids),
+        "period": period,
+        "periods": list(INSIGHT_PERIODS),
+    }
+    return render(request, "feedback/insights.html", context)

@@ -1,0 +1,295 @@
+"""Reads for surveys, follow-ups, friction reports and the insights built on them.
+
+Each queryset already loads what its page or endpoint shows, so lists stay at a constant number
+of queries however many rows there are.
+"""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db.models import Avg, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from delegation.models import Decision
+from empower.models import AuditRecord, Employee
+from empower.selectors import chain_above, subtree_ids, visible_team_ids
+from feedback.models import FollowUp, FrictionAnswer, FrictionReport, FrictionSecond, Survey
+
+# A case counts as escalated when any decision on it went beyond the maker's authority.
+_ESCALATED = Exists(Decision.objects.filter(case_id=OuterRef("case_id"), within_authority=False))
+
+
+def _case_decisions() -> Prefetch:
+    decisions = Decision.objects.select_related(
+        "decision_type", "made_by__user", "approved_by__user", "escalation__assigned_to__user"
+    ).order_by("created_at", "id")
+    return Prefetch("case__decisions", queryset=decisions)
+
+
+def surveys_with_context() -> QuerySet[Survey]:
+    """Surveys with their case, team, resolver, decisions and whether the case was escalated."""
+    return (
+        Survey.objects.select_related("case__customer", "case__team", "team", "resolved_by__user")
+        .prefetch_related(_case_decisions())
+        .annotate(escalated=_ESCALATED)
+    )
+
+
+def surveys_visible_to(*, employee: Employee) -> QuerySet[Survey]:
+    """Staff see the surveys of the cases they may see (their team's; a manager's, every team below)."""
+    return surveys_with_context().filter(case__team_id__in=visible_team_ids(employee=employee))
+
+
+def survey_for_customer(*, survey_id: int) -> Survey | None:
+    """The one survey a customer's token opens, with what their page shows (and nothing more)."""
+    replies = FollowUp.objects.order_by("created_at", "id")
+    return (
+        Survey.objects.select_related("case__customer")
+        .prefetch_related(Prefetch("follow_ups", queryset=replies))
+        .filter(pk=survey_id)
+        .first()
+    )
+
+
+def _follow_ups() -> QuerySet[FollowUp]:
+    return FollowUp.objects.select_related(
+        "survey", "case__customer", "case__team", "resolver__user", "assigned_to__user", "replied_by__user"
+    )
+
+
+def follow_ups_visible_to(*, employee: Employee) -> QuerySet[FollowUp]:
+    """A follow-up is seen by its assignee, the employee who resolved the case, and everyone above them."""
+    below = subtree_ids(employee=employee, include_self=True)
+    return _follow_ups().filter(Q(assigned_to_id__in=below) | Q(resolver_id__in=below))
+
+
+def follow_up_list(*, employee: Employee, status: str | None = None) -> QuerySet[FollowUp]:
+    """My follow-ups and those below me: open ones first, the nearest deadline first."""
+    follow_ups = follow_ups_visible_to(employee=employee)
+    if status:
+        follow_ups = follow_ups.filter(status=status)
+    # Open ones (no reply yet) first, by deadline; then the latest replies.
+    return follow_ups.order_by(F("replied_at").desc(nulls_first=True), "due_at", "id")
+
+
+def follow_up_detail(*, employee: Employee, follow_up_id: int) -> FollowUp | None:
+    """One follow-up the employee may see, with its survey's context (decisions, escalated or not)."""
+    follow_up = follow_ups_visible_to(employee=employee).filter(pk=follow_up_id).first()
+    if follow_up is not None:
+        follow_up.survey = surveys_with_context().get(pk=follow_up.survey_id)
+    return follow_up
+
+
+def may_handle_follow_up(*, employee: Employee, follow_up: FollowUp) -> bool:
+    """The assignee, the employee who resolved the case, and anyone above either may record and reply."""
+    if employee.pk in (follow_up.assigned_to_id, follow_up.resolver_id):
+        return True
+    above = {e.pk for e in chain_above(employee=follow_up.resolver)}
+    above |= {e.pk for e in chain_above(employee=follow_up.assigned_to)}
+    return employee.pk in above
+
+
+def overdue_follow_up_ids(*, now: datetime | None = None) -> list[int]:
+    """Open follow-ups past their deadline whose assignee has someone above to pass them to."""
+    now = now or timezone.now()
+    return list(
+        FollowUp.objects.filter(status=FollowUp.Status.OPEN, due_at__lte=now, assigned_to__parent__isnull=False)
+        .order_by("due_at")
+        .values_list("pk", flat=True)
+    )
+
+
+def history_of(*, target) -> QuerySet[AuditRecord]:
+    """The audit trail of one follow-up or report, oldest first."""
+    return (
+        AuditRecord.objects.filter(target_type=target._meta.label_lower, target_id=str(target.pk))
+        .select_related("actor__user")
+        .order_by("created_at", "id")
+    )
+
+
+# --- policy-friction reports ------------------------------------------------------------------
+
+
+def _reports() -> QuerySet[FrictionReport]:
+    return FrictionReport.objects.select_related(
+        "reporter__user", "team", "case", "decision__decision_type", "decision_type", "assigned_to__user",
+        "answered_by__user",
+    ).annotate(seconds_count=Count("seconds", distinct=True))  # fmt: skip
+
+
+def reports_visible_to(*, employee: Employee) -> QuerySet[FrictionReport]:
+    """The reporter, everyone above them, and colleagues of the same team (who may second it)."""
+    below = subtree_ids(employee=employee, include_self=True)
+    return _reports().filter(Q(reporter_id__in=below) | Q(team_id=employee.team_id) | Q(assigned_to=employee))
+
+
+def report_detail(*, employee: Employee, report_id: int) -> FrictionReport | None:
+    answers = FrictionAnswer.objects.select_related("by__user")
+    seconds = FrictionSecond.objects.select_related("employee__user")
+    return (
+        reports_visible_to(employee=employee)
+        .prefetch_related(Prefetch("answers", queryset=answers), Prefetch("seconds", queryset=seconds))
+        .filter(pk=report_id)
+        .first()
+    )
+
+
+def may_answer_report(*, employee: Employee, report: FrictionReport) -> bool:
+    """The manager it is assigned to, or anyone above them; never the reporter."""
+    if employee.pk == report.reporter_id:
+        return False
+    if employee.pk == report.assigned_to_id:
+        return True
+    return employee.pk in {e.pk for e in chain_above(employee=report.assigned_to)}
+
+
+def may_second_report(*, employee: Employee, report: FrictionReport) -> bool:
+    return report.is_open and employee.pk != report.reporter_id and employee.team_id == report.team_id
+
+
+@dataclass
+class RuleGroup:
+    """Open reports about one rule, most seconded first."""
+
+    key: str
+    label: str
+    reports: list[FrictionReport] = field(default_factory=list)
+
+    @property
+    def seconds(self) -> int:
+        return sum(r.seconds_count for r in self.reports)
+
+
+def report_board(*, employee: Employee) -> list[RuleGroup]:
+    """Open reports the employee may see, grouped by rule; the rule with the most seconded report first."""
+    reports = reports_visible_to(employee=employee).filter(status=FrictionReport.Status.OPEN)
+    groups: dict[str, RuleGroup] = {}
+    for report in reports.order_by("-seconds_count", "created_at", "id"):
+        group = groups.setdefault(report.rule_key, RuleGroup(key=report.rule_key, label=_rule_group_label(report)))
+        group.reports.append(report)
+    return list(groups.values())
+
+
+def _rule_group_label(report: FrictionReport) -> str:
+    if report.decision_type_id:
+        return report.rule_label
+    return ""  # "other rules": the template names it in the viewer's language
+
+
+def mine_seconded(*, employee: Employee, report_ids: list[int]) -> set[int]:
+    return set(
+        FrictionSecond.objects.filter(employee=employee, report_id__in=report_ids).values_list("report_id", flat=True)
+    )
+
+
+def overdue_report_ids(*, now: datetime | None = None) -> list[int]:
+    now = now or timezone.now()
+    return list(
+        FrictionReport.objects.filter(
+            status=FrictionReport.Status.OPEN, due_at__lte=now, assigned_to__parent__isnull=False
+        )
+        .order_by("due_at")
+        .values_list("pk", flat=True)
+    )
+
+
+# --- insights ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HandlingRow:
+    """CSAT of one team's answered surveys: settled at first contact against escalated."""
+
+    team_id: int | None
+    team: str
+    first_contact_count: int
+    first_contact_csat: float | None
+    escalated_count: int
+    escalated_csat: float | None
+    nps: int | None
+    answered: int
+
+    @property
+    def difference(self) -> float | None:
+        if self.first_contact_csat is None or self.escalated_csat is None:
+            return None
+        return self.first_contact_csat - self.escalated_csat
+
+
+def _nps(promoters: int, detractors: int, answered: int) -> int | None:
+    if not answered:
+        return None
+    return round(100 * (promoters - detractors) / answered)
+
+
+def csat_by_handling(*, team_ids, since: datetime | None = None) -> tuple[list[HandlingRow], HandlingRow]:
+    """Per team and overall: average CSAT of cases settled at first contact (no decision went beyond the
+    maker's authority) against escalated ones, and the net promoter score. Two queries in all.
+    """
+    surveys = Survey.objects.filter(answered_at__isnull=False, team_id__in=list(team_ids))
+    if since:
+        surveys = surveys.filter(answered_at__gte=since)
+    aggregates = {
+        "first_contact_count": Count("id", filter=~_ESCALATED),
+        "first_contact_csat": Avg("csat", filter=~_ESCALATED),
+        "escalated_count": Count("id", filter=_ESCALATED),
+        "escalated_csat": Avg("csat", filter=_ESCALATED),
+        "nps_answers": Count("id", filter=Q(nps__isnull=False)),
+        "promoters": Count("id", filter=Q(nps__gte=9)),
+        "detractors": Count("id", filter=Q(nps__lte=6)),
+        "answered": Count("id"),
+    }
+    rows = surveys.values("team_id", "team__name").annotate(**aggregates).order_by("team__name")
+    total = surveys.aggregate(**aggregates)
+
+    def row(values: dict, team_id, team: str) -> HandlingRow:
+        return HandlingRow(
+            team_id=team_id,
+            team=team,
+            first_contact_count=values["first_contact_count"],
+            first_contact_csat=values["first_contact_csat"],
+            escalated_count=values["escalated_count"],
+            escalated_csat=values["escalated_csat"],
+            nps=_nps(values["promoters"], values["detractors"], values["nps_answers"]),
+            answered=values["answered"],
+        )
+
+    return [row(r, r["team_id"], r["team__name"]) for r in rows], row(total, None, "")
+
+
+@dataclass(frozen=True)
+class FollowUpStats:
+    open: int
+    overdue: int
+    replied: int
+    replied_on_time: int
+
+    @property
+    def on_time_share(self) -> int | None:
+        return round(100 * self.replied_on_time / self.replied) if self.replied else None
+
+
+def follow_up_stats(*, team_ids, since: datetime | None = None) -> FollowUpStats:
+    """How well the loop is closed: open and overdue follow-ups, and replies made by the first deadline."""
+    now = timezone.now()
+    follow_ups = FollowUp.objects.filter(case__team_id__in=list(team_ids))
+    if since:
+        follow_ups = follow_ups.filter(created_at__gte=since)
+    values = follow_ups.aggregate(
+        open=Count("id", filter=Q(status=FollowUp.Status.OPEN)),
+        overdue=Count("id", filter=Q(status=FollowUp.Status.OPEN, due_at__lte=now)),
+        replied=Count("id", filter=Q(status=FollowUp.Status.DONE)),
+        replied_on_time=Count("id", filter=Q(status=FollowUp.Status.DONE, level=1, replied_at__lte=F("due_at"))),
+    )
+    return FollowUpStats(**values)
+
+
+def open_reports_by_rule(*, team_ids) -> list[dict]:
+    """Open friction reports per rule in these teams, the most reported first."""
+    return list(
+        FrictionReport.objects.filter(team_id__in=list(team_ids), status=FrictionReport.Status.OPEN)
+        .values("decision_type__name", "limit")
+        .annotate(reports=Count("id", distinct=True), seconds=Count("seconds", distinct=True))
+        .order_by("-reports", "-seconds", "decision_type__name")
+    )

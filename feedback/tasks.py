@@ -1,0 +1,21 @@
+"""Deadlines live in the database; beat runs these every minute to find what is overdue.
+
+Never long countdown/ETA tasks: a broker may redeliver or lose them. Each service claims its row
+under a lock, so two deliveries (or two beats) move a follow-up or report once.
+"""
+
+from celery import shared_task
+
+from feedback import selectors, services
+
+
+@shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
+def move_overdue_follow_ups() -> int:
+    """Overdue follow-ups go to the assignee's manager; returns how many moved."""
+    return sum(1 for pk in selectors.overdue_follow_up_ids() if services.follow_up_move_up(follow_up_id=pk))
+
+
+@shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
+def move_overdue_friction_reports() -> int:
+    """Unanswered friction reports past their deadline go to the next manager up; returns how many moved."""
+    return sum(1 for pk in selectors.overdue_report_ids() if services.friction_report_move_up(report_id=pk))

@@ -1,0 +1,43 @@
+"""Feedback fixtures: resolved cases with their surveys, tokens, and a clean throttle per test."""
+
+import pytest
+from django.core.cache import cache
+
+from empower.services import case_resolve
+from feedback.models import Survey
+from feedback.services import survey_token
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttle():
+    """The anonymous throttle counts in the cache: each test starts with a full budget."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def resolve(org, make_case, django_capture_on_commit_callbacks):
+    """`resolve(employee=alice, language="is")` opens and resolves a case; returns its survey.
+
+    The on-commit work (the survey e-mail) runs, as it would after a real request.
+    """
+
+    def resolve_case(employee=None, *, language: str = "en", name: str | None = None, subject: str = "Broken kettle"):
+        employee = employee or org.alice
+        case = make_case(employee, subject=subject)
+        customer = case.customer
+        customer.language = language
+        if name is not None:
+            customer.name = name
+        customer.save()
+        with django_capture_on_commit_callbacks(execute=True):
+            case_resolve(employee=employee, case=case, resolution_note="Sent a new kettle")
+        return Survey.objects.select_related("case__customer").get(case=case)
+
+    return resolve_case
+
+
+@pytest.fixture
+def token():
+    return lambda survey: survey_token(survey=survey)

@@ -1,0 +1,125 @@
+"""Survey links: signed, stable, single use, expiring, tamper-proof; e-mailed once in the customer's language."""
+
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail, signing
+from django.test import override_settings
+from django.utils import timezone
+
+from empower.errors import Conflict, NotFound
+from feedback import services
+from feedback.models import Survey
+
+
+def test_resolving_a_case_asks_the_customer_once_by_email_in_their_language(resolve, settings):
+    settings.SITE_URL = "https://empower.example"
+    survey = resolve(language="pl", name="Zofia Nowak", subject="Zepsuty czajnik")
+
+    assert survey.team_id == survey.case.team_id and survey.resolved_by.username == "alice"
+    assert survey.emailed_at is not None
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == [survey.case.customer.email]
+    assert services.survey_url(survey=survey) in message.body
+    assert services.survey_url(survey=survey).startswith("https://empower.example/feedback/")
+    assert "Zofia" in message.body and "Nowak" not in message.body
+    # A second attempt (a retried hook, an operator's action) sends nothing: the row is claimed.
+    assert services.send_survey_email(survey_id=survey.pk) is False
+    assert services.survey_request(case=survey.case) == survey
+    assert len(mail.outbox) == 1 and Survey.objects.count() == 1
+
+
+def test_the_email_is_rendered_in_the_customers_language(resolve, monkeypatch):
+    seen = []
+    real_send = services._send
+
+    def spy(**kwargs):
+        from django.utils import translation
+
+        seen.append(kwargs["language"])
+        real_send(**kwargs)
+        seen.append(translation.get_language())  # restored afterwards
+
+    monkeypatch.setattr(services, "_send", spy)
+    resolve(language="is")
+    assert seen[0] == "is" and seen[1] != "is"
+
+
+def test_a_failed_send_releases_the_claim_so_it_can_be_sent_again(resolve, monkeypatch, org, make_case):
+    def broken(**kwargs):
+        raise OSError("SMTP down")
+
+    monkeypatch.setattr(services, "send_mail", broken)
+    survey = resolve()
+    survey.refresh_from_db()
+    assert survey.emailed_at is None and len(mail.outbox) == 0
+    monkeypatch.undo()
+    assert services.send_survey_email(survey_id=survey.pk) is True
+    assert len(mail.outbox) == 1
+
+
+def test_the_token_is_signed_stable_and_opens_only_its_survey(resolve, token):
+    first, second = resolve(), resolve()
+    assert token(first) == token(first)  # the e-mailed link and the API's `feedback_url` are the same
+    assert token(first) != token(second)
+    assert services.survey_from_token(token=token(first)) == first
+    assert services.survey_from_token(token=token(second)) == second
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),  # the signature
+        lambda t: "9999" + t[t.index(":") :],  # another survey's id under this signature
+        lambda t: t.split(":", 1)[1],  # the id dropped
+        lambda t: "",
+        lambda t: "not-a-token",
+        lambda t: t + ":extra",
+    ],
+)
+def test_a_tampered_token_is_not_found(resolve, token, tamper):
+    survey = resolve()
+    with pytest.raises(NotFound):
+        services.survey_from_token(token=tamper(token(survey)))
+
+
+def test_a_token_signed_with_another_salt_or_key_is_not_found(resolve):
+    survey = resolve()
+    other_salt = signing.TimestampSigner(salt="something.else").sign(str(survey.pk))
+    with pytest.raises(NotFound):
+        services.survey_from_token(token=other_salt)
+    with override_settings(SECRET_KEY="another-secret-key-entirely-0123456789"):
+        forged = signing.TimestampSigner(salt=services.TOKEN_SALT).sign(str(survey.pk))
+    with pytest.raises(NotFound):
+        services.survey_from_token(token=forged)
+
+
+def test_a_valid_signature_for_a_deleted_survey_is_not_found(resolve, token):
+    survey = resolve()
+    link = token(survey)
+    survey.delete()
+    with pytest.raises(NotFound):
+        services.survey_from_token(token=link)
+
+
+def test_the_link_expires_after_30_days(resolve, token):
+    survey = resolve()
+    link = token(survey)
+    with time_machine.travel(timezone.now() + timedelta(days=29, hours=23)):
+        assert services.survey_from_token(token=link) == survey
+    later = timezone.now() + timedelta(days=30, minutes=1)
+    with time_machine.travel(later), pytest.raises(services.LinkExpired) as error:
+        services.survey_from_token(token=link)
+    assert error.value.status == 410
+
+
+def test_an_answer_is_recorded_once(resolve):
+    survey = resolve()
+    services.survey_answer(survey_id=survey.pk, csat=4, nps=9, comment="Quick and kind")
+    with pytest.raises(Conflict):
+        services.survey_answer(survey_id=survey.pk, csat=1, comment="Changed my mind")
+    survey.refresh_from_db()
+    assert (survey.csat, survey.nps, survey.comment) == (4, 9, "Quick and kind")
+    assert survey.answered_at is not None
