@@ -4,10 +4,13 @@ Thin views: validate the shape, narrow to what the caller may see (404 otherwise
 service, render. The rules (authority, caps, who may approve) live in `delegation.services`.
 """
 
+import re
+
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -15,27 +18,49 @@ from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from delegation.models import Decision, Escalation, EscalationStep
+from delegation.models import CAPS, Decision, DecisionType, Delegation, Escalation, EscalationStep
 from delegation.selectors import (
+    authority_at,
     authority_of,
     decisions_for_case,
     decisions_visible_to,
+    delegations_visible_to,
+    employee_named,
+    employee_visible_to,
     escalation_inbox,
     escalations_visible_to,
+    standing_limits,
 )
 from delegation.serializers import (
+    AuthorityAtSerializer,
     AuthoritySerializer,
     CaseDetailOutputSerializer,
     DecisionOutputSerializer,
     DecisionSubmitInputSerializer,
+    DelegationInputSerializer,
+    DelegationOutputSerializer,
+    EmployeeAuthoritySerializer,
     EscalationApproveInputSerializer,
     EscalationDetailOutputSerializer,
     EscalationOutputSerializer,
     EscalationRejectInputSerializer,
+    LimitInputSerializer,
+    LimitOutputSerializer,
+    ReasonInputSerializer,
 )
-from delegation.services import decision_submit, escalation_approve, escalation_reject
+from delegation.services import (
+    decision_submit,
+    delegation_create,
+    delegation_end,
+    escalation_approve,
+    escalation_reject,
+    escalation_withdraw,
+    limit_clear,
+    limit_set,
+)
 from empower.api import EmployeeAPIView, EmployeeMixin, error_responses
 from empower.errors import InvalidInput, NotFound
+from empower.models import Employee
 from empower.selectors import cases_visible_to
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -265,5 +290,258 @@ class EscalationRejectView(EmployeeAPIView):
         serializer = EscalationRejectInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         escalation_reject(escalation_id=pk, approver=self.employee, note=serializer.validated_data["note"])
+        escalation = _visible_escalation(employee=self.employee, escalation_id=pk)
+        return Response(EscalationDetailOutputSerializer(escalation).data)
+
+
+# --- Managers shape authority: limits, stand-ins, history --------------------------------------------
+
+
+def _employee_named(username: str) -> Employee:
+    employee = employee_named(username=username)
+    if employee is None:
+        raise NotFound(_("No such employee."))
+    return employee
+
+
+def _decision_type_coded(code: str) -> DecisionType:
+    decision_type = DecisionType.objects.filter(code=code).first()
+    if decision_type is None:
+        raise NotFound(_("No such decision type."))
+    return decision_type
+
+
+def _authority_seen_by(viewer: Employee, username: str) -> Employee:
+    # The employee and the people above them see it; to anyone else it does not exist.
+    employee = employee_visible_to(viewer=viewer, username=username)
+    if employee is None:
+        raise NotFound(_("No such employee, or not one whose authority you may see."))
+    return employee
+
+
+def _employee_authority(employee: Employee) -> dict:
+    authority = authority_of(employee=employee)
+    return {
+        "username": employee.username,
+        "currency": settings.EMPOWER_CURRENCY,
+        "lines": authority.lines,
+        "borrowed": authority.borrowed,
+    }
+
+
+class EmployeeLimitsView(EmployeeAPIView):
+    """What an employee may decide now, for every active decision type, and where each limit comes from.
+
+    `source` is "role" (their role's default), "personal" (set for them) or "none"; `stand_in` lists
+    the authority they hold for someone away. Visible to the employee and the people above them
+    (404 to anyone else). Money is a string with two decimals; null is no limit.
+    """
+
+    @extend_schema(
+        operation_id="employees_limits_list",
+        tags=["authority"],
+        responses={200: EmployeeAuthoritySerializer, **error_responses(404)},
+    )
+    def get(self, request: Request, username: str) -> Response:
+        employee = _authority_seen_by(self.employee, username)
+        return Response(EmployeeAuthoritySerializer(_employee_authority(employee)).data)
+
+
+class EmployeeLimitView(EmployeeAPIView):
+    """Set (PUT) or clear (DELETE) an employee's personal limits for one decision type.
+
+    Only someone above the employee in the chain of command may; nobody changes their own limits;
+    no cap above the granter's own, and "no limit" only from someone who has none (403, with a
+    message per cap that is too high). A cap left out of a PUT stays as it is now (their standing
+    personal limit, else their role's). With `starts_at`/`ends_at` the limit is temporary and goes
+    back by itself. A lowered limit judges the employee's very next decision.
+    """
+
+    @extend_schema(
+        operation_id="employees_limits_update",
+        tags=["authority"],
+        request=LimitInputSerializer,
+        responses={200: LimitOutputSerializer, **error_responses(400, 404)},
+    )
+    def put(self, request: Request, username: str, decision_type: str) -> Response:
+        employee = _employee_named(username)
+        decision_type_ = _decision_type_coded(decision_type)
+        serializer = LimitInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        current = standing_limits(employee=employee, decision_type=decision_type_)
+        limit = limit_set(
+            granter=self.employee,
+            employee=employee,
+            decision_type=decision_type_,
+            values={cap: data[cap] if cap in data else getattr(current, cap) for cap in CAPS},
+            reason=data["reason"],
+            starts_at=data.get("starts_at"),
+            ends_at=data.get("ends_at"),
+        )
+        return Response(LimitOutputSerializer(limit).data)
+
+    @extend_schema(
+        operation_id="employees_limits_destroy",
+        tags=["authority"],
+        description=str(
+            _(
+                "Clear the employee's standing personal limit for this type: their role's limits apply again. "
+                'A reason is required, as `?reason=` or in a JSON body `{"reason": "..."}`. Answers with the '
+                "limits that apply now. No personal limit to clear: 409."
+            )
+        ),
+        parameters=[
+            OpenApiParameter("reason", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False, description=_("Why."))
+        ],
+        responses={200: EmployeeAuthoritySerializer, **error_responses(400, 404, 409)},
+    )
+    def delete(self, request: Request, username: str, decision_type: str) -> Response:
+        employee = _employee_named(username)
+        decision_type_ = _decision_type_coded(decision_type)
+        body = request.data if isinstance(request.data, dict) else {}
+        reason = body.get("reason") or request.query_params.get("reason", "")
+        limit_clear(granter=self.employee, employee=employee, decision_type=decision_type_, reason=str(reason))
+        return Response(EmployeeAuthoritySerializer(_employee_authority(employee)).data)
+
+
+def _parse_moment(raw: str | None, *, field: str):
+    """An ISO 8601 moment; without an offset it is read in the organization's time zone. None: now."""
+    if raw is None or not raw.strip():
+        return timezone.now()
+    raw = raw.strip()
+    # An unencoded "+01:00" in a query string arrives as " 01:00".
+    raw = re.sub(r" (\d{2}:?\d{2})$", r"+\1", raw)
+    try:
+        moment = parse_datetime(raw)
+    except ValueError:
+        moment = None
+    if moment is None:
+        message = _("Give a moment as an ISO 8601 date and time, e.g. 2026-11-17T14:05:00Z.")
+        raise InvalidInput(message, field_errors={field: [message]})
+    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+
+
+class EmployeeAuthorityAtView(EmployeeAPIView):
+    """What an employee could decide at a moment, and why: the limits that applied, who set them,
+    since when and the reason, what was used that day and month, and any authority held as a stand-in.
+
+    Without `at`, now. Visible to the employee and the people above them (404 to anyone else).
+    """
+
+    @extend_schema(
+        operation_id="employees_authority_retrieve",
+        tags=["authority"],
+        parameters=[
+            OpenApiParameter(
+                "at",
+                OpenApiTypes.DATETIME,
+                OpenApiParameter.QUERY,
+                required=False,
+                description=_("An ISO 8601 moment, e.g. 2026-11-17T14:05:00Z (default: now)."),
+            )
+        ],
+        responses={200: AuthorityAtSerializer, **error_responses(400, 404)},
+    )
+    def get(self, request: Request, username: str) -> Response:
+        employee = _authority_seen_by(self.employee, username)
+        at = _parse_moment(request.query_params.get("at"), field="at")
+        data = {
+            "username": employee.username,
+            "at": at,
+            "currency": settings.EMPOWER_CURRENCY,
+            "limits": authority_at(employee=employee, at=at),
+        }
+        return Response(AuthorityAtSerializer(data).data)
+
+
+class DelegationListCreateView(EmployeeAPIView):
+    """Stand-ins: the delegations the caller gave or holds, and those of everyone below them; or set one up."""
+
+    @extend_schema(
+        operation_id="delegations_list",
+        tags=["delegations"],
+        responses={200: DelegationOutputSerializer(many=True), **error_responses()},
+    )
+    def get(self, request: Request) -> Response:
+        delegations = delegations_visible_to(employee=self.employee)
+        return Response(DelegationOutputSerializer(delegations, many=True).data)
+
+    @extend_schema(
+        operation_id="delegations_create",
+        tags=["delegations"],
+        description=str(
+            _(
+                "Hand one's authority for some decision types to a stand-in for a period, with a reason. While it "
+                "runs the stand-in holds the delegator's authority for those types (never more than the delegator "
+                "holds at that moment) and receives the escalations that would go to the delegator. It cannot be "
+                "passed on. With `from`, someone above the delegator sets it up for them (else 403). A bad window, "
+                "no type, or oneself as the stand-in: 400."
+            )
+        ),
+        request=DelegationInputSerializer,
+        responses={201: DelegationOutputSerializer, **error_responses(400)},
+    )
+    def post(self, request: Request) -> Response:
+        serializer = DelegationInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        delegate = employee_named(username=data["to"])
+        if delegate is None:
+            message = _("No such colleague.")
+            raise InvalidInput(message, field_errors={"to": [message]})
+        delegator = self.employee
+        if data.get("from"):
+            delegator = employee_named(username=data["from"])
+            if delegator is None:
+                message = _("No such employee.")
+                raise InvalidInput(message, field_errors={"from": [message]})
+        delegation = delegation_create(
+            delegator=delegator,
+            delegate=delegate,
+            decision_types=data["decision_types"],
+            starts_at=data.get("starts_at") or timezone.now(),
+            ends_at=data["ends_at"],
+            reason=data["reason"],
+            created_by=self.employee,
+        )
+        delegation = delegations_visible_to(employee=self.employee).get(pk=delegation.pk)
+        return Response(DelegationOutputSerializer(delegation).data, status=status.HTTP_201_CREATED)
+
+
+class DelegationEndView(EmployeeAPIView):
+    """End a delegation now. Only the delegator or someone above them (403); already over: 409."""
+
+    @extend_schema(
+        operation_id="delegations_end",
+        tags=["delegations"],
+        request=ReasonInputSerializer,
+        responses={200: DelegationOutputSerializer, **error_responses(400, 404, 409)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        delegation = Delegation.objects.filter(pk=pk).first()
+        if delegation is None:
+            raise NotFound(_("No such delegation."))
+        serializer = ReasonInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        delegation_end(delegation=delegation, actor=self.employee, reason=serializer.validated_data["reason"])
+        delegation = delegations_visible_to(employee=self.employee).get(pk=pk)
+        return Response(DelegationOutputSerializer(delegation).data)
+
+
+class EscalationWithdrawView(EmployeeAPIView):
+    """The requester takes back a pending escalation (the assignee is told). Anyone else: 403; decided: 409."""
+
+    @extend_schema(
+        operation_id="escalations_withdraw",
+        tags=["escalations"],
+        request=ReasonInputSerializer,
+        responses={200: EscalationDetailOutputSerializer, **error_responses(400, 404, 409)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        _visible_escalation(employee=self.employee, escalation_id=pk)
+        serializer = ReasonInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        escalation_withdraw(escalation_id=pk, employee=self.employee, reason=serializer.validated_data["reason"])
         escalation = _visible_escalation(employee=self.employee, escalation_id=pk)
         return Response(EscalationDetailOutputSerializer(escalation).data)

@@ -19,8 +19,8 @@ from delegation.models import (
     ResponseTime,
     UsageCounter,
 )
-from empower.models import AuditRecord, Case, Employee
-from empower.selectors import subtree_ids, visible_team_ids
+from empower.models import AuditRecord, Case, Employee, Role
+from empower.selectors import is_above, subtree_ids, visible_team_ids
 
 
 def active_decision_types() -> list[DecisionType]:
@@ -463,3 +463,106 @@ def _historic_line(employee, held, decision_type, states, at, delegation=None) -
         used_that_month=used_month,
         acting_for=delegation.delegator if delegation else None,
     )
+
+
+# --- Managing authority: the pages and API that shape it ------------------------------------------
+
+
+def employee_visible_to(*, viewer: Employee, username: str) -> Employee | None:
+    """The employee named `username` when `viewer` is them or stands above them; None otherwise."""
+    employee = employee_named(username=username)
+    if employee is None or (employee.pk != viewer.pk and not is_above(manager=viewer, employee=employee)):
+        return None
+    return employee
+
+
+def employee_named(*, username: str) -> Employee | None:
+    return Employee.objects.select_related("user", "role", "team").filter(user__username=username).first()
+
+
+def standing_limits(*, employee: Employee, decision_type: DecisionType) -> Limits:
+    """An employee's limits for one type leaving temporary ones aside: their standing personal
+    limit, else their role's (what a form starts from, and what a partial change keeps)."""
+    row = (
+        AuthorityLimit.objects.filter(
+            employee=employee, decision_type=decision_type, starts_at__isnull=True, ends_at__isnull=True
+        ).first()
+        or AuthorityLimit.objects.filter(role_id=employee.role_id, decision_type=decision_type).first()
+    )
+    if row is None:
+        return NO_AUTHORITY
+    return _limits(row, "personal" if row.employee_id else "role")
+
+
+def personal_limits_of(*, employee: Employee, at: datetime | None = None) -> list[AuthorityLimit]:
+    """An employee's personal limits that apply now or later (standing, temporary, scheduled)."""
+    at = at or timezone.now()
+    return list(
+        AuthorityLimit.objects.filter(employee=employee)
+        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=at))
+        .select_related("decision_type", "set_by__user")
+        .order_by("decision_type__code", F("starts_at").asc(nulls_first=True))
+    )
+
+
+@dataclass(frozen=True)
+class RoleDefaults:
+    role: Role
+    limits: list[tuple[DecisionType, AuthorityLimit | None]]
+
+
+def role_defaults(*, below_rank: int | None = None, include_role_id: int | None = None) -> list[RoleDefaults]:
+    """Each role's default limits per active type, highest rank first, in three queries.
+
+    `below_rank` keeps the roles ranked lower (those a person of that rank may change), plus
+    `include_role_id` (one's own, shown but not editable).
+    """
+    roles = Role.objects.order_by("-rank", "code")
+    if below_rank is not None:
+        roles = roles.filter(Q(rank__lt=below_rank) | Q(pk=include_role_id))
+    types = active_decision_types()
+    rows = AuthorityLimit.objects.filter(role__isnull=False, decision_type__in=types).select_related("set_by__user")
+    by_key = {(row.role_id, row.decision_type_id): row for row in rows}
+    return [RoleDefaults(role=r, limits=[(t, by_key.get((r.pk, t.pk))) for t in types]) for r in roles]
+
+
+def delegations_visible_to(*, employee: Employee) -> QuerySet[Delegation]:
+    """Delegations given or held by `employee` or by anyone below them, the latest first."""
+    below = subtree_ids(employee=employee, include_self=True)
+    return (
+        Delegation.objects.filter(Q(delegator_id__in=below) | Q(delegate_id__in=below))
+        .select_related("delegator__user", "delegate__user", "created_by__user", "ended_by__user")
+        .prefetch_related("decision_types")
+        .order_by("-starts_at", "-id")
+    )
+
+
+def stand_in_duties(*, employee_ids: list[int], at: datetime | None = None) -> dict[int, list[Delegation]]:
+    """stand-in id → the delegations they hold now (whose authority, for which types)."""
+    at = at or timezone.now()
+    duties: dict[int, list[Delegation]] = {}
+    delegations = (
+        Delegation.objects.active_at(at)
+        .filter(delegate_id__in=employee_ids)
+        .select_related("delegator__user")
+        .prefetch_related("decision_types")
+        .order_by("starts_at", "id")
+    )
+    for delegation in delegations:
+        duties.setdefault(delegation.delegate_id, []).append(delegation)
+    return duties
+
+
+def people_below(*, employee: Employee) -> list[Employee]:
+    """Everyone below `employee`, by username (e.g. whose stand-in a manager may set up)."""
+    return list(Employee.objects.descendants(employee).select_related("user").order_by("user__username"))
+
+
+def active_colleagues(*, limit: int = 1000) -> list[tuple[str, str]]:
+    """(username, name) of active employees, for suggesting a stand-in."""
+    rows = (
+        Employee.objects.filter(user__is_active=True)
+        .order_by("user__username")
+        .values_list("user__username", "user__first_name", "user__last_name")[:limit]
+    )
+    return [(username, f"{first} {last}".strip() or username) for username, first, last in rows]

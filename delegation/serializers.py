@@ -6,7 +6,9 @@ only check shapes (a well-formed amount, a known decision type); every rule is i
 
 from decimal import Decimal
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from delegation.models import CAPS, Decision, DecisionType, Escalation, EscalationStep
@@ -153,3 +155,140 @@ class EscalationApproveInputSerializer(serializers.Serializer):
 
 class EscalationRejectInputSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=5000, help_text=_("Required: tell the employee why."))
+
+
+# --- managing authority: limits, stand-ins, history ------------------------------------------------
+
+
+def cap_input() -> serializers.CharField:
+    # Only the shape here: `limit_set` checks the amount (and words every refusal) in one place.
+    return serializers.CharField(
+        required=False,
+        allow_null=True,
+        allow_blank=True,
+        max_length=32,
+        help_text=_('At most two decimals, e.g. "300.00"; null is no limit. Left out: it stays as it is.'),
+    )
+
+
+class EmployeeAuthoritySerializer(AuthoritySerializer):
+    username = serializers.CharField()
+
+
+class LimitInputSerializer(serializers.Serializer):
+    per_decision = cap_input()
+    per_day = cap_input()
+    per_month = cap_input()
+    per_customer_month = cap_input()
+    reason = serializers.CharField(
+        max_length=5000, allow_blank=True, help_text=_("Required: why. The employee and the history show it.")
+    )
+    starts_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text=_("For a temporary limit: when it starts (default now).")
+    )
+    ends_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text=_("For a temporary limit: when it goes back by itself.")
+    )
+
+
+class LimitOutputSerializer(serializers.Serializer):
+    username = serializers.CharField(source="employee.user.username")
+    decision_type = serializers.CharField(source="decision_type.code")
+    per_decision = money(allow_null=True)
+    per_day = money(allow_null=True)
+    per_month = money(allow_null=True)
+    per_customer_month = money(allow_null=True)
+    source = serializers.SerializerMethodField(help_text=_('Always "personal": limits set for this employee.'))
+    starts_at = serializers.DateTimeField(allow_null=True, help_text=_("Null: in force from now."))
+    ends_at = serializers.DateTimeField(allow_null=True, help_text=_("Null: until changed."))
+    reason = serializers.CharField()
+    # `username` is a field of this serializer, so the helper of that name is not used here.
+    set_by = serializers.CharField(source="set_by.user.username", allow_null=True, help_text=_("A username."))
+    updated_at = serializers.DateTimeField()
+
+    def get_source(self, limit) -> str:
+        return "personal"
+
+
+class ReasonInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class DelegationInputSerializer(serializers.Serializer):
+    to = serializers.CharField(max_length=150, help_text=_("The stand-in's username."))
+    decision_types = serializers.ListField(
+        child=serializers.SlugRelatedField(slug_field="code", queryset=DecisionType.objects.filter(is_active=True)),
+        required=False,
+        default=list,
+        help_text=_("Codes of the decision types handed over, e.g. `refund`: at least one."),
+    )
+    starts_at = serializers.DateTimeField(required=False, allow_null=True, help_text=_("Default: now."))
+    ends_at = serializers.DateTimeField()
+    reason = serializers.CharField(max_length=5000, allow_blank=True, help_text=_("Required: why."))
+
+    def get_fields(self):
+        # `from` is a Python keyword, so it cannot be declared as a class attribute.
+        fields = super().get_fields()
+        fields["from"] = serializers.CharField(
+            max_length=150,
+            required=False,
+            help_text=_("Whose authority is handed over (default: the caller); someone above them may set it up."),
+        )
+        return fields
+
+
+class DelegationOutputSerializer(serializers.Serializer):
+    STATES = (("scheduled", _("Scheduled")), ("active", _("Active")), ("ended", _("Ended")))
+
+    id = serializers.IntegerField()
+    decision_types = serializers.SerializerMethodField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True, help_text=_("When it was ended early, if it was."))
+    ended_by = username("ended_by", allow_null=True)
+    state = serializers.SerializerMethodField()
+    reason = serializers.CharField()
+    created_by = username("created_by")
+    created_at = serializers.DateTimeField()
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = username("delegator", help_text=_("Whose authority it is."))
+        fields["to"] = username("delegate", help_text=_("The stand-in."))
+        return fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_decision_types(self, delegation) -> list[str]:
+        return sorted(t.code for t in delegation.decision_types.all())
+
+    @extend_schema_field(serializers.ChoiceField(choices=STATES))
+    def get_state(self, delegation) -> str:
+        now = timezone.now()
+        if delegation.starts_at > now and delegation.ended_at is None:
+            return "scheduled"
+        return "active" if delegation.is_active_at(now) else "ended"
+
+
+class HistoricLineSerializer(serializers.Serializer):
+    decision_type = serializers.CharField(source="decision_type.code")
+    decision_type_name = serializers.CharField(source="decision_type.name")
+    per_decision = money(source="limits.per_decision", allow_null=True)
+    per_day = money(source="limits.per_day", allow_null=True)
+    per_month = money(source="limits.per_month", allow_null=True)
+    per_customer_month = money(source="limits.per_customer_month", allow_null=True)
+    source = serializers.CharField(
+        source="limits.source", help_text=_('Where the limits came from: "role", "personal", "stand-in" or "none".')
+    )
+    set_by = serializers.CharField(allow_null=True, help_text=_("Who set the limits that applied (username)."))
+    reason = serializers.CharField(help_text=_("Why they were set."))
+    since = serializers.DateTimeField(allow_null=True, help_text=_("Since when they applied, where recorded."))
+    used_that_day = money()
+    used_that_month = money()
+    acting_for = username("acting_for", allow_null=True, help_text=_("On a stand-in's line: whose authority."))
+
+
+class AuthorityAtSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    at = serializers.DateTimeField()
+    currency = serializers.CharField()
+    limits = HistoricLineSerializer(many=True)

@@ -17,5 +17,6 @@ urlpatterns = [
     path("api/v1/", include("empower.api_urls")),
     path("", include("empower.page_urls")),
     path("", include("delegation.urls")),
+    path("", include("delegation.authority_urls")),
     path("feedback/", include("feedback.urls")),
 ]

@@ -78,8 +78,8 @@ def test_answering_without_javascript_posts_redirects_and_thanks(resolve, token)
     survey.refresh_from_db()
     assert (survey.csat, survey.nps, survey.comment) == (5, 10, "Great service")
     page = browser.get(response["Location"]).content.decode()
-    assert "Thank you for your answer." in page and "Great service" in page
-    assert "5 out of 5" in page and 'name="csat"' not in page  # the form is gone
+    assert "Dziękujemy za odpowiedź." in page and "Great service" in page  # in the customer's language
+    assert "5 na 5" in page and 'name="csat"' not in page  # the form is gone
 
 
 def test_answering_twice_gets_a_friendly_409_and_changes_nothing(client, resolve, token):
