@@ -118,7 +118,9 @@ LANGUAGES = [
     ("ru", _("Russian")),
     ("pl", _("Polish")),
 ]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our own strings (makemessages writes the first); then third-party apps' strings they ship no
+# translation for (Django REST framework has no Icelandic).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "vendor_locale"]
 USE_I18N = True
 USE_TZ = True
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")  # the organization's time zone: caps count in it

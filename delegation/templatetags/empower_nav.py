@@ -3,7 +3,7 @@
 from django import template
 
 from delegation.models import Escalation
-from delegation.selectors import escalation_inbox
+from delegation.selectors import delegations_held, escalation_inbox
 from empower.selectors import unread_notification_count
 
 register = template.Library()
@@ -11,11 +11,13 @@ register = template.Library()
 
 @register.simple_tag(takes_context=True)
 def nav_counts(context) -> dict[str, int] | None:
-    """Unread notifications and escalations waiting for the employee's answer (two counting queries)."""
+    """Unread notifications, escalations waiting for the employee's answer, and the stand-in duties
+    they hold now (for the banner on every page)."""
     employee = context.get("employee")
     if employee is None:
         return None
     return {
         "unread": unread_notification_count(employee=employee),
         "escalations": escalation_inbox(employee=employee).filter(status=Escalation.Status.ASSIGNED).count(),
+        "stand_in_for": delegations_held(employee=employee),
     }

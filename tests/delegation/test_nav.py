@@ -1,0 +1,28 @@
+"""The header on every page: counts, links, and the stand-in banner."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from delegation.services import delegation_create
+from tests.conftest import PASSWORD
+
+
+@pytest.mark.parametrize("path", ["/", "/escalations/", "/notifications/", "/authority/", "/feedback/reports/"])
+def test_a_stand_in_sees_the_banner_on_every_page(org, client, path):
+    now = timezone.now()
+    delegation_create(
+        delegator=org.bob,
+        delegate=org.erin,
+        decision_types=[org.refund],
+        starts_at=now - timedelta(minutes=5),
+        ends_at=now + timedelta(days=3),
+        reason="Holiday",
+    )
+    client.login(username="erin", password=PASSWORD)
+    page = client.get(path).content.decode()
+    assert page.count("You are standing in for Bob") == 1
+    assert 'href="/authority/"' in page and 'href="/delegations/"' in page
+    client.login(username="frank", password=PASSWORD)
+    assert "You are standing in for" not in client.get(path).content.decode()
