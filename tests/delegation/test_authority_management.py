@@ -94,13 +94,16 @@ def test_only_someone_without_a_limit_grants_no_limit(org):
     assert refund_line(authority_of(employee=org.alice), org).limits.per_decision is None
 
 
-def test_a_refusal_speaks_the_users_language(org):
+def test_a_refusal_names_the_rule_in_the_users_language(org):
     from django.utils import translation
 
-    with translation.override("pl"), pytest.raises(NotAllowed) as refused:
+    with pytest.raises(NotAllowed) as refused:
         limit_set(granter=org.alice, employee=org.alice, decision_type=org.refund, values=REFUND, reason="x")
-    assert str(refused.value.message)  # rendered lazily in the active language
     assert refused.value.code == "own_limits"
+    with translation.override("pl"):
+        assert str(refused.value.message) == "Nikt nie zmienia własnych limitów."
+    with translation.override("is"):
+        assert str(refused.value.message) == "Enginn breytir eigin hámörkum."
 
 
 @pytest.mark.parametrize("value", ["-1", "abc", "1.001", "NaN"])

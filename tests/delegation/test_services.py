@@ -293,3 +293,11 @@ def test_a_stand_in_who_starts_later_sees_and_decides_what_waits_for_the_delegat
     assert list(escalation_inbox(employee=org.frank)) == []
     decision = escalation_approve(escalation_id=escalation.pk, approver=org.erin, note="Covered for Bob")
     assert decision.approved_by == org.erin and decision.authority_of == org.bob
+
+
+def test_the_approver_is_told_in_their_own_language(decide, org):
+    org.bob.language = "pl"
+    org.bob.save(update_fields=["language"])
+    escalation = decide(amount="150.00").escalation
+    message = Notification.objects.get(recipient=org.bob, url=f"/escalations/{escalation.pk}/").message
+    assert message.startswith("Alice prosi o Twoją decyzję: Refund 150.00 EUR")
