@@ -418,18 +418,7 @@ def escalation_approve(*, escalation_id: int, approver: Employee, note: str = ""
             decision.save(
                 update_fields=["status", "final_amount", "approved_by", "authority_of", "decided_at", "limits_snapshot"]
             )
-            _close(escalation, approver, Escalation.Status.APPROVED, note, now)
-            audit(
-                actor=approver,
-                action="decision.approved",
-                target=decision,
-                before=before,
-                after=_decision_state(decision),
-                reason=note,
-                subject=decision.made_by,
-                on_behalf_of=holder if holder != approver else None,
-            )
-            _tell_requester(escalation)
+            _answer(escalation, approver, Escalation.Status.APPROVED, note, now, decision_before=before)
     if moved_up:
         raise Conflict(
             _("Your remaining authority no longer covers this; it has moved up a level."), code="approver_capacity"
@@ -452,20 +441,26 @@ def escalation_reject(*, escalation_id: int, approver: Employee, note: str) -> D
         decision.approved_by = None
         decision.decided_at = now
         decision.save(update_fields=["status", "approved_by", "decided_at"])
-        _close(escalation, approver, Escalation.Status.REJECTED, note, now)
-        holder = _authority_holder(escalation, approver)
-        audit(
-            actor=approver,
-            action="decision.rejected",
-            target=decision,
-            before=before,
-            after=_decision_state(decision),
-            reason=note,
-            subject=decision.made_by,
-            on_behalf_of=holder if holder != approver else None,
-        )
-        _tell_requester(escalation)
+        _answer(escalation, approver, Escalation.Status.REJECTED, note, now, decision_before=before)
     return decision
+
+
+def _answer(escalation: Escalation, approver: Employee, status: str, note: str, now, *, decision_before: dict) -> None:
+    """Close an escalation with the approver's answer: audit both rows and tell the requester."""
+    decision = escalation.decision
+    holder = _authority_holder(escalation, approver)
+    _close(escalation, approver, status, note, now)
+    audit(
+        actor=approver,
+        action=f"decision.{status}",
+        target=decision,
+        before=decision_before,
+        after=_decision_state(decision),
+        reason=note,
+        subject=decision.made_by,
+        on_behalf_of=holder if holder != approver else None,
+    )
+    _tell_requester(escalation)
 
 
 def _close(escalation: Escalation, actor: Employee, status: str, note: str, now) -> None:
