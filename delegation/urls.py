@@ -9,4 +9,5 @@ urlpatterns = [
     path("escalations/<int:pk>/", views.escalation_detail, name="escalation-detail"),
     path("escalations/<int:pk>/approve/", views.escalation_approve_view, name="escalation-approve"),
     path("escalations/<int:pk>/reject/", views.escalation_reject_view, name="escalation-reject"),
+    path("escalations/<int:pk>/withdraw/", views.escalation_withdraw_view, name="escalation-withdraw"),
 ]

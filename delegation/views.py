@@ -27,7 +27,7 @@ from delegation.selectors import (
     escalation_inbox,
     escalations_visible_to,
 )
-from delegation.services import decision_submit, escalation_approve, escalation_reject
+from delegation.services import decision_submit, escalation_approve, escalation_reject, escalation_withdraw
 from empower.errors import DomainError
 from empower.forms import CaseResolveForm, add_domain_error
 from empower.models import Case, Employee
@@ -225,6 +225,19 @@ def escalation_reject_view(request: HttpRequest, pk: int) -> HttpResponse:
         return escalation_reject(escalation_id=pk, approver=request.employee, note=data["note"])
 
     return _answer(request, pk, form, act, approve=False)
+
+
+@require_POST
+@staff_required
+def escalation_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The requester takes back a pending escalation (a plain form on the case page)."""
+    escalation = get_object_or_404(_visible_escalations(request.employee), pk=pk)
+    try:
+        escalation_withdraw(escalation_id=pk, employee=request.employee, reason=request.POST.get("reason", ""))
+        messages.success(request, _("You withdrew the escalation."))
+    except DomainError as error:
+        messages.error(request, error.message)
+    return redirect("case-detail", escalation.decision.case_id)
 
 
 def _outcome(decision: Decision) -> str:

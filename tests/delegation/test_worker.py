@@ -9,8 +9,8 @@ from django.utils import timezone
 from kombu import pools
 
 from delegation.models import DecisionType, Escalation, EscalationStep
-from delegation.services import decision_submit
-from delegation.tasks import route_escalation, sweep_unrouted_escalations
+from delegation.services import decision_submit, limit_set
+from delegation.tasks import review_assigned_escalations, route_escalation, sweep_unrouted_escalations
 from empower.celery import app as celery_app
 from empower.models import Employee, Notification
 from empower.services import case_open
@@ -107,3 +107,33 @@ def test_work_queued_while_the_worker_is_stopped_is_routed_once_it_is_back(peopl
     assert [Escalation.objects.get(pk=e.pk).assigned_to for e in waiting] == [people["bob"], people["carol"]]
     for escalation in [first, *waiting]:
         assert EscalationStep.objects.filter(escalation=escalation).count() == 1
+
+
+def test_a_real_worker_moves_up_what_passed_its_deadline(people, celery_worker_process):
+    escalation = _escalate(people["alice"], "150.00")
+    wait_for(lambda: Escalation.objects.get(pk=escalation.pk).status == Escalation.Status.ASSIGNED)
+    # Time is controlled through the data: the deadline stored in the database has passed.
+    Escalation.objects.filter(pk=escalation.pk).update(due_at=timezone.now() - timedelta(minutes=1))
+    review_assigned_escalations.delay()
+    wait_for(lambda: Escalation.objects.get(pk=escalation.pk).assigned_to == people["carol"])
+    reasons = list(EscalationStep.objects.filter(escalation=escalation).values_list("reason", flat=True))
+    assert reasons == [EscalationStep.Reason.ROUTED, EscalationStep.Reason.OVERDUE, EscalationStep.Reason.ROUTED]
+
+
+def test_a_real_worker_moves_up_what_the_approver_no_longer_covers(people, celery_worker_process):
+    escalation = _escalate(people["alice"], "150.00")
+    wait_for(lambda: Escalation.objects.get(pk=escalation.pk).status == Escalation.Status.ASSIGNED)
+    limit_set(
+        granter=people["carol"],
+        employee=people["bob"],
+        decision_type=DecisionType.objects.get(code="refund"),
+        values={
+            "per_decision": "100.00",
+            "per_day": "1500.00",
+            "per_month": "10000.00",
+            "per_customer_month": "1000.00",
+        },
+        reason="Coaching",
+    )
+    wait_for(lambda: Escalation.objects.get(pk=escalation.pk).assigned_to == people["carol"])
+    assert EscalationStep.objects.filter(escalation=escalation, reason=EscalationStep.Reason.CAPACITY).count() == 1
