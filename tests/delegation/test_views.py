@@ -5,11 +5,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from delegation.models import Decision, Delegation, Escalation, UsageCounter
 from delegation.services import decision_submit, escalation_approve
-from empower.models import Notification
+from empower.models import Employee, Notification
 from tests.conftest import PASSWORD
 
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -478,3 +481,27 @@ def test_the_requester_withdraws_a_pending_escalation_from_the_case_page(
     response = client.post(f"/escalations/{decision.escalation.pk}/withdraw/", follow=True)
     assert Decision.objects.get(pk=decision.pk).status == Decision.Status.WITHDRAWN
     assert "You withdrew the escalation." in response.content.decode()
+
+
+@pytest.mark.parametrize(("amount", "outcome"), [("50.00", "Approved"), ("150.00", "Escalated")])
+def test_deciding_on_the_page_stays_within_its_query_budget(
+    org, make_case, login, django_assert_max_num_queries, django_capture_on_commit_callbacks, amount, outcome
+):
+    client = login(org.alice)
+    with CaptureQueriesContext(connection) as small:
+        assert outcome in decide(client, make_case(org.alice), amount=amount).content.decode()
+    # The organization and the case's history grow; the answer in place must not notice.
+    colleagues = get_user_model().objects.bulk_create([get_user_model()(username=f"agent{n}") for n in range(50)])
+    Employee.objects.bulk_create(
+        [Employee(user=u, role=org.alice.role, team=org.alice.team, parent=org.bob) for u in colleagues]
+    )
+    case = make_case(org.alice)
+    for n in range(10):
+        decision_submit(employee=org.alice, case=case, decision_type=org.goodwill, amount="1.00", rationale=f"{n}")
+    for _ in range(5):
+        escalate(org, case, capture=django_capture_on_commit_callbacks)
+
+    with django_assert_max_num_queries(len(small)):
+        response = decide(client, case, amount=amount)
+
+    assert outcome in response.content.decode()

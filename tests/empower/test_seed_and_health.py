@@ -1,4 +1,5 @@
 import io
+from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
@@ -46,6 +47,19 @@ def test_seed_demo_builds_the_contracts_organization_idempotently():
         "fee_waiver",
         "expedited_shipping",
     }
+
+
+def test_seed_demo_never_undoes_what_was_changed_since():
+    _seed()
+    AuthorityLimit.objects.filter(role__code="agent", decision_type__code="refund").update(per_decision="120.00")
+    DecisionType.objects.filter(code="refund").update(response_hours=2)
+    Employee.objects.filter(user__username="frank").update(team=Employee.objects.get(user__username="gina").team)
+    _seed()
+    assert AuthorityLimit.objects.get(role__code="agent", decision_type__code="refund").per_decision == Decimal(
+        "120.00"
+    )
+    assert DecisionType.objects.get(code="refund").response_hours == 2
+    assert Employee.objects.get(user__username="frank").team.name == "Returns"
 
 
 def test_seed_demo_prints_the_password_and_logins_work(client):

@@ -68,21 +68,23 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--password", help=f"Password for every demo login (default {DEFAULT_PASSWORD!r}).")
 
+    # Creates only what is missing: limits and people edited since (audited, through the app) stay as
+    # they are, so `make run` never silently undoes a manager's change.
     @transaction.atomic
     def handle(self, *args, password: str | None = None, **options):
         password = password or DEFAULT_PASSWORD
         roles = {
-            code: Role.objects.update_or_create(code=code, defaults={"name": name, "rank": rank})[0]
+            code: Role.objects.get_or_create(code=code, defaults={"name": name, "rank": rank})[0]
             for code, name, rank in ROLES
         }
         teams = {name: Team.objects.get_or_create(name=name)[0] for name in TEAMS}
         types = {
-            code: DecisionType.objects.update_or_create(code=code, defaults={"name": name, "response_hours": hours})[0]
+            code: DecisionType.objects.get_or_create(code=code, defaults={"name": name, "response_hours": hours})[0]
             for code, name, hours in DECISION_TYPES
         }
         for role_code, per_type in LIMITS.items():
             for type_code, (per_decision, per_day, per_month, per_customer_month) in per_type.items():
-                AuthorityLimit.objects.update_or_create(
+                AuthorityLimit.objects.get_or_create(
                     role=roles[role_code],
                     decision_type=types[type_code],
                     defaults={
@@ -97,7 +99,7 @@ class Command(BaseCommand):
         employees: dict[str, Employee] = {}
         for username, role_code, team_name, manager in PEOPLE:
             user = self._user(User, username, password, is_superuser=False)
-            employees[username], _ = Employee.objects.update_or_create(
+            employees[username], _ = Employee.objects.get_or_create(
                 user=user,
                 defaults={
                     "role": roles[role_code],
