@@ -6,6 +6,8 @@ import hashlib
 import re
 
 import django_filters
+from axes.helpers import get_client_ip_address
+from axes.utils import reset as axes_reset
 from csp.decorators import csp_update
 from django.contrib.auth import authenticate
 from django.db.models import QuerySet
@@ -98,6 +100,8 @@ class AuthTokenView(APIView):
         user = authenticate(request._request, **serializer.validated_data)
         if user is None:
             raise InvalidInput(_("Unable to log in with the username and password given."), code="bad_credentials")
+        # A good password starts login protection's count again, as a login on the page does.
+        axes_reset(ip=get_client_ip_address(request._request), username=user.get_username())
         token, _created = Token.objects.get_or_create(user=user)
         return Response(TokenSerializer({"token": token.key}).data)
 

@@ -1,5 +1,6 @@
 """Empower settings: everything comes from the environment (or a `.env` file beside manage.py)."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -47,6 +48,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "csp",
+    "axes",
     "empower",
     "delegation",
     "feedback",
@@ -65,7 +67,18 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
+
+# Login protection (django-axes), for the login page, the API's token endpoint and admin alike:
+# too many wrong passwords for one username from one address lock that pair out for a while;
+# other people, and the same person elsewhere, can still log in.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "empower.views.login_locked_out"
 
 ROOT_URLCONF = "empower.urls"
 WSGI_APPLICATION = "empower.wsgi.application"

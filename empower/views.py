@@ -7,11 +7,13 @@ organization knows nothing of authority (dependencies point feedback → delegat
 from collections.abc import Callable
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HTMX_STOP_POLLING
 
@@ -99,3 +101,17 @@ def notification_count(request: HttpRequest) -> HttpResponse:
     if getattr(request, "employee", None) is None:
         return HttpResponse(status=HTMX_STOP_POLLING)
     return render(request, "partials/nav_counts.html")
+
+
+def login_locked_out(request: HttpRequest, original_response, credentials) -> HttpResponse:
+    """What django-axes answers once a username has failed too often from one address: 429, in the
+    API's JSON shape for the API and as a page for the browser."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    message = ngettext(
+        "Too many failed attempts to log in. Please try again in %(minutes)d minute.",
+        "Too many failed attempts to log in. Please try again in %(minutes)d minutes.",
+        minutes,
+    ) % {"minutes": minutes}
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message, "code": "locked_out"}, status=429)
+    return render(request, "registration/locked_out.html", {"message": message}, status=429)

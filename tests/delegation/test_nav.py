@@ -6,7 +6,6 @@ import pytest
 from django.utils import timezone
 
 from delegation.services import delegation_create
-from tests.conftest import PASSWORD
 
 
 @pytest.mark.parametrize("path", ["/", "/escalations/", "/notifications/", "/authority/", "/feedback/reports/"])
@@ -20,9 +19,9 @@ def test_a_stand_in_sees_the_banner_on_every_page(org, client, path):
         ends_at=now + timedelta(days=3),
         reason="Holiday",
     )
-    client.login(username="erin", password=PASSWORD)
+    client.force_login(org.erin.user)
     page = client.get(path).content.decode()
     assert page.count("You are standing in for Bob") == 1
     assert 'href="/authority/"' in page and 'href="/delegations/"' in page
-    client.login(username="frank", password=PASSWORD)
+    client.force_login(org.frank.user)
     assert "You are standing in for" not in client.get(path).content.decode()

@@ -13,7 +13,6 @@ from django.utils import timezone
 from delegation.models import Decision, Delegation, Escalation, UsageCounter
 from delegation.services import decision_submit, escalation_approve
 from empower.models import Employee, Notification
-from tests.conftest import PASSWORD
 
 HX = {"HTTP_HX_REQUEST": "true"}
 
@@ -470,14 +469,14 @@ def test_the_requester_withdraws_a_pending_escalation_from_the_case_page(
         decision = decision_submit(
             employee=org.alice, case=case, decision_type=org.refund, amount="150.00", rationale="x"
         )
-    client.login(username="alice", password=PASSWORD)
+    client.force_login(org.alice.user)
     page = client.get(f"/cases/{case.pk}/").content.decode()
     assert f"/escalations/{decision.escalation.pk}/withdraw/" in page
     assert f"/feedback/reports/new/?case={case.pk}&amp;decision={decision.pk}" in page
-    client.login(username="bob", password=PASSWORD)
+    client.force_login(org.bob.user)
     client.post(f"/escalations/{decision.escalation.pk}/withdraw/")
     assert Decision.objects.get(pk=decision.pk).status == Decision.Status.ESCALATED
-    client.login(username="alice", password=PASSWORD)
+    client.force_login(org.alice.user)
     response = client.post(f"/escalations/{decision.escalation.pk}/withdraw/", follow=True)
     assert Decision.objects.get(pk=decision.pk).status == Decision.Status.WITHDRAWN
     assert "You withdrew the escalation." in response.content.decode()

@@ -69,7 +69,7 @@ def test_a_wrong_token_gets_401(org):
 
 
 def test_the_browser_session_works_too(org, client):
-    client.login(username="bob", password=PASSWORD)
+    client.force_login(org.bob.user)
     response = client.get("/api/v1/me/")
     assert response.status_code == 200 and response.json()["username"] == "bob"
 
