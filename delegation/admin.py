@@ -11,6 +11,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.validators import MinValueValidator
 from django.db.models import QuerySet
+from django.http import HttpResponseRedirect
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -33,12 +34,19 @@ from delegation.models import (
 from delegation.selectors import escalations_waiting_for_routing
 from empower.admin import admin_reason, pretty_json
 from empower.errors import Conflict, DomainError
+from empower.models import Employee
+from empower.selectors import employee_for_user
 
 
 def money(amount, currency: str | None = None) -> str:
     if amount is None:
         return str(_("no limit"))
     return f"{amount:.2f} {currency or settings.EMPOWER_CURRENCY}"
+
+
+def operator_employee(request) -> Employee | None:
+    """The admin user's Employee, if they are one (then the granting rules hold for them); None for an operator."""
+    return getattr(request, "employee", None) or employee_for_user(user=request.user)
 
 
 def admin_link(obj, label=None) -> str:
@@ -116,7 +124,7 @@ class AuthorityLimitForm(forms.ModelForm):
         help_text=_("Recorded in the audit trail with the values before and after."),
     )
 
-    # The admin sets the operator's Employee (or None) here; the service's own rule judges it.
+    # The admin sets the operator's Employee (or None) here; the service's own rules judge it.
     actor = None
 
     class Meta:
@@ -144,12 +152,22 @@ class AuthorityLimitForm(forms.ModelForm):
             self.add_error("role", _("Set the limit either for a role or for one employee, not both."))
             return cleaned
         starts_at, ends_at = cleaned.get("starts_at"), cleaned.get("ends_at")
-        if role is not None and (starts_at or ends_at):
-            # Role defaults always apply; only a personal limit may run for a window.
-            self.add_error("starts_at", _("Only a personal limit can run for a window; leave the dates empty."))
-        elif starts_at and ends_at and ends_at <= starts_at:
-            self.add_error("ends_at", _("The end must be after the start."))
         decision_type = cleaned.get("decision_type")
+        if decision_type is not None and not self.errors:
+            # The granting and window rules, judged by the service that saves it (`authority_limit_save`).
+            candidate = AuthorityLimit(
+                pk=self.instance.pk,
+                decision_type=decision_type,
+                role=role,
+                employee=employee,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                **{cap: cleaned.get(cap) for cap in CAPS},
+            )
+            try:
+                services.authority_limit_check(limit=candidate, actor=self.actor)
+            except DomainError as error:
+                self._add_refusal(error)
         if not self.instance.pk and decision_type is not None:
             existing = AuthorityLimit.objects.filter(decision_type=decision_type)
             if role is not None and existing.filter(role=role).exists():
@@ -160,11 +178,17 @@ class AuthorityLimitForm(forms.ModelForm):
                 and existing.filter(employee=employee, starts_at__isnull=True, ends_at__isnull=True).exists()
             ):
                 self.add_error("employee", _("This employee already has a standing limit for this type."))
-        try:
-            services.ensure_not_own_limit(limit=AuthorityLimit(role=role, employee=employee), actor=self.actor)
-        except DomainError as error:
-            raise forms.ValidationError(str(error.message)) from error
         return cleaned
+
+    def _add_refusal(self, error: DomainError) -> None:
+        """A service's refusal as form errors: each field's beside it, the refusal itself above the form."""
+        shown = set()
+        for field, field_messages in (error.field_errors or {}).items():
+            for message in field_messages if isinstance(field_messages, list | tuple) else [field_messages]:
+                shown.add(str(message))
+                self.add_error(field if field in self.fields else None, str(message))
+        if str(error.message) not in shown:
+            self.add_error(None, str(error.message))
 
 
 @admin.register(AuthorityLimit)
@@ -191,24 +215,45 @@ class AuthorityLimitAdmin(admin.ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         who = ["decision_type", "role", "employee"]
+        rules = _(
+            "An administrator who is also an employee is held to the granting rules: a personal limit only "
+            "for someone below them, a role's default only for a role ranked below theirs, never their own, "
+            "never above what they hold. Whoever the change concerns is told."
+        )
         return [
-            (None, {"fields": who}),
+            (None, {"fields": who, "description": rules}),
             (_("Limits"), {"fields": [*CAPS, "starts_at", "ends_at"]}),
             (_("Why"), {"fields": ["change_reason", *([] if obj is None else self.readonly_fields)]}),
         ]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
-        form.actor = getattr(request, "employee", None)
+        form.actor = operator_employee(request)
         return form
 
     def has_delete_permission(self, request, obj=None):
         if obj is not None:
             try:
-                services.ensure_not_own_limit(limit=obj, actor=getattr(request, "employee", None))
+                services.ensure_not_own_limit(limit=obj, actor=operator_employee(request))
             except DomainError:
                 return False
         return super().has_delete_permission(request, obj)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The form asked the service first; should the rules refuse at saving after all (a race), the
+        # whole change is rolled back and the refusal shown, never a server error.
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as error:
+            self.message_user(request, str(error.message), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except DomainError as error:
+            self.message_user(request, str(error.message), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:delegation_authoritylimit_change", args=[object_id]))
 
     def save_model(self, request, obj: AuthorityLimit, form, change: bool) -> None:
         before = None
@@ -219,13 +264,13 @@ class AuthorityLimitAdmin(admin.ModelAdmin):
         services.authority_limit_save(
             limit=obj,
             before=before,
-            actor=getattr(request, "employee", None),
+            actor=operator_employee(request),
             reason=admin_reason(request, form.cleaned_data["change_reason"]),
         )
 
     def delete_model(self, request, obj: AuthorityLimit) -> None:
         services.authority_limit_delete(
-            limit=obj, actor=getattr(request, "employee", None), reason=admin_reason(request, "deleted in the admin")
+            limit=obj, actor=operator_employee(request), reason=admin_reason(request, "deleted in the admin")
         )
 
     def delete_queryset(self, request, queryset: QuerySet[AuthorityLimit]) -> None:
@@ -420,6 +465,7 @@ class DecisionAdmin(ReadOnlyAdmin):
         "authority_of",
         "escalation_link",
         "limits_pretty",
+        "approval_pretty",
         "idempotency_key",
         "created_at",
         "decided_at",
@@ -450,6 +496,11 @@ class DecisionAdmin(ReadOnlyAdmin):
     @admin.display(description=_("limits that judged it"))
     def limits_pretty(self, decision: Decision) -> str:
         return pretty_json(decision.limits_snapshot)
+
+    @admin.display(description=_("limits that approved it"))
+    def approval_pretty(self, decision: Decision) -> str:
+        # The approver's limits and use at approval; the maker's stay in "limits that judged it".
+        return pretty_json(decision.approval_snapshot) if decision.approval_snapshot else "—"
 
 
 class EscalationStepInline(admin.TabularInline):
@@ -567,7 +618,7 @@ class EscalationAdmin(ReadOnlyAdmin):
     ]
     readonly_fields = fields
     inlines = [EscalationStepInline]
-    actions = ["route_now", "review_now"]
+    actions = ["route_now", "review_now", "route_again"]
 
     def has_route_permission(self, request) -> bool:
         return request.user.has_perm("delegation.change_escalation")
@@ -615,6 +666,30 @@ class EscalationAdmin(ReadOnlyAdmin):
         self.message_user(
             request,
             ngettext("%(count)d escalation moved up.", "%(count)d escalations moved up.", moved) % {"count": moved},
+        )
+
+    @admin.action(
+        description=_("Route again (unroutable ones, once someone's authority covers them)"), permissions=["route"]
+    )
+    def route_again(self, request, queryset: QuerySet[Escalation]) -> None:
+        # Audited with a step on the path; the routing task then runs after commit (the sweep if the broker is down).
+        rerouted = 0
+        for pk in queryset.filter(status=Escalation.Status.UNROUTABLE).values_list("pk", flat=True):
+            try:
+                services.escalation_reroute(
+                    escalation_id=pk,
+                    actor=getattr(request, "employee", None),
+                    reason=admin_reason(request, str(_("routed again in the admin"))),
+                )
+                rerouted += 1
+            except DomainError as error:  # e.g. routed again by someone else meanwhile
+                self.message_user(request, f"#{pk}: {error.message}", messages.WARNING)
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d escalation sent back to routing.", "%(count)d escalations sent back to routing.", rerouted
+            )
+            % {"count": rerouted},
         )
 
 

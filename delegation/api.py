@@ -5,6 +5,7 @@ service, render. The rules (authority, caps, who may approve) live in `delegatio
 """
 
 import re
+from datetime import UTC
 
 from django.conf import settings
 from django.db.models import Prefetch, QuerySet
@@ -29,7 +30,9 @@ from delegation.selectors import (
     employee_visible_to,
     escalation_inbox,
     escalations_visible_to,
+    running_windows,
     standing_limits,
+    windows_of,
 )
 from delegation.serializers import (
     AuthorityAtSerializer,
@@ -52,11 +55,13 @@ from delegation.services import (
     decision_submit,
     delegation_create,
     delegation_end,
+    escalation_answer_check,
     escalation_approve,
     escalation_reject,
     escalation_withdraw,
     limit_clear,
     limit_set,
+    limit_window_end,
 )
 from empower.api import EmployeeAPIView, EmployeeMixin, error_responses
 from empower.errors import InvalidInput, NotFound
@@ -216,7 +221,8 @@ def _visible_escalation(*, employee, escalation_id: int) -> Escalation:
 
 
 class EscalationListView(EmployeeMixin, generics.ListAPIView):
-    """The escalations assigned to the caller: open ones first, the nearest deadline first."""
+    """The escalations assigned to the caller (as the approver, or as the approver's active stand-in) and
+    those they answered: open ones first, the nearest deadline first."""
 
     serializer_class = EscalationOutputSerializer
     filter_backends: list = []
@@ -236,7 +242,8 @@ class EscalationListView(EmployeeMixin, generics.ListAPIView):
 
 
 class EscalationDetailView(EmployeeAPIView):
-    """One escalation and its path; visible to the requester, the assignee and the people above them."""
+    """One escalation and its path; visible to the requester, the assignee, the approver's active stand-in
+    and the people above them."""
 
     @extend_schema(
         operation_id="escalations_retrieve",
@@ -251,9 +258,10 @@ class EscalationDetailView(EmployeeAPIView):
 class EscalationApproveView(EmployeeAPIView):
     """Approve, optionally a lower amount, with a note to the employee.
 
-    Only the assignee (or their active stand-in) approves; never the requester (403). A higher amount
-    than requested is refused (400). Approval uses the approver's own caps: where they no longer cover
-    it, the escalation moves up a level (409). Already decided: 409.
+    Only the approver (or their active stand-in for this type) approves: anyone else 403, the requester
+    always 403, whatever the body. Then: already decided 409; then the body (a higher amount than
+    requested: 400). Approval uses the approver's own caps: where they no longer cover it, the
+    escalation moves up a level (409). An escalation that does not exist: 404.
     """
 
     @extend_schema(
@@ -263,7 +271,8 @@ class EscalationApproveView(EmployeeAPIView):
         responses={200: EscalationDetailOutputSerializer, **error_responses(400, 404, 409)},
     )
     def post(self, request: Request, pk: int) -> Response:
-        _visible_escalation(employee=self.employee, escalation_id=pk)
+        # Who may answer comes before what they sent (403 and 409 before 400).
+        escalation_answer_check(escalation_id=pk, actor=self.employee)
         serializer = EscalationApproveInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         escalation_approve(
@@ -277,7 +286,8 @@ class EscalationApproveView(EmployeeAPIView):
 
 
 class EscalationRejectView(EmployeeAPIView):
-    """Reject, with a note to the employee (required). The same people may answer as for approval."""
+    """Reject, with a note to the employee (required). The same people may answer, in the same order of
+    refusals, as for approval: 404, then 403, then 409, then 400 for a missing note."""
 
     @extend_schema(
         operation_id="escalations_reject",
@@ -286,7 +296,7 @@ class EscalationRejectView(EmployeeAPIView):
         responses={200: EscalationDetailOutputSerializer, **error_responses(400, 404, 409)},
     )
     def post(self, request: Request, pk: int) -> Response:
-        _visible_escalation(employee=self.employee, escalation_id=pk)
+        escalation_answer_check(escalation_id=pk, actor=self.employee)
         serializer = EscalationRejectInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         escalation_reject(escalation_id=pk, approver=self.employee, note=serializer.validated_data["note"])
@@ -326,6 +336,7 @@ def _employee_authority(employee: Employee) -> dict:
         "currency": settings.EMPOWER_CURRENCY,
         "lines": authority.lines,
         "borrowed": authority.borrowed,
+        "temporary": windows_of(employee=employee),
     }
 
 
@@ -333,8 +344,9 @@ class EmployeeLimitsView(EmployeeAPIView):
     """What an employee may decide now, for every active decision type, and where each limit comes from.
 
     `source` is "role" (their role's default), "personal" (set for them) or "none"; `stand_in` lists
-    the authority they hold for someone away. Visible to the employee and the people above them
-    (404 to anyone else). Money is a string with two decimals; null is no limit.
+    the authority they hold for someone away; `temporary` their temporary limits running or scheduled.
+    Visible to the employee and the people above them (404 to anyone else). Money is a string with two
+    decimals; null is no limit.
     """
 
     @extend_schema(
@@ -353,8 +365,11 @@ class EmployeeLimitView(EmployeeAPIView):
     Only someone above the employee in the chain of command may; nobody changes their own limits;
     no cap above the granter's own, and "no limit" only from someone who has none (403, with a
     message per cap that is too high). A cap left out of a PUT stays as it is now (their standing
-    personal limit, else their role's). With `starts_at`/`ends_at` the limit is temporary and goes
-    back by itself. A lowered limit judges the employee's very next decision.
+    personal limit, else their role's). A lowered limit judges the employee's very next decision.
+
+    With `ends_at` (and optionally a later `starts_at`) the limit is temporary and goes back by itself; a
+    start without an end is 400, a window overlapping another of the same type 409. Without dates it is
+    the standing limit: saved while a temporary one runs, it applies once that ends (`overridden_until`).
     """
 
     @extend_schema(
@@ -379,14 +394,17 @@ class EmployeeLimitView(EmployeeAPIView):
             starts_at=data.get("starts_at"),
             ends_at=data.get("ends_at"),
         )
-        return Response(LimitOutputSerializer(limit).data)
+        running = running_windows(employee_ids=[employee.pk], decision_type_ids=[decision_type_.pk])
+        context = {"running_window": running.get((employee.pk, decision_type_.pk))}
+        return Response(LimitOutputSerializer(limit, context=context).data)
 
     @extend_schema(
         operation_id="employees_limits_destroy",
         tags=["authority"],
         description=str(
             _(
-                "Clear the employee's standing personal limit for this type: their role's limits apply again. "
+                "Return the employee to their role's limits for this type: their standing personal limit is "
+                "removed and their temporary ones end (one running stops now, scheduled ones are called off). "
                 'A reason is required, as `?reason=` or in a JSON body `{"reason": "..."}`. Answers with the '
                 "limits that apply now. No personal limit to clear: 409."
             )
@@ -406,7 +424,11 @@ class EmployeeLimitView(EmployeeAPIView):
 
 
 def _parse_moment(raw: str | None, *, field: str):
-    """An ISO 8601 moment; without an offset it is read in the organization's time zone. None: now."""
+    """An ISO 8601 moment; without an offset it is read in the organization's time zone. None: now.
+
+    A moment that exists in no time zone we use (e.g. 0001-01-01T00:00:00+05:00, before year 1 in UTC)
+    is bad input, not a server error.
+    """
     if raw is None or not raw.strip():
         return timezone.now()
     raw = raw.strip()
@@ -414,19 +436,27 @@ def _parse_moment(raw: str | None, *, field: str):
     raw = re.sub(r" (\d{2}:?\d{2})$", r"+\1", raw)
     try:
         moment = parse_datetime(raw)
-    except ValueError:
+        if moment is not None:
+            moment = timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+            # Both conversions the answer needs (stored in UTC, shown in the organization's zone).
+            moment.astimezone(UTC)
+            timezone.localtime(moment)
+    except (ValueError, OverflowError):
         moment = None
     if moment is None:
         message = _("Give a moment as an ISO 8601 date and time, e.g. 2026-11-17T14:05:00Z.")
         raise InvalidInput(message, field_errors={field: [message]})
-    return timezone.make_aware(moment) if timezone.is_naive(moment) else moment
+    return moment
 
 
 class EmployeeAuthorityAtView(EmployeeAPIView):
     """What an employee could decide at a moment, and why: the limits that applied, who set them,
     since when and the reason, what was used that day and month, and any authority held as a stand-in.
 
-    Without `at`, now. Visible to the employee and the people above them (404 to anyone else).
+    Without `at`, now. A moment in the future is answered from what is scheduled now (standing limits,
+    temporary limits and stand-ins already set up), marked `as_scheduled`; later changes may alter it.
+    A moment out of range (e.g. year 1 with an offset): 400. Visible to the employee and the people
+    above them (404 to anyone else).
     """
 
     @extend_schema(
@@ -449,10 +479,39 @@ class EmployeeAuthorityAtView(EmployeeAPIView):
         data = {
             "username": employee.username,
             "at": at,
+            "as_scheduled": at > timezone.now(),
             "currency": settings.EMPOWER_CURRENCY,
             "limits": authority_at(employee=employee, at=at),
         }
         return Response(AuthorityAtSerializer(data).data)
+
+
+class LimitWindowEndView(EmployeeAPIView):
+    """End one temporary limit now, with a reason (required): one running stops at once (the standing or
+    role limits apply again), one scheduled is called off. The same people as for setting limits: someone
+    above the employee, never their own (403). Not a temporary limit of this employee and type: 404;
+    already over: 409. Answers with the limits that apply now.
+    """
+
+    @extend_schema(
+        operation_id="employees_limits_window_end",
+        tags=["authority"],
+        request=ReasonInputSerializer,
+        responses={200: EmployeeAuthoritySerializer, **error_responses(400, 404, 409)},
+    )
+    def post(self, request: Request, username: str, decision_type: str, pk: int) -> Response:
+        employee = _employee_named(username)
+        decision_type_ = _decision_type_coded(decision_type)
+        serializer = ReasonInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        limit_window_end(
+            granter=self.employee,
+            employee=employee,
+            decision_type=decision_type_,
+            window_id=pk,
+            reason=serializer.validated_data["reason"],
+        )
+        return Response(EmployeeAuthoritySerializer(_employee_authority(employee)).data)
 
 
 class DelegationListCreateView(EmployeeAPIView):
@@ -476,11 +535,13 @@ class DelegationListCreateView(EmployeeAPIView):
                 "runs the stand-in holds the delegator's authority for those types (never more than the delegator "
                 "holds at that moment) and receives the escalations that would go to the delegator. It cannot be "
                 "passed on. With `from`, someone above the delegator sets it up for them (else 403). A bad window, "
-                "no type, or oneself as the stand-in: 400."
+                "no type, a type the delegator holds no authority for, or oneself as the stand-in: 400. A start in "
+                "the past is taken as now (history is never rewritten). A window overlapping an active or scheduled "
+                "delegation of the same type from the same person: 409, naming that stand-in."
             )
         ),
         request=DelegationInputSerializer,
-        responses={201: DelegationOutputSerializer, **error_responses(400)},
+        responses={201: DelegationOutputSerializer, **error_responses(400, 409)},
     )
     def post(self, request: Request) -> Response:
         serializer = DelegationInputSerializer(data=request.data)

@@ -22,6 +22,11 @@ urlpatterns = [
         api.EmployeeLimitView.as_view(),
         name="api-employee-limit",
     ),
+    path(
+        "employees/<str:username>/limits/<slug:decision_type>/windows/<int:pk>/end/",
+        api.LimitWindowEndView.as_view(),
+        name="api-employee-limit-window-end",
+    ),
     path("employees/<str:username>/authority/", api.EmployeeAuthorityAtView.as_view(), name="api-employee-authority"),
     path("delegations/", api.DelegationListCreateView.as_view(), name="api-delegations"),
     path("delegations/<int:pk>/end/", api.DelegationEndView.as_view(), name="api-delegation-end"),

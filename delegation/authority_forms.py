@@ -1,5 +1,7 @@
 """Forms of the pages where managers shape authority. They parse input; `delegation.services` holds every rule."""
 
+from datetime import UTC
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -32,7 +34,12 @@ class LimitForm(PageForm):
     per_day = cap_field(_("Per day"))
     per_month = cap_field(_("Per month"))
     per_customer_month = cap_field(_("Per customer per month"))
-    starts_at = forms.DateTimeField(label=_("From (optional)"), required=False, widget=moment_input())
+    starts_at = forms.DateTimeField(
+        label=_("From (optional)"),
+        required=False,
+        widget=moment_input(),
+        help_text=_("Empty: from now. A start needs an end."),
+    )
     ends_at = forms.DateTimeField(
         label=_("Until (optional)"),
         required=False,
@@ -99,3 +106,13 @@ class MomentForm(PageForm):
     """ "What could they decide at…": a moment in the organization's time zone."""
 
     at = forms.DateTimeField(label=_("At"), required=False, widget=moment_input())
+
+    def clean_at(self):
+        at = self.cleaned_data["at"]
+        if at is not None:
+            try:  # the moment must exist in UTC too (e.g. not before year 1 there)
+                at.astimezone(UTC)
+                timezone.localtime(at)
+            except OverflowError:
+                raise forms.ValidationError(_("Choose a moment between the years 1 and 9999.")) from None
+        return at

@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from delegation import services
 from delegation.authority import CAPS, NO_AUTHORITY, Limits
 from delegation.authority_forms import DelegationForm, LimitForm, MomentForm, RoleLimitForm
 from delegation.models import DecisionType, Delegation
@@ -36,7 +37,6 @@ from delegation.selectors import (
     authority_at,
     authority_matrix,
     authority_of,
-    authority_timeline,
     delegations_held,
     delegations_visible_to,
     employee_named,
@@ -45,8 +45,11 @@ from delegation.selectors import (
     people_below,
     personal_limits_of,
     role_defaults,
+    running_windows,
     stand_in_duties,
     standing_limits,
+    timeline_with_stand_ins,
+    windows_of,
 )
 from delegation.services import delegation_create, delegation_end, limit_clear, limit_set, role_limit_set
 from empower.errors import DomainError
@@ -112,7 +115,8 @@ def _cell_line(person: Employee, decision_type: DecisionType) -> AuthorityLine:
     if line is None:  # an inactive type has no cell
         raise Http404
     stand_in = active_stand_ins(employee_ids=[person.pk]).get((person.pk, decision_type.pk))
-    return dataclasses.replace(line, acting_for=stand_in)
+    window = running_windows(employee_ids=[person.pk], decision_type_ids=[decision_type.pk])
+    return dataclasses.replace(line, acting_for=stand_in, window=window.get((person.pk, decision_type.pk)))
 
 
 def _below(request: HttpRequest, username: str) -> Employee:
@@ -151,13 +155,18 @@ def _limit_form(person: Employee, data=None, limits: Limits | None = None) -> Li
 
 def _limit_form_context(person, decision_type, form, refusal="") -> dict:
     standing = standing_limits(employee=person, decision_type=decision_type)
+    now = timezone.now()
+    windows = windows_of(employee=person, decision_type=decision_type, at=now)
     return {
         "person": person,
         "decision_type": decision_type,
         "form": form,
         "refusal": refusal,
-        "can_clear": standing.source == "personal",
+        # Back to the role's limits: the standing personal limit goes, and so do temporary ones.
+        "can_clear": standing.source == "personal" or bool(windows),
         "standing": standing,
+        "windows": windows,
+        "running_window": next((w for w in windows if w.starts_at is None or w.starts_at <= now), None),
         "currency": settings.EMPOWER_CURRENCY,
     }
 
@@ -206,8 +215,21 @@ def limit_edit(request: HttpRequest, username: str, decision_type: str) -> HttpR
             refusal, status = _refusal(form, error), error.status
         else:
             values = {"name": person, "type": decision_type_.name}
+            temporary = data["starts_at"] or data["ends_at"]
+            window = None
+            if not clearing and not temporary:
+                window = running_windows(employee_ids=[person.pk], decision_type_ids=[decision_type_.pk])
+                window = window.get((person.pk, decision_type_.pk))
             if clearing:
                 note = _("%(name)s is back to their role's limits for %(type)s.") % values
+            elif window is not None:
+                # Saved, but not in force yet: say so, or the unchanged cell reads as a failed save.
+                note = _(
+                    "Saved: %(name)s's standing limits for %(type)s. A temporary limit applies until "
+                    "%(until)s; the saved limits apply from then."
+                ) % (values | {"until": _moment(window.ends_at)})
+            elif temporary:
+                note = _("Saved: %(name)s's temporary limits for %(type)s.") % values
             else:
                 note = _("Saved: %(name)s's limits for %(type)s.") % values
             if request.htmx:
@@ -221,6 +243,39 @@ def limit_edit(request: HttpRequest, username: str, decision_type: str) -> HttpR
         return _render_refusal(request, refusal, status)
     context = _limit_form_context(person, decision_type_, form, refusal)
     return _render_limit_form(request, context, status)
+
+
+def _moment(moment: datetime) -> str:
+    return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+
+
+@require_POST
+@staff_required
+def limit_window_end(request: HttpRequest, username: str, decision_type: str, pk: int) -> HttpResponse:
+    """End a temporary limit now (`limit_window_end`), from the matrix cell or the person's edit page."""
+    decision_type_ = _decision_type(decision_type)
+    person = _below(request, username)
+    try:
+        services.limit_window_end(
+            granter=request.employee,
+            employee=person,
+            decision_type=decision_type_,
+            window_id=pk,
+            reason=request.POST.get("reason", ""),
+        )
+    except DomainError as error:
+        if request.htmx:
+            context = _cell_context(person, decision_type_, refusal=str(error.message))
+            return render(request, "authority/matrix.html#cell", context, status=error.status)
+        return _render_refusal(request, str(error.message), error.status)
+    note = _("The temporary limit of %(name)s for %(type)s has ended; the standing or role limits apply again.") % {
+        "name": person,
+        "type": decision_type_.name,
+    }
+    if request.htmx:
+        return render(request, "authority/matrix.html#cell", _cell_context(person, decision_type_, note=note))
+    messages.success(request, note)
+    return redirect(f"{reverse('authority-matrix')}#row-{person.pk}")
 
 
 def _render_refusal(request: HttpRequest, refusal: str, status: int) -> HttpResponse:
@@ -455,18 +510,33 @@ ACTIONS = {
     "limit.deleted": gettext_lazy("Personal limit removed: back to the role's"),
     "limit.started": gettext_lazy("Temporary limit started"),
     "limit.expired": gettext_lazy("Temporary limit ended"),
+    "limit.ended": gettext_lazy("Temporary limit ended early"),
     "delegation.created": gettext_lazy("Stand-in set up"),
     "delegation.started": gettext_lazy("Stand-in started"),
     "delegation.ended": gettext_lazy("Stand-in ended early"),
     "delegation.expired": gettext_lazy("Stand-in ended on time"),
 }
+# A role's default concerns everyone of the role: its records read as such on a person's timeline.
+ROLE_ACTIONS = {
+    "limit.created": gettext_lazy("Role default set"),
+    "limit.changed": gettext_lazy("Role default changed"),
+    "limit.deleted": gettext_lazy("Role default removed"),
+}
+SOURCES = {
+    "role": gettext_lazy("role"),
+    "personal": gettext_lazy("personal"),
+    "stand-in": gettext_lazy("stand-in"),
+    "none": gettext_lazy("no authority"),
+}
 FIELDS = {
+    "source": gettext_lazy("where from"),
     "per_decision": gettext_lazy("per decision"),
     "per_day": gettext_lazy("per day"),
     "per_month": gettext_lazy("per month"),
     "per_customer_month": gettext_lazy("per customer per month"),
     "starts_at": gettext_lazy("from"),
     "ends_at": gettext_lazy("until"),
+    "delegator": gettext_lazy("whose authority"),
     "delegate": gettext_lazy("stand-in"),
     "decision_types": gettext_lazy("decision types"),
     "ended_at": gettext_lazy("ended at"),
@@ -479,6 +549,8 @@ def _shown(key: str, value) -> str:
         return _("no limit") if value is None else f"{number_format(Decimal(value), 2)} {settings.EMPOWER_CURRENCY}"
     if value in (None, ""):
         return "—"
+    if key == "source":
+        return str(SOURCES.get(value, value))
     if key in ("starts_at", "ends_at", "ended_at"):
         moment = parse_datetime(str(value))
         if moment is not None:
@@ -505,9 +577,15 @@ def _entry(record: AuditRecord) -> dict:
                 }
             )
     state = after or before or {}
+    if state.get("role"):
+        action = ROLE_ACTIONS.get(record.action, ACTIONS.get(record.action, record.action))
+    elif record.action == "limit.ended" and after is None:
+        action = gettext_lazy("Scheduled temporary limit called off")
+    else:
+        action = ACTIONS.get(record.action, record.action)
     return {
         "record": record,
-        "action": ACTIONS.get(record.action, record.action),
+        "action": action,
         "decision_type": state.get("decision_type"),
         "changes": changes,
     }
@@ -520,13 +598,17 @@ def employee_authority_history(request: HttpRequest, username: str) -> HttpRespo
     person = employee_visible_to(viewer=request.employee, username=username)
     if person is None:
         raise Http404
-    page = Paginator(authority_timeline(employee=person), TIMELINE_PAGE_SIZE).get_page(request.GET.get("page"))
+    # With the delegations they hold as a stand-in, whose records name the delegator as subject.
+    timeline = timeline_with_stand_ins(employee=person)
+    page = Paginator(timeline, TIMELINE_PAGE_SIZE).get_page(request.GET.get("page"))
     moment_form = MomentForm(request.GET if "at" in request.GET else None, auto_id="moment-%s")
-    status, at, lines = 200, None, []
+    status, at, lines, as_scheduled = 200, None, [], False
     if moment_form.is_bound:
         if moment_form.is_valid():
             at = moment_form.cleaned_data["at"] or timezone.now()
             lines = authority_at(employee=person, at=at)
+            # A moment ahead is answered from what is scheduled now (see `authority_at`).
+            as_scheduled = at > timezone.now()
         else:
             status = 400
     types = {t.code: t.name for t in active_decision_types()}
@@ -541,6 +623,7 @@ def employee_authority_history(request: HttpRequest, username: str) -> HttpRespo
         "entries": entries,
         "moment_form": moment_form,
         "at": at,
+        "as_scheduled": as_scheduled,
         "lines": lines,
         **_common(request),
     }

@@ -1,5 +1,6 @@
 from decimal import Decimal
 
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -17,13 +18,20 @@ class DecisionType(models.Model):
     description = models.TextField(_("description"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     response_hours = models.PositiveSmallIntegerField(
-        _("response time (hours)"), default=4, help_text=_("How long an approver has before it moves up.")
+        _("response time (hours)"),
+        default=4,
+        # Zero would make every escalation due at once: it would climb a level every minute.
+        validators=[MinValueValidator(1)],
+        help_text=_("Working hours an approver has before it moves up."),
     )
 
     class Meta:
         ordering = ["code"]
         verbose_name = _("decision type")
         verbose_name_plural = _("decision types")
+        constraints = [
+            models.CheckConstraint(condition=Q(response_hours__gt=0), name="decision_type_response_positive")
+        ]
 
     def __str__(self) -> str:
         return str(self.name)
@@ -36,7 +44,7 @@ class ResponseTime(models.Model):
         DecisionType, verbose_name=_("decision type"), on_delete=models.CASCADE, related_name="response_times"
     )
     level = models.PositiveSmallIntegerField(_("level"))
-    hours = models.PositiveSmallIntegerField(_("working hours"))
+    hours = models.PositiveSmallIntegerField(_("working hours"), validators=[MinValueValidator(1)])
 
     class Meta:
         ordering = ["decision_type", "level"]
@@ -226,6 +234,12 @@ class Decision(models.Model):
     within_authority = models.BooleanField(_("within authority"))
     exceeded = models.JSONField(_("limits exceeded"), default=list, blank=True)
     limits_snapshot = models.JSONField(_("limits that judged it"), default=dict, blank=True)
+    approval_snapshot = models.JSONField(
+        _("limits that approved it"),
+        default=dict,
+        blank=True,
+        help_text=_("The approver's limits and use when an escalated decision was approved (empty otherwise)."),
+    )
     approved_by = models.ForeignKey(
         Employee, verbose_name=_("approved by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -339,6 +353,13 @@ class Escalation(models.Model):
     def requested_by(self) -> Employee:
         return self.decision.made_by
 
+    @property
+    def standing_in_for(self) -> Employee | None:
+        """The approver, while a stand-in holds the escalation for them (select `approver` with it)."""
+        if self.assigned_to_id and self.approver_id and self.assigned_to_id != self.approver_id:
+            return self.approver
+        return None
+
 
 class EscalationStep(models.Model):
     """One step of an escalation's path: who had it, when, and why it moved."""
@@ -355,12 +376,14 @@ class EscalationStep(models.Model):
     class Reason(models.TextChoices):
         ROUTED = "routed", _("Nearest person above whose authority covers it")
         STAND_IN = "stand_in", _("Stand-in for the approver, who is away")
+        STAND_IN_ENDED = "stand_in_ended", _("The stand-in's delegation ended; back to the approver")
         UNROUTABLE = "unroutable", _("Nobody above covers it; administrators told")
         OVERDUE = "overdue", _("Not decided in time; moved up")
         CAPACITY = "capacity", _("The approver's remaining authority no longer covers it; moved up")
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
         WITHDRAWN = "withdrawn", _("Withdrawn by the requester")
+        REROUTED = "rerouted", _("Routed again by an administrator")
 
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
     created_at = models.DateTimeField(_("when"), default=timezone.now)

@@ -1,13 +1,30 @@
 """Reads for authority, decisions and escalations: each shaped for a page or an endpoint."""
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import F, Prefetch, Q, QuerySet, Sum
+from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models import Case as SqlCase  # `Case` is the customer case here
+from django.db.models.functions import Cast
 from django.utils import timezone
 
-from delegation.authority import CAPS, NO_AUTHORITY, ZERO, Limits, Usage, remaining
+from delegation.authority import CAPS, NO_AUTHORITY, ZERO, Limits, Usage, exceeded_limits, remaining
 from delegation.models import (
     AuthorityLimit,
     Decision,
@@ -21,6 +38,9 @@ from delegation.models import (
 )
 from empower.models import AuditRecord, Case, Employee, Role
 from empower.selectors import is_above, subtree_ids, visible_team_ids
+
+# Django's own username rule: letters, digits and @.+-_ only.
+USERNAME_PATTERN = re.compile(UnicodeUsernameValidator.regex, UnicodeUsernameValidator.flags)
 
 
 def active_decision_types() -> list[DecisionType]:
@@ -74,11 +94,11 @@ def own_limits(
         role_id__in={e.role_id for e in employees}, decision_type_id__in=decision_type_ids
     )
     by_role = {(row.role_id, row.decision_type_id): row for row in role_rows}
-    # Standing limits first, then temporary ones by start: the last one wins.
+    # Standing limits first, then temporary ones (those with an end) by start: the last one wins.
     personal_rows = (
         AuthorityLimit.objects.filter(employee__in=employees, decision_type_id__in=decision_type_ids)
         .active_at(at)
-        .order_by(F("starts_at").asc(nulls_first=True), "id")
+        .order_by(_is_window(), F("starts_at").asc(nulls_first=True), "id")
     )
     by_employee = {(row.employee_id, row.decision_type_id): row for row in personal_rows}
     result = {}
@@ -91,6 +111,40 @@ def own_limits(
             else:
                 result[(employee.pk, type_id)] = NO_AUTHORITY
     return result
+
+
+def _is_window() -> ExpressionWrapper:
+    return ExpressionWrapper(Q(ends_at__isnull=False), output_field=BooleanField())
+
+
+def running_windows(
+    *, employee_ids: list[int], decision_type_ids: list[int], at: datetime | None = None
+) -> dict[tuple[int, int], AuthorityLimit]:
+    """(employee id, decision type id) → the temporary limit running at `at` (the one that applies), in one query."""
+    at = at or timezone.now()
+    rows = (
+        AuthorityLimit.objects.filter(
+            employee_id__in=employee_ids, decision_type_id__in=decision_type_ids, ends_at__isnull=False
+        )
+        .active_at(at)
+        .order_by(F("starts_at").asc(nulls_first=True), "id")
+    )
+    return {(row.employee_id, row.decision_type_id): row for row in rows}
+
+
+def windows_of(
+    *, employee: Employee, decision_type: DecisionType | None = None, at: datetime | None = None
+) -> list[AuthorityLimit]:
+    """An employee's temporary limits (of one type, or all) running or scheduled at `at`, by type and start."""
+    at = at or timezone.now()
+    windows = AuthorityLimit.objects.filter(employee=employee, ends_at__gt=at)
+    if decision_type is not None:
+        windows = windows.filter(decision_type=decision_type)
+    return list(
+        windows.select_related("decision_type", "set_by__user", "employee__user").order_by(
+            "decision_type__code", F("starts_at").asc(nulls_first=True), "id"
+        )
+    )
 
 
 def _limits(row: AuthorityLimit, source: str) -> Limits:
@@ -140,6 +194,7 @@ class AuthorityLine:
     used_today: Decimal
     used_this_month: Decimal
     acting_for: Employee | None = None  # set on a stand-in's borrowed line
+    window: AuthorityLimit | None = None  # the temporary limit that applies now, where one runs
 
     @property
     def remaining_today(self) -> Decimal | None:
@@ -203,7 +258,13 @@ def authority_of(*, employee: Employee, at: datetime | None = None) -> Authority
 def decisions_for_case(*, case: Case) -> QuerySet[Decision]:
     return (
         Decision.objects.filter(case=case)
-        .select_related("decision_type", "made_by__user", "approved_by__user", "escalation__assigned_to__user")
+        .select_related(
+            "decision_type",
+            "made_by__user",
+            "approved_by__user",
+            "escalation__assigned_to__user",
+            "escalation__approver__user",  # "Bob (standing in for Carol)"
+        )
         .order_by("-created_at", "-id")
     )
 
@@ -214,19 +275,55 @@ def decisions_visible_to(*, employee: Employee) -> QuerySet[Decision]:
     )
 
 
-def escalation_inbox(*, employee: Employee) -> QuerySet[Escalation]:
-    """Escalations assigned to the employee, or to someone they now stand in for (for the delegated
-    types); open ones first, the nearest deadline first."""
-    assigned = Q(assigned_to=employee)
-    for delegation in delegations_held(employee=employee):
-        assigned |= Q(
-            assigned_to_id=delegation.delegator_id,
-            decision__decision_type__in=list(delegation.decision_types.all()),
+def _answerable_by(employee: Employee, at: datetime) -> Q:
+    """Who may answer an escalation, as one filter: its approver, or whoever holds an active
+    delegation from the approver for its decision type at `at`; never the requester.
+
+    The one home of the rule: the service's check (`may_answer`), the inbox and the pages use it.
+    A stale assignment to a former stand-in authorizes nothing, and authority is never chained
+    (a stand-in of the approver's stand-in holds nothing of the approver's).
+    """
+    stands_in_for_approver = Exists(
+        Delegation.objects.active_at(at).filter(
+            delegate_id=employee.pk,
+            delegator_id=OuterRef("approver_id"),
+            decision_types=OuterRef("decision__decision_type_id"),
         )
+    )
+    return (Q(approver_id=employee.pk) | Q(stands_in_for_approver)) & ~Q(decision__made_by_id=employee.pk)
+
+
+def may_answer(*, escalation: Escalation, employee: Employee, at: datetime | None = None) -> bool:
+    """Whether `employee` may approve or reject `escalation` (whatever its status) at `at`."""
+    at = at or timezone.now()
+    return Escalation.objects.filter(pk=escalation.pk).filter(_answerable_by(employee, at)).exists()
+
+
+def _with_answer_rights(escalations: QuerySet[Escalation], *, employee: Employee, at: datetime) -> QuerySet[Escalation]:
+    """Annotate `can_answer`: open and `employee`'s to answer now (the forms show only then)."""
+    open_for_them = Q(status=Escalation.Status.ASSIGNED) & _answerable_by(employee, at)
+    return escalations.annotate(
+        can_answer=SqlCase(When(open_for_them, then=Value(True)), default=Value(False), output_field=BooleanField())
+    )
+
+
+def escalation_inbox(*, employee: Employee, at: datetime | None = None) -> QuerySet[Escalation]:
+    """What the employee may answer (as the approver, or as the approver's active stand-in for its
+    type) and what they answered; open ones first, the nearest deadline first.
+
+    Open rows are exactly those `may_answer` allows; each row carries `can_answer`.
+    """
+    at = at or timezone.now()
+    mine = _answerable_by(employee, at) & ~Q(status__in=[Escalation.Status.ROUTING, Escalation.Status.UNROUTABLE])
+    answered = Q(decided_by_id=employee.pk) & ~Q(decision__made_by_id=employee.pk)
     return (
-        Escalation.objects.filter(assigned)
+        _with_answer_rights(Escalation.objects.filter(mine | answered), employee=employee, at=at)
         .select_related(
-            "decision__decision_type", "decision__made_by__user", "decision__case__customer", "assigned_to__user"
+            "decision__decision_type",
+            "decision__made_by__user",
+            "decision__case__customer",
+            "assigned_to__user",
+            "approver__user",
         )
         .order_by(
             F("decided_at").desc(nulls_first=True),
@@ -236,12 +333,21 @@ def escalation_inbox(*, employee: Employee) -> QuerySet[Escalation]:
     )
 
 
-def escalations_visible_to(*, employee: Employee) -> QuerySet[Escalation]:
-    """The requester, the assignee and the people above either of them may see an escalation."""
+def escalations_visible_to(*, employee: Employee, at: datetime | None = None) -> QuerySet[Escalation]:
+    """The requester, the assignee, the approver and the people above any of them see an escalation;
+    so do the approver's active stand-in and whoever answered it. Each row carries `can_answer`."""
+    at = at or timezone.now()
     below = subtree_ids(employee=employee, include_self=True)
-    return Escalation.objects.filter(
-        Q(decision__made_by_id__in=below) | Q(assigned_to_id__in=below) | Q(approver_id__in=below)
-    ).select_related("decision__decision_type", "decision__made_by__user", "assigned_to__user", "approver__user")
+    seen = (
+        Q(decision__made_by_id__in=below)
+        | Q(assigned_to_id__in=below)
+        | Q(approver_id__in=below)
+        | Q(decided_by_id=employee.pk)
+        | _answerable_by(employee, at)
+    )
+    return _with_answer_rights(Escalation.objects.filter(seen), employee=employee, at=at).select_related(
+        "decision__decision_type", "decision__made_by__user", "assigned_to__user", "approver__user"
+    )
 
 
 def escalation_with_path(*, escalation_id: int) -> Escalation:
@@ -253,14 +359,16 @@ def escalation_with_path(*, escalation_id: int) -> Escalation:
     )
 
 
-def escalations_waiting_for_routing(*, longer_than: timedelta) -> list[int]:
-    """Escalations left in "routing" past a grace period (the broker was down, or a task was lost)."""
+def escalations_waiting_for_routing(*, longer_than: timedelta, limit: int | None = None) -> list[int]:
+    """Escalations left in "routing" past a grace period (the broker was down, or a task was lost),
+    the longest waiting first: after an outage the customers who waited longest go first."""
     cutoff = timezone.now() - longer_than
-    return list(
-        Escalation.objects.filter(status=Escalation.Status.ROUTING, routing_since__lt=cutoff).values_list(
-            "pk", flat=True
-        )
+    waiting = (
+        Escalation.objects.filter(status=Escalation.Status.ROUTING, routing_since__lt=cutoff)
+        .order_by("routing_since", "pk")
+        .values_list("pk", flat=True)
     )
+    return list(waiting if limit is None else waiting[:limit])
 
 
 def response_hours(*, escalation: Escalation) -> int:
@@ -270,13 +378,46 @@ def response_hours(*, escalation: Escalation) -> int:
     return per_level.hours if per_level else decision_type.response_hours
 
 
-def escalations_to_review() -> list[int]:
-    """Assigned escalations, oldest deadline first: the periodic review checks deadlines and capacity."""
-    return list(
-        Escalation.objects.filter(status=Escalation.Status.ASSIGNED)
-        .order_by(F("due_at").asc(nulls_last=True))
-        .values_list("pk", flat=True)
+def escalations_to_review(*, at: datetime | None = None, limit: int = 1000) -> list[int]:
+    """Assigned escalations that should move up now, read without locks: the overdue (oldest deadline
+    first), then those whose approver's remaining authority no longer covers them. The review locks
+    and checks each again before it moves it."""
+    at = at or timezone.now()
+    overdue = list(
+        Escalation.objects.filter(status=Escalation.Status.ASSIGNED, due_at__lte=at)
+        .order_by("due_at", "pk")
+        .values_list("pk", flat=True)[:limit]
     )
+    seen = set(overdue)
+    beyond = [pk for pk in escalations_beyond_capacity(at=at) if pk not in seen]
+    return overdue + beyond[: limit - len(overdue)]
+
+
+def escalations_beyond_capacity(*, at: datetime | None = None) -> list[int]:
+    """Assigned escalations their approver could no longer approve (limits lowered, caps spent), in
+    a constant number of queries however many wait: the same check approving makes, in bulk."""
+    at = at or timezone.now()
+    waiting = list(
+        Escalation.objects.filter(status=Escalation.Status.ASSIGNED, approver__isnull=False)
+        .order_by("pk")
+        .values_list(
+            "pk", "approver_id", "decision__decision_type_id", "decision__case__customer_id", "decision__amount"
+        )
+    )
+    if not waiting:
+        return []
+    approvers = list(Employee.objects.filter(pk__in={row[1] for row in waiting}))
+    limits = own_limits(employees=approvers, decision_type_ids=list({row[2] for row in waiting}), at=at)
+    keys = {
+        pk: counter_keys(holder_id=approver_id, decision_type_id=type_id, customer_id=customer_id, at=at)
+        for pk, approver_id, type_id, customer_id, _amount in waiting
+    }
+    amounts = counter_amounts(keys=sorted({key for ck in keys.values() for key in ck.all()}))
+    return [
+        pk
+        for pk, approver_id, type_id, _customer_id, amount in waiting
+        if exceeded_limits(limits[(approver_id, type_id)], usage_from(amounts, keys[pk]), amount)
+    ]
 
 
 def routing_backlog() -> dict:
@@ -302,7 +443,8 @@ class MatrixRow:
 
 
 def authority_matrix(*, manager: Employee, at: datetime | None = None) -> dict[str, list[MatrixRow]]:
-    """Everyone below `manager`, grouped by team: each type's effective limits, source and use.
+    """Everyone below `manager`, grouped by team: each type's effective limits, source and use, and
+    the temporary limit that applies where one runs (with its end).
 
     A constant number of queries whatever the size of the subtree.
     """
@@ -322,6 +464,7 @@ def authority_matrix(*, manager: Employee, at: datetime | None = None) -> dict[s
     }
     amounts = counter_amounts(keys=[k for ck in keys.values() for k in ck.all()])
     stand_ins = active_stand_ins(employee_ids=[p.pk for p in people], at=at)
+    windows = running_windows(employee_ids=[p.pk for p in people], decision_type_ids=type_ids, at=at)
     teams: dict[str, list[MatrixRow]] = {}
     for person in people:
         cells = []
@@ -334,6 +477,7 @@ def authority_matrix(*, manager: Employee, at: datetime | None = None) -> dict[s
                     used_today=usage.today,
                     used_this_month=usage.this_month,
                     acting_for=stand_ins.get((person.pk, t.pk)),
+                    window=windows.get((person.pk, t.pk)),
                 )
             )
         teams.setdefault(person.team.name, []).append(MatrixRow(employee=person, cells=cells))
@@ -341,10 +485,30 @@ def authority_matrix(*, manager: Employee, at: datetime | None = None) -> dict[s
 
 
 def authority_timeline(*, employee: Employee) -> QuerySet[AuditRecord]:
-    """Every grant, change, delegation and expiry that concerns the employee's authority, newest first."""
+    """Every grant, change, delegation and expiry that concerns the employee's authority, newest first.
+
+    With the changes of their role's defaults (which concern everyone of the role, so they name no
+    one): those of the role they hold now, whenever made, since no history of roles held is kept.
+    """
+    own = Q(subject=employee) & (Q(action__startswith="limit.") | Q(action__startswith="delegation."))
+    role = employee.role.code
+    role_defaults = Q(
+        subject__isnull=True, target_type=AuthorityLimit._meta.label_lower, action__startswith="limit."
+    ) & (Q(after__role=role) | Q(before__role=role))
     return (
-        AuditRecord.objects.filter(subject=employee)
-        .filter(Q(action__startswith="limit.") | Q(action__startswith="delegation."))
+        AuditRecord.objects.filter(own | role_defaults)
+        .select_related("actor__user", "on_behalf_of__user")
+        .order_by("-created_at", "-id")
+    )
+
+
+def timeline_with_stand_ins(*, employee: Employee) -> QuerySet[AuditRecord]:
+    """`authority_timeline`, plus the records of the delegations `employee` holds as a stand-in
+    (their audit subject is the delegator, so the stand-in's own timeline would miss them)."""
+    held = Delegation.objects.filter(delegate=employee).annotate(key=Cast("pk", CharField())).values("key")
+    stand_in = Q(target_type=Delegation._meta.label_lower, target_id__in=held, action__startswith="delegation.")
+    return (
+        (authority_timeline(employee=employee) | AuditRecord.objects.filter(stand_in))
         .select_related("actor__user", "on_behalf_of__user")
         .order_by("-created_at", "-id")
     )
@@ -362,6 +526,9 @@ class HistoricLine:
     acting_for: Employee | None = None
 
 
+LIMIT_ROW_ACTIONS = ("limit.created", "limit.changed", "limit.deleted", "limit.ended")
+
+
 def authority_at(*, employee: Employee, at: datetime) -> list[HistoricLine]:
     """What `employee` could decide at `at`, and why: rebuilt from the audit records of limits.
 
@@ -376,7 +543,8 @@ def authority_at(*, employee: Employee, at: datetime) -> list[HistoricLine]:
     usernames = {h.username for h in holders}
     label = AuthorityLimit._meta.label_lower
     records = list(
-        AuditRecord.objects.filter(target_type=label)
+        # Records that hold a row's state (`limit.started`/`expired` hold effective limits instead).
+        AuditRecord.objects.filter(target_type=label, action__in=LIMIT_ROW_ACTIONS)
         .filter(
             Q(after__role__in=role_codes)
             | Q(before__role__in=role_codes)
@@ -477,6 +645,9 @@ def employee_visible_to(*, viewer: Employee, username: str) -> Employee | None:
 
 
 def employee_named(*, username: str) -> Employee | None:
+    # Not a username at all (e.g. a NUL byte, which PostgreSQL refuses in a query): nobody, unasked.
+    if len(username or "") > 150 or not USERNAME_PATTERN.match(username or ""):
+        return None
     return Employee.objects.select_related("user", "role", "team").filter(user__username=username).first()
 
 

@@ -102,6 +102,14 @@ class DecisionOutputSerializer(serializers.Serializer):
     escalation = EscalationBriefSerializer(allow_null=True)
     created_at = serializers.DateTimeField()
     decided_at = serializers.DateTimeField(allow_null=True)
+    limits_snapshot = serializers.JSONField(
+        read_only=True,
+        help_text=_("The maker's limits and use when it was decided: those that approved it, or that it exceeded."),
+    )
+    approval_snapshot = serializers.JSONField(
+        read_only=True,
+        help_text=_("Once an escalated decision is approved: the approver's limits and use then (empty before)."),
+    )
 
 
 class CaseDetailOutputSerializer(CaseOutputSerializer):
@@ -171,8 +179,35 @@ def cap_input() -> serializers.CharField:
     )
 
 
+class LimitWindowSerializer(serializers.Serializer):
+    """A temporary limit, running or scheduled."""
+
+    id = serializers.IntegerField()
+    decision_type = serializers.CharField(source="decision_type.code")
+    per_decision = money(allow_null=True)
+    per_day = money(allow_null=True)
+    per_month = money(allow_null=True)
+    per_customer_month = money(allow_null=True)
+    starts_at = serializers.DateTimeField(allow_null=True)
+    ends_at = serializers.DateTimeField()
+    running = serializers.SerializerMethodField(help_text=_("True while it applies; false while it waits to start."))
+    reason = serializers.CharField()
+    set_by = serializers.CharField(source="set_by.user.username", allow_null=True, help_text=_("A username."))
+
+    def get_running(self, window) -> bool:
+        return window.starts_at is None or window.starts_at <= timezone.now()
+
+
 class EmployeeAuthoritySerializer(AuthoritySerializer):
     username = serializers.CharField()
+    temporary = LimitWindowSerializer(
+        many=True,
+        required=False,
+        help_text=_(
+            "Temporary limits running or scheduled; one that runs replaces the standing or role limits "
+            "until it ends. End one early with POST …/limits/{type}/windows/{id}/end/."
+        ),
+    )
 
 
 class LimitInputSerializer(serializers.Serializer):
@@ -184,14 +219,19 @@ class LimitInputSerializer(serializers.Serializer):
         max_length=5000, allow_blank=True, help_text=_("Required: why. The employee and the history show it.")
     )
     starts_at = serializers.DateTimeField(
-        required=False, allow_null=True, help_text=_("For a temporary limit: when it starts (default now).")
+        required=False,
+        allow_null=True,
+        help_text=_("For a temporary limit: when it starts (default, and at the earliest, now); needs `ends_at`."),
     )
     ends_at = serializers.DateTimeField(
-        required=False, allow_null=True, help_text=_("For a temporary limit: when it goes back by itself.")
+        required=False,
+        allow_null=True,
+        help_text=_("For a temporary limit: when it goes back by itself. Windows of one type may not overlap (409)."),
     )
 
 
 class LimitOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text=_("For a temporary limit: the window to end early."))
     username = serializers.CharField(source="employee.user.username")
     decision_type = serializers.CharField(source="decision_type.code")
     per_decision = money(allow_null=True)
@@ -206,8 +246,22 @@ class LimitOutputSerializer(serializers.Serializer):
     set_by = serializers.CharField(source="set_by.user.username", allow_null=True, help_text=_("A username."))
     updated_at = serializers.DateTimeField()
 
+    overridden_until = serializers.SerializerMethodField(
+        help_text=_(
+            "Set when a standing limit was saved while a temporary limit runs: the temporary one applies "
+            "until then, and this one from then on."
+        )
+    )
+
     def get_source(self, limit) -> str:
         return "personal"
+
+    @extend_schema_field(serializers.DateTimeField(allow_null=True))
+    def get_overridden_until(self, limit):
+        window = self.context.get("running_window")
+        if window is None or limit.ends_at is not None:
+            return None
+        return serializers.DateTimeField().to_representation(window.ends_at)
 
 
 class ReasonInputSerializer(serializers.Serializer):
@@ -290,5 +344,11 @@ class HistoricLineSerializer(serializers.Serializer):
 class AuthorityAtSerializer(serializers.Serializer):
     username = serializers.CharField()
     at = serializers.DateTimeField()
+    as_scheduled = serializers.BooleanField(
+        help_text=_(
+            "True for a moment in the future: the answer is what is scheduled now (standing limits, "
+            "temporary limits and stand-ins already set up) and may still change."
+        )
+    )
     currency = serializers.CharField()
     limits = HistoricLineSerializer(many=True)

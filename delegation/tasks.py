@@ -1,9 +1,18 @@
+import logging
+import time
 from datetime import timedelta
 
 from celery import shared_task
 from django.conf import settings
 
 from delegation import selectors, services
+
+logger = logging.getLogger(__name__)
+
+# The periodic tasks work in bounded batches and stop before their time limit; what is left waits
+# for the next run (every minute), the oldest first.
+BATCH = 500
+TIME_BUDGET_SECONDS = 40
 
 
 @shared_task(
@@ -24,24 +33,66 @@ def route_escalation(escalation_id: int) -> str:
 
 @shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
 def sweep_unrouted_escalations() -> int:
-    """Route again what has waited in "routing" past the grace period."""
+    """Route again what has waited in "routing" past the grace period, longest waiting first.
+
+    Each escalation is routed on its own: one that fails is logged and left for the next sweep,
+    and never holds up the others. Returns how many were routed.
+    """
     grace = timedelta(seconds=settings.EMPOWER_ROUTING_GRACE_SECONDS)
-    waiting = selectors.escalations_waiting_for_routing(longer_than=grace)
-    for escalation_id in waiting:
-        services.escalation_route(escalation_id=escalation_id)
-    return len(waiting)
+    return _each(
+        selectors.escalations_waiting_for_routing(longer_than=grace, limit=BATCH),
+        lambda pk: services.escalation_route(escalation_id=pk) is not None,
+        "route",
+    )
 
 
 @shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
 def review_assigned_escalations() -> int:
-    """Move up what is overdue or no longer covered by its approver; returns how many moved."""
-    return sum(1 for pk in selectors.escalations_to_review() if services.escalation_review(escalation_id=pk))
+    """Move up what is overdue or no longer covered by its approver; returns how many moved.
+
+    Candidates are found without locks; only those that move are locked (and checked again).
+    """
+    return _each(
+        selectors.escalations_to_review(limit=BATCH),
+        lambda pk: bool(services.escalation_review(escalation_id=pk)),
+        "review",
+    )
+
+
+def _each(escalation_ids: list[int], act, what: str) -> int:
+    """Run `act` on each id in its own transaction, isolating failures; count the ones it did."""
+    done = 0
+    started = time.monotonic()
+    for escalation_id in escalation_ids:
+        if time.monotonic() - started > TIME_BUDGET_SECONDS:
+            logger.warning("Stopped the %s batch before its time limit; the next run continues", what)
+            break
+        try:
+            done += bool(act(escalation_id))
+        except Exception:
+            logger.exception("Could not %s escalation %s; the next run tries again", what, escalation_id)
+    return done
 
 
 @shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=30, time_limit=60)
 def review_escalation(escalation_id: int) -> str | None:
     """Move one escalation up if it is overdue or its approver no longer covers it."""
     return services.escalation_review(escalation_id=escalation_id)
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(Exception,),
+    retry_backoff=60,
+    retry_backoff_max=600,
+    max_retries=5,
+    soft_time_limit=45,
+    time_limit=60,
+)
+def announce_unroutable(escalation_id: int) -> bool:
+    """E-mail the administrators that nobody above covers an escalation (once; retried if SMTP fails)."""
+    return services.escalation_unroutable_announce(escalation_id=escalation_id)
 
 
 @shared_task(soft_time_limit=10, time_limit=20)

@@ -27,7 +27,13 @@ from delegation.selectors import (
     escalation_inbox,
     escalations_visible_to,
 )
-from delegation.services import decision_submit, escalation_approve, escalation_reject, escalation_withdraw
+from delegation.services import (
+    decision_submit,
+    escalation_answer_check,
+    escalation_approve,
+    escalation_reject,
+    escalation_withdraw,
+)
 from empower.errors import DomainError
 from empower.forms import CaseResolveForm, add_domain_error
 from empower.models import Case, Employee
@@ -142,6 +148,21 @@ def _decide(request: HttpRequest, case: Case) -> HttpResponse:
     )
 
 
+@require_GET
+@staff_required
+def decision_outcome(request: HttpRequest, pk: int, decision_pk: int) -> HttpResponse:
+    """The decision form's answer, polled by htmx while its escalation waits for routing (which runs
+    in a worker after the answer was sent). Once routed it names the approver, comes without the
+    polling trigger, and brings the case's decision list along (out of band) so both agree."""
+    case = get_object_or_404(cases_visible_to(employee=request.employee), pk=pk)
+    decision = get_object_or_404(decisions_for_case(case=case), pk=decision_pk)
+    context = {"case": case, "outcome": decision}
+    escalation = getattr(decision, "escalation", None) if decision.status == Decision.Status.ESCALATED else None
+    if escalation is not None and escalation.status == Escalation.Status.ROUTING:
+        return render(request, "cases/detail.html#outcome", context)
+    return render(request, "cases/outcome.html", context | {"decisions": list(_case_decisions(case))})
+
+
 # Escalations ------------------------------------------------------------------------------------
 
 
@@ -169,8 +190,8 @@ def _row(
 ) -> dict:
     return {
         "escalation": escalation,
-        # Only the assignee gets the forms; the service still decides whoever posts.
-        "can_answer": escalation.status == Escalation.Status.ASSIGNED and escalation.assigned_to_id == employee.pk,
+        # Annotated by the selectors with the service's own rule (the approver or their active stand-in).
+        "can_answer": escalation.can_answer,
         "approve_form": approve_form or _approve_form(escalation.pk),
         "reject_form": reject_form or _reject_form(escalation.pk),
         "errors": errors or [],
@@ -263,18 +284,20 @@ def _answer(
 ) -> HttpResponse:
     """Approve or reject through the service; answer with the row (htmx) or a page (no JavaScript)."""
     employee = request.employee
-    if not Escalation.objects.filter(pk=pk).exists():
-        raise Http404
     status = 400
     outcome = ""
-    if form.is_valid():
-        try:
+    valid = form.is_valid()
+    try:
+        # Who may answer comes before what they typed, as in the API: 404, 403, 409, then 400.
+        escalation_answer_check(escalation_id=pk, actor=employee)
+        if valid:
             outcome = _outcome(act(form.cleaned_data))
-        except DomainError as error:
-            add_domain_error(form, error)
-            status = error.status
-        else:
             status = 200
+    except DomainError as error:
+        if error.status == 404:
+            raise Http404 from error
+        add_domain_error(form, error)
+        status = error.status
     # What the actor may see of it after the answer (an outsider who posts sees only the refusal).
     escalation = (
         _visible_escalations(employee)

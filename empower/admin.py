@@ -3,21 +3,23 @@
 import json
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.db.models import Count
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from empower.models import AuditRecord, Case, Customer, Employee, Notification, Role, Team
-from empower.services import audit
+from empower.services import audit, notification_emails_retry
 
 
 def admin_reason(request, reason: str = "") -> str:
-    """An operator may have no Employee: the audit reason names the admin login instead."""
-    prefix = f"by admin {request.user.get_username()}"
+    """An operator may have no Employee: the audit reason names the admin login instead (written in
+    the operator's language, like every reason they type)."""
+    prefix = gettext("by admin %(username)s") % {"username": request.user.get_username()}
     return f"{prefix}: {reason}" if reason else prefix
 
 
@@ -298,17 +300,72 @@ class ReadFilter(admin.SimpleListFilter):
         return queryset
 
 
+class EmailFilter(admin.SimpleListFilter):
+    """Failed work for operators: e-mails not sent (still being tried, or given up on)."""
+
+    title = _("e-mail")
+    parameter_name = "email"
+
+    def lookups(self, request, model_admin):
+        return [("unsent", _("E-mail not sent")), ("failed", _("E-mail failed")), ("sent", _("E-mail sent"))]
+
+    def queryset(self, request, queryset):
+        unsent = queryset.filter(emailed_at__isnull=True).exclude(recipient__user__email="")
+        if self.value() == "unsent":
+            return unsent
+        if self.value() == "failed":
+            return unsent.exclude(email_error="")
+        if self.value() == "sent":
+            return queryset.filter(emailed_at__isnull=False)
+        return queryset
+
+
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
-    """Notifications are written by the services; operators read them (and may tidy them away)."""
+    """Notifications are written by the services; operators read them (and may tidy them away),
+    and send again the e-mails that could not be sent."""
 
-    list_display = ["created_at", "recipient", "short_message", "read_at", "emailed_at"]
-    list_filter = [ReadFilter, ("recipient", admin.RelatedOnlyFieldListFilter)]
+    list_display = [
+        "created_at",
+        "recipient",
+        "short_message",
+        "read_at",
+        "emailed_at",
+        "email_attempts",
+        "email_error",
+    ]
+    list_filter = [EmailFilter, ReadFilter, ("recipient", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["message", "key", "recipient__user__username"]
     list_select_related = ["recipient__user"]
     date_hierarchy = "created_at"
-    readonly_fields = ["recipient", "key", "message", "url", "created_at", "read_at", "emailed_at"]
+    readonly_fields = [
+        "recipient",
+        "key",
+        "message",
+        "url",
+        "created_at",
+        "read_at",
+        "emailed_at",
+        "email_attempts",
+        "email_error",
+        "email_claimed_at",
+    ]
     fields = readonly_fields
+    actions = ["send_email_again"]
+
+    def has_send_permission(self, request) -> bool:
+        return request.user.has_perm("empower.change_notification")
+
+    @admin.action(description=_("Send the e-mail again (those not sent)"), permissions=["send"])
+    def send_email_again(self, request, queryset) -> None:
+        # Queued for a worker after commit: the request never waits on SMTP, and nothing goes twice.
+        count = notification_emails_retry(notification_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(
+            request,
+            ngettext("%(count)d e-mail queued to be sent.", "%(count)d e-mails queued to be sent.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
     def has_add_permission(self, request):
         return False

@@ -17,11 +17,15 @@ def _database() -> str:
 
 
 def _broker() -> str:
+    # One attempt with the broker's own short timeouts: a retry would wait seconds between tries,
+    # and a load balancer's health check must get its answer quickly.
     try:
         with Connection(
-            settings.CELERY_BROKER_URL, connect_timeout=1, transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS
+            settings.CELERY_BROKER_URL,
+            connect_timeout=settings.CELERY_BROKER_CONNECTION_TIMEOUT,
+            transport_options=settings.CELERY_BROKER_TRANSPORT_OPTIONS,
         ) as conn:
-            conn.ensure_connection(max_retries=1, timeout=1)
+            conn.ensure_connection(max_retries=0, timeout=1)
         return "ok"
     except Exception:
         return "down"

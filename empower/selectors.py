@@ -1,4 +1,8 @@
-from django.db.models import QuerySet
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
 
 from empower.models import Case, Employee, Notification
 
@@ -51,3 +55,33 @@ def unread_notification_count(*, employee: Employee) -> int:
 
 def notifications_for(*, employee: Employee) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=employee)
+
+
+def notification_emails_to_send_again(
+    *, created_before: datetime, created_after: datetime, claimed_before: datetime, max_attempts: int, limit: int
+) -> list[int]:
+    """Notifications whose e-mail is still unsent (the task was lost, a worker died, SMTP failed),
+    oldest first: created in the window, not being sent right now (no claim, or a stale one), with
+    an address, and tried fewer than `max_attempts` times."""
+    return list(
+        Notification.objects.filter(
+            emailed_at__isnull=True,
+            created_at__lt=created_before,
+            created_at__gt=created_after,
+            email_attempts__lt=max_attempts,
+        )
+        .filter(Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=claimed_before))
+        .exclude(recipient__user__email="")
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def administrator_addresses() -> list[str]:
+    """Who hears of work that needs an operator: ADMINS (ADMIN_EMAILS), else every active
+    superuser with an e-mail address (the demo's admin has no Employee, so no in-app inbox)."""
+    configured = [address for _name, address in settings.ADMINS]
+    if configured:
+        return configured
+    superusers = get_user_model().objects.filter(is_superuser=True, is_active=True).exclude(email="")
+    return sorted(set(superusers.values_list("email", flat=True)))

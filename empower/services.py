@@ -1,10 +1,12 @@
 import logging
+from datetime import timedelta
 from decimal import Decimal
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import Model
+from django.db.models import F, Model, Q
 from django.dispatch import Signal
 from django.utils import timezone, translation
 from django.utils.functional import lazy
@@ -12,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from empower.errors import Conflict, InvalidInput, NotAllowed
 from empower.models import AuditRecord, Case, Customer, Employee, Notification
-from empower.selectors import visible_team_ids
+from empower.selectors import administrator_addresses, notification_emails_to_send_again, visible_team_ids
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +60,7 @@ def lazy_message(text, **params):
 
 
 def notify(*, recipient: Employee, key: str, message, url: str = "") -> Notification | None:
-    """Tell someone in the app (and by e-mail, after commit), once per event `key`.
+    """Tell someone in the app (and by e-mail, from a worker after commit), once per event `key`.
 
     `message` is a lazy translatable string (see `lazy_message`); it is rendered in the
     recipient's language.
@@ -73,26 +75,122 @@ def notify(*, recipient: Employee, key: str, message, url: str = "") -> Notifica
     except IntegrityError:  # the same event, notified concurrently
         return None
     if created and recipient.user.email:
-        transaction.on_commit(lambda: _email_notification(notification.pk))
+        # Never in the request: a worker sends it. If the broker is down, the periodic re-send does.
+        transaction.on_commit(partial(_enqueue_email, notification.pk), robust=True)
     return notification if created else None
 
 
-def _email_notification(notification_id: int) -> None:
-    # Claim the row first so a retried commit hook never sends the same e-mail twice.
-    claimed = Notification.objects.filter(pk=notification_id, emailed_at__isnull=True).update(emailed_at=timezone.now())
+# E-mails not sent this long after their notification (the task was lost, a worker died, SMTP
+# failed) are sent again by a periodic task, up to EMAIL_MAX_ATTEMPTS tries within
+# EMAIL_GIVE_UP_AFTER; after that an operator sends them again from the admin.
+EMAIL_SEND_AGAIN_AFTER = timedelta(minutes=5)
+EMAIL_GIVE_UP_AFTER = timedelta(days=2)
+EMAIL_MAX_ATTEMPTS = 10
+# A claim older than this was left by a worker that died mid-send (the task's time limit is 60 s).
+EMAIL_CLAIM_EXPIRES = timedelta(minutes=10)
+EMAIL_SUBJECT_MAX = 78
+
+
+def _enqueue_email(notification_id: int) -> None:
+    from empower import tasks  # tasks call services: imported when used
+
+    try:
+        tasks.send_notification_email.delay(notification_id)
+    except Exception:
+        logger.warning("Could not enqueue the e-mail of notification %s; it is sent again later", notification_id)
+
+
+def email_subject(text: str) -> str:
+    """A header-safe subject: the first line that says something, whitespace collapsed, at most 78
+    characters. (A newline in a subject, e.g. from an approver's note, is refused by Django.)"""
+    first = next((line for line in str(text).splitlines() if line.strip()), "")
+    subject = " ".join(first.split())
+    if len(subject) > EMAIL_SUBJECT_MAX:
+        subject = subject[: EMAIL_SUBJECT_MAX - 1].rstrip() + "…"
+    return subject
+
+
+def notification_email_send(*, notification_id: int) -> bool:
+    """Send a notification's e-mail, exactly once: claim it in the database, send, then mark it sent.
+
+    A second delivery finds it sent or claimed and does nothing. A failed send releases the claim
+    and raises (the task retries; the periodic re-send picks it up later). Call it from a worker:
+    it waits on SMTP. True when this call sent it.
+    """
+    now = timezone.now()
+    claimable = Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=now - EMAIL_CLAIM_EXPIRES)
+    claimed = Notification.objects.filter(claimable, pk=notification_id, emailed_at__isnull=True).update(
+        email_claimed_at=now, email_attempts=F("email_attempts") + 1
+    )
     if not claimed:
-        return
+        return False
+    mine = Notification.objects.filter(pk=notification_id, email_claimed_at=now)
     notification = Notification.objects.select_related("recipient__user").get(pk=notification_id)
+    address = notification.recipient.user.email
+    if not address:
+        mine.update(email_claimed_at=None, email_error="no e-mail address")
+        return False
     link = f"{settings.SITE_URL}{notification.url}" if notification.url else ""
     try:
         send_mail(
-            subject=notification.message[:78],
+            subject=email_subject(notification.message),
             message=f"{notification.message}\n\n{link}".strip(),
             from_email=None,
-            recipient_list=[notification.recipient.user.email],
+            recipient_list=[address],
         )
-    except OSError:
-        logger.exception("E-mail for notification %s could not be sent", notification_id)
+    except Exception as error:
+        mine.update(email_claimed_at=None, email_error=f"{type(error).__name__}: {error}"[:300])
+        raise
+    mine.update(emailed_at=timezone.now(), email_claimed_at=None, email_error="")
+    return True
+
+
+def notification_emails_send_again(*, now=None, limit: int = 500) -> int:
+    """Periodic: queue again the e-mails still unsent a while after their notification, oldest first.
+
+    Safe to run any number of times: sending claims each e-mail, so none goes out twice.
+    """
+    now = now or timezone.now()
+    waiting = notification_emails_to_send_again(
+        created_before=now - EMAIL_SEND_AGAIN_AFTER,
+        created_after=now - EMAIL_GIVE_UP_AFTER,
+        claimed_before=now - EMAIL_CLAIM_EXPIRES,
+        max_attempts=EMAIL_MAX_ATTEMPTS,
+        limit=limit,
+    )
+    for notification_id in waiting:
+        _enqueue_email(notification_id)
+    return len(waiting)
+
+
+def notification_emails_retry(*, notification_ids: list[int]) -> int:
+    """An operator sends unsent e-mails again (admin): their attempts start over and each is queued."""
+    unsent = Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True).exclude(
+        recipient__user__email=""
+    )
+    ids = list(unsent.values_list("pk", flat=True))
+    Notification.objects.filter(pk__in=ids).update(email_attempts=0, email_error="")
+    for notification_id in ids:
+        transaction.on_commit(partial(_enqueue_email, notification_id), robust=True)
+    return len(ids)
+
+
+def email_administrators(*, subject: str, body: str) -> int:
+    """E-mail the administrators (ADMIN_EMAILS, else the active superusers); how many were addressed.
+
+    Call it from a worker: it waits on SMTP. Raises when sending fails, so the task retries.
+    """
+    recipients = administrator_addresses()
+    if not recipients:
+        logger.warning("Nobody to tell (set ADMIN_EMAILS or give a superuser an address): %s", subject)
+        return 0
+    send_mail(
+        subject=email_subject(f"{settings.EMAIL_SUBJECT_PREFIX}{subject}"),
+        message=body,
+        from_email=None,
+        recipient_list=recipients,
+    )
+    return len(recipients)
 
 
 def notification_mark_read(*, employee: Employee, notification_id: int | None = None) -> int:

@@ -155,21 +155,46 @@ STORAGES = {
 
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+# EMAIL_BACKEND (a dotted path), when set, overrides the backend EMAIL_URL names.
+if env.str("EMAIL_BACKEND", default=""):
+    EMAIL_BACKEND = env.str("EMAIL_BACKEND")
+# E-mail is sent by workers, never in a request; still, a hung SMTP server must not hold a worker.
+EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
+EMAIL_SUBJECT_PREFIX = env.str("EMAIL_SUBJECT_PREFIX", default="[Empower] ")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="empower@localhost")
 ADMINS = [("Empower administrators", a) for a in env.list("ADMIN_EMAILS", default=[])]
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # Working hours for escalation deadlines, in TIME_ZONE: days are ISO weekdays (1 = Monday).
-EMPOWER_WORK_DAYS = env.list("EMPOWER_WORK_DAYS", cast=int, default=[1, 2, 3, 4, 5])
-EMPOWER_WORK_HOURS = tuple(env.list("EMPOWER_WORK_HOURS", cast=int, default=[9, 17]))
+# Hours are whole hours from 0 to 24 (24 is the end of the day). A bad value stops start-up here,
+# instead of failing (or looping forever) in the first deadline computed.
+try:
+    EMPOWER_WORK_DAYS = sorted(set(env.list("EMPOWER_WORK_DAYS", cast=int, default=[1, 2, 3, 4, 5])))
+    EMPOWER_WORK_HOURS = tuple(env.list("EMPOWER_WORK_HOURS", cast=int, default=[9, 17]))
+except ValueError as error:
+    raise ImproperlyConfigured(
+        f"EMPOWER_WORK_DAYS and EMPOWER_WORK_HOURS are whole numbers separated by commas ({error})."
+    ) from error
+if not EMPOWER_WORK_DAYS or not all(1 <= day <= 7 for day in EMPOWER_WORK_DAYS):
+    raise ImproperlyConfigured("EMPOWER_WORK_DAYS must list ISO weekdays, 1 (Monday) to 7 (Sunday), e.g. 1,2,3,4,5.")
 if len(EMPOWER_WORK_HOURS) != 2 or not 0 <= EMPOWER_WORK_HOURS[0] < EMPOWER_WORK_HOURS[1] <= 24:
-    raise ImproperlyConfigured("EMPOWER_WORK_HOURS must be two hours, start before end, e.g. 9,17.")
+    raise ImproperlyConfigured("EMPOWER_WORK_HOURS must be two hours from 0 to 24, start before end, e.g. 9,17.")
 
 # How long an escalation may wait in "routing" before the periodic sweep routes it again.
 EMPOWER_ROUTING_GRACE_SECONDS = env.int("EMPOWER_ROUTING_GRACE_SECONDS", default=120)
 
 # The organization's currency: every amount is a Decimal in it.
 EMPOWER_CURRENCY = env.str("EMPOWER_CURRENCY", default="EUR")
+
+# The feedback loop: days a survey link works after its last news, calendar hours a follow-up may
+# wait before it moves up, working hours a manager has to answer a friction report.
+FEEDBACK_SURVEY_DAYS = env.int("FEEDBACK_SURVEY_DAYS", default=30)
+FEEDBACK_FOLLOW_UP_HOURS = env.int("FEEDBACK_FOLLOW_UP_HOURS", default=48)
+FEEDBACK_REPORT_WORKING_HOURS = env.int("FEEDBACK_REPORT_WORKING_HOURS", default=16)
+if min(FEEDBACK_SURVEY_DAYS, FEEDBACK_FOLLOW_UP_HOURS, FEEDBACK_REPORT_WORKING_HOURS) < 1:
+    raise ImproperlyConfigured(
+        "FEEDBACK_SURVEY_DAYS, FEEDBACK_FOLLOW_UP_HOURS and FEEDBACK_REPORT_WORKING_HOURS must be at least 1."
+    )
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -182,6 +207,9 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "empower.api_errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_THROTTLE_RATES": {"anon": "60/minute"},
+    # Proxies in front of the app whose X-Forwarded-For the per-address throttle trusts; 0: the
+    # connection's own address (REMOTE_ADDR), so a client cannot pick its address in a header.
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Empower API",
@@ -219,14 +247,15 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
     }
     (BROKER_DIR / "control").mkdir(parents=True, exist_ok=True)
 else:
-    # Never let a web request hang on a broker that is down: fail fast, the sweep re-routes.
+    # Never let a web request hang on a broker that is down or drops packets: one attempt, and
+    # connecting or any command gives up within half a second; the sweep routes what was left.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "socket_connect_timeout": 1,
-        "socket_timeout": 2,
+        "socket_connect_timeout": 0.4,
+        "socket_timeout": 0.5,
         "max_retries": 0,
         "visibility_timeout": 3600,
     }
-CELERY_BROKER_CONNECTION_TIMEOUT = 1
+CELERY_BROKER_CONNECTION_TIMEOUT = 0.4
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_RESULT_BACKEND = None
@@ -257,6 +286,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "delegation.tasks.heartbeat",
         "schedule": 30.0,
     },
+    "send-unsent-emails-again": {
+        "task": "empower.tasks.send_unsent_emails_again",
+        "schedule": 120.0,
+    },
     "move-up-overdue-follow-ups": {
         "task": "feedback.tasks.move_overdue_follow_ups",
         "schedule": 60.0,
@@ -264,6 +297,10 @@ CELERY_BEAT_SCHEDULE = {
     "move-up-overdue-friction-reports": {
         "task": "feedback.tasks.move_overdue_friction_reports",
         "schedule": 300.0,
+    },
+    "resend-unsent-feedback-emails": {
+        "task": "feedback.tasks.resend_unsent_emails",
+        "schedule": 600.0,
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")

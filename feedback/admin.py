@@ -1,6 +1,6 @@
 """Operators' back office for feedback. Surveys, follow-ups and reports change only through the
-services (single use, deadlines, audit), so their pages are read-only; the one action re-sends a
-survey e-mail that could not be sent.
+services (single use, deadlines, audit), so their pages are read-only; the actions send again a
+survey or reply e-mail that could not be sent (the periodic task also retries them).
 """
 
 from django.contrib import admin, messages
@@ -64,12 +64,33 @@ class SurveyAdmin(ReadOnlyAdmin):
 
 @admin.register(FollowUp)
 class FollowUpAdmin(ReadOnlyAdmin):
-    list_display = ["id", "case", "reason", "status", "resolver", "assigned_to", "level", "due_at", "replied_at"]
-    list_filter = ["status", "reason", "level"]
+    list_display = [
+        "id",
+        "case",
+        "reason",
+        "status",
+        "resolver",
+        "assigned_to",
+        "level",
+        "due_at",
+        "replied_at",
+        "reply_emailed_at",  # empty on a reply: its e-mail has not gone out yet
+    ]
+    list_filter = ["status", "reason", "level", ("reply_emailed_at", admin.EmptyFieldListFilter)]
     list_select_related = ["case", "resolver__user", "assigned_to__user"]
     search_fields = ["case__subject", "reply", "action_taken", "customer_message"]
-    raw_id_fields = ["survey", "case", "resolver", "assigned_to", "replied_by"]
+    raw_id_fields = ["survey", "case", "resolver", "assigned_to", "on_behalf_of", "replied_by"]
     date_hierarchy = "created_at"
+    actions = ["send_reply_email"]
+
+    @admin.action(description=_("Send the reply e-mail (where it was not sent)"))
+    def send_reply_email(self, request, queryset: QuerySet[FollowUp]) -> None:
+        sent = sum(1 for pk in queryset.values_list("pk", flat=True) if services.send_reply_email(follow_up_id=pk))
+        self.message_user(
+            request,
+            ngettext("%(count)d reply e-mail sent.", "%(count)d reply e-mails sent.", sent) % {"count": sent},
+            messages.SUCCESS,
+        )
 
 
 class FrictionAnswerInline(ReadOnlyInline):
@@ -90,7 +111,7 @@ class FrictionReportAdmin(ReadOnlyAdmin):
     list_filter = ["status", "team", "decision_type", "limit"]
     list_select_related = ["reporter__user", "team", "assigned_to__user", "decision_type"]
     search_fields = ["rule_text", "would_have_done", "answer"]
-    raw_id_fields = ["reporter", "case", "decision", "assigned_to", "answered_by"]
+    raw_id_fields = ["reporter", "case", "decision", "assigned_to", "on_behalf_of", "answered_by"]
     date_hierarchy = "created_at"
     inlines = [FrictionAnswerInline, FrictionSecondInline]
 

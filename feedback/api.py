@@ -8,7 +8,7 @@ or selector, render. The rules live in `feedback.services` (and `empower.service
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny
@@ -19,8 +19,8 @@ from rest_framework.views import APIView
 
 from delegation.models import Decision
 from empower.api import EmployeeAPIView, EmployeeMixin, error_responses
-from empower.errors import InvalidInput, NotFound
-from empower.selectors import cases_visible_to, visible_team_ids
+from empower.errors import InvalidInput, NotAllowed, NotFound
+from empower.selectors import cases_visible_to
 from empower.serializers import ErrorSerializer
 from empower.services import case_resolve
 from feedback import selectors, services
@@ -37,6 +37,7 @@ from feedback.serializers import (
     FrictionReportInputSerializer,
     FrictionReportSerializer,
     FrictionSecondInputSerializer,
+    InsightsQuerySerializer,
     InsightsSerializer,
     PublicSurveySerializer,
     SurveyAnswerInputSerializer,
@@ -204,19 +205,25 @@ class SurveyDetailView(EmployeeAPIView):
 
 
 class SurveyFlagComplaintView(EmployeeAPIView):
-    """Read a customer's comment as a complaint: it opens a follow-up like a low score does."""
+    """Read a customer's comment as a complaint: it opens a follow-up like a low score does.
+
+    Only the employee who resolved the case and those above them (who may handle the follow-up): 403
+    for anyone else, and nothing is opened.
+    """
 
     @extend_schema(
         operation_id="surveys_flag_complaint",
         tags=["feedback"],
         request=None,
-        responses={201: FollowUpSerializer, **error_responses(404, 409)},
+        responses={201: FollowUpSerializer, **error_responses(403, 404, 409)},
     )
     def post(self, request: Request, pk: int) -> Response:
         survey = _visible_survey(employee=self.employee, survey_id=pk)
         follow_up = services.survey_flag_complaint(survey_id=survey.pk, employee=self.employee)
-        follow_up = selectors.follow_ups_visible_to(employee=self.employee).get(pk=follow_up.pk)
-        return Response(FollowUpSerializer(follow_up).data, status=status.HTTP_201_CREATED)
+        return Response(
+            FollowUpSerializer(_visible_follow_up(employee=self.employee, follow_up_id=follow_up.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 # --- staff: follow-ups ------------------------------------------------------------------------------
@@ -401,15 +408,29 @@ class FrictionReportAnswerView(EmployeeAPIView):
 
 
 class FeedbackInsightsView(EmployeeAPIView):
-    """CSAT per team the caller may see: cases settled at first contact against escalated ones; and how
-    well follow-ups are closed.
+    """For managers (403 for anyone with nobody below them), as on the Insights page: CSAT per team below
+    the caller over `period`, cases settled at first contact against escalated ones; how well
+    follow-ups are closed; and the rules staff report most.
     """
 
     @extend_schema(
-        operation_id="feedback_insights", tags=["feedback"], responses={200: InsightsSerializer, **error_responses()}
+        operation_id="feedback_insights",
+        tags=["feedback"],
+        parameters=[
+            OpenApiParameter(
+                "period",
+                str,
+                enum=list(selectors.INSIGHT_PERIODS),
+                default=selectors.DEFAULT_INSIGHT_PERIOD,
+                description=_("The last 30, 90 or 365 days, or all time."),
+            )
+        ],
+        responses={200: InsightsSerializer, **error_responses(400, 403)},
     )
     def get(self, request: Request) -> Response:
-        team_ids = visible_team_ids(employee=self.employee)
-        teams, total = selectors.csat_by_handling(team_ids=team_ids)
-        stats = selectors.follow_up_stats(team_ids=team_ids)
-        return Response(InsightsSerializer({"teams": teams, "total": total, "follow_ups": stats}).data)
+        if not selectors.may_see_insights(employee=self.employee):
+            raise NotAllowed(_("Insights are for managers: people with a team below them."))
+        query = InsightsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        insights = selectors.feedback_insights(employee=self.employee, period=query.validated_data["period"])
+        return Response(InsightsSerializer(insights).data)

@@ -105,6 +105,16 @@ class FollowUp(models.Model):
     assigned_to = models.ForeignKey(
         Employee, verbose_name=_("assigned to"), on_delete=models.PROTECT, related_name="follow_ups"
     )
+    # Set when the assignee is a stand-in: the person whose turn it is, away and delegating. Moving up
+    # starts from them, not from the stand-in.
+    on_behalf_of = models.ForeignKey(
+        Employee,
+        verbose_name=_("standing in for"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
     level = models.PositiveSmallIntegerField(_("level"), default=1)
     due_at = models.DateTimeField(_("due at"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
@@ -187,6 +197,15 @@ class FrictionReport(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
     assigned_to = models.ForeignKey(
         Employee, verbose_name=_("to be answered by"), on_delete=models.PROTECT, related_name="friction_to_answer"
+    )
+    # As on a follow-up: the manager whose turn it is when the assignee stands in for them.
+    on_behalf_of = models.ForeignKey(
+        Employee,
+        verbose_name=_("standing in for"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     level = models.PositiveSmallIntegerField(_("level"), default=1)
     due_at = models.DateTimeField(_("answer due at"))

@@ -5,8 +5,9 @@ of queries however many rows there are.
 """
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db.models import Avg, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
@@ -53,7 +54,13 @@ def survey_for_customer(*, survey_id: int) -> Survey | None:
 
 def _follow_ups() -> QuerySet[FollowUp]:
     return FollowUp.objects.select_related(
-        "survey", "case__customer", "case__team", "resolver__user", "assigned_to__user", "replied_by__user"
+        "survey",
+        "case__customer",
+        "case__team",
+        "resolver__user",
+        "assigned_to__user",
+        "on_behalf_of__user",
+        "replied_by__user",
     )
 
 
@@ -89,13 +96,56 @@ def may_handle_follow_up(*, employee: Employee, follow_up: FollowUp) -> bool:
     return employee.pk in above
 
 
+def may_flag_complaint(*, employee: Employee, survey: Survey, below: set[int] | None = None) -> bool:
+    """Who may read a customer's comment as a complaint: those who may handle the follow-up it opens,
+    the employee who resolved the case and anyone above them. `below` is the employee's subtree
+    (themselves included), when a page has already loaded it for many rows.
+    """
+    if below is None:
+        below = set(subtree_ids(employee=employee, include_self=True))
+    return survey_resolver_id(survey) in below
+
+
+def survey_resolver_id(survey: Survey) -> int:
+    """Who resolved the case: the survey's record of it, else the case's (or its assignee, for old rows)."""
+    return survey.resolved_by_id or survey.case.resolved_by_id or survey.case.assigned_to_id
+
+
+# Who a follow-up or report moves up from: the person whose turn it was, not their stand-in.
+_HOLDER_HAS_A_MANAGER = Q(on_behalf_of__isnull=True, assigned_to__parent__isnull=False) | Q(
+    on_behalf_of__parent__isnull=False
+)
+
+
 def overdue_follow_up_ids(*, now: datetime | None = None) -> list[int]:
-    """Open follow-ups past their deadline whose assignee has someone above to pass them to."""
+    """Open follow-ups past their deadline whose holder has someone above to pass them to."""
     now = now or timezone.now()
     return list(
-        FollowUp.objects.filter(status=FollowUp.Status.OPEN, due_at__lte=now, assigned_to__parent__isnull=False)
+        FollowUp.objects.filter(_HOLDER_HAS_A_MANAGER, status=FollowUp.Status.OPEN, due_at__lte=now)
         .order_by("due_at")
         .values_list("pk", flat=True)
+    )
+
+
+def unsent_survey_ids(*, now: datetime | None = None, limit: int = 50) -> list[int]:
+    """Surveys whose e-mail never went out (the mail server failed), while their link still works."""
+    now = now or timezone.now()
+    since = now - timedelta(days=settings.FEEDBACK_SURVEY_DAYS)
+    return list(
+        Survey.objects.filter(emailed_at__isnull=True, answered_at__isnull=True, created_at__gt=since)
+        .order_by("created_at", "id")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def unsent_reply_ids(*, now: datetime | None = None, limit: int = 50) -> list[int]:
+    """Replies to customers whose e-mail never went out, while the link in it still works."""
+    now = now or timezone.now()
+    since = now - timedelta(days=settings.FEEDBACK_SURVEY_DAYS)
+    return list(
+        FollowUp.objects.filter(status=FollowUp.Status.DONE, reply_emailed_at__isnull=True, replied_at__gt=since)
+        .order_by("replied_at", "id")
+        .values_list("pk", flat=True)[:limit]
     )
 
 
@@ -114,7 +164,7 @@ def history_of(*, target) -> QuerySet[AuditRecord]:
 def _reports() -> QuerySet[FrictionReport]:
     return FrictionReport.objects.select_related(
         "reporter__user", "team", "case", "decision__decision_type", "decision_type", "assigned_to__user",
-        "answered_by__user",
+        "on_behalf_of__user", "answered_by__user",
     ).annotate(seconds_count=Count("seconds", distinct=True))  # fmt: skip
 
 
@@ -136,21 +186,39 @@ def report_detail(*, employee: Employee, report_id: int) -> FrictionReport | Non
 
 
 def may_answer_report(*, employee: Employee, report: FrictionReport) -> bool:
-    """The manager it is assigned to, or anyone above them; never the reporter."""
+    """The manager it is assigned to (or the one their stand-in holds it for), or anyone above them;
+    never the reporter.
+    """
     if employee.pk == report.reporter_id:
         return False
-    if employee.pk == report.assigned_to_id:
+    if employee.pk in (report.assigned_to_id, report.on_behalf_of_id):
         return True
-    return employee.pk in {e.pk for e in chain_above(employee=report.assigned_to)}
+    holder = report.on_behalf_of or report.assigned_to
+    above = {e.pk for e in chain_above(employee=report.assigned_to)}
+    if holder.pk != report.assigned_to_id:
+        above |= {e.pk for e in chain_above(employee=holder)}
+    return employee.pk in above
+
+
+def is_reporters_colleague(*, employee: Employee, report: FrictionReport) -> bool:
+    """A colleague of the same team, on the reporter's side: not the reporter, not the one who must
+    answer (the assignee, whom they stand in for) and nobody above the reporter.
+    """
+    if employee.team_id != report.team_id:
+        return False
+    if employee.pk in (report.reporter_id, report.assigned_to_id, report.on_behalf_of_id):
+        return False
+    return employee.pk not in {e.pk for e in chain_above(employee=report.reporter)}
 
 
 def may_second_report(*, employee: Employee, report: FrictionReport) -> bool:
-    return report.is_open and employee.pk != report.reporter_id and employee.team_id == report.team_id
+    """Only colleagues second an open report ("this stops me too"); managers answer it instead."""
+    return report.is_open and is_reporters_colleague(employee=employee, report=report)
 
 
 @dataclass
 class RuleGroup:
-    """Open reports about one rule, most seconded first."""
+    """Open reports about one rule, the most seconded report first."""
 
     key: str
     label: str
@@ -162,13 +230,16 @@ class RuleGroup:
 
 
 def report_board(*, employee: Employee) -> list[RuleGroup]:
-    """Open reports the employee may see, grouped by rule; the rule with the most seconded report first."""
+    """Open reports the employee may see, grouped by rule: the rule with the most seconds in all first,
+    then the one reported most; within a rule, the most seconded report first (then the oldest).
+    """
     reports = reports_visible_to(employee=employee).filter(status=FrictionReport.Status.OPEN)
     groups: dict[str, RuleGroup] = {}
     for report in reports.order_by("-seconds_count", "created_at", "id"):
         group = groups.setdefault(report.rule_key, RuleGroup(key=report.rule_key, label=_rule_group_label(report)))
         group.reports.append(report)
-    return list(groups.values())
+    # A stable sort: equal rules keep the order of their most seconded (then oldest) report.
+    return sorted(groups.values(), key=lambda g: (-g.seconds, -len(g.reports)))
 
 
 def _rule_group_label(report: FrictionReport) -> str:
@@ -186,9 +257,7 @@ def mine_seconded(*, employee: Employee, report_ids: list[int]) -> set[int]:
 def overdue_report_ids(*, now: datetime | None = None) -> list[int]:
     now = now or timezone.now()
     return list(
-        FrictionReport.objects.filter(
-            status=FrictionReport.Status.OPEN, due_at__lte=now, assigned_to__parent__isnull=False
-        )
+        FrictionReport.objects.filter(_HOLDER_HAS_A_MANAGER, status=FrictionReport.Status.OPEN, due_at__lte=now)
         .order_by("due_at")
         .values_list("pk", flat=True)
     )
@@ -292,4 +361,42 @@ def open_reports_by_rule(*, team_ids) -> list[dict]:
         .values("decision_type__name", "limit")
         .annotate(reports=Count("id", distinct=True), seconds=Count("seconds", distinct=True))
         .order_by("-reports", "-seconds", "decision_type__name")
+    )
+
+
+# The periods insights offer, in days ("all": all time); the page and the API take the same ones.
+INSIGHT_PERIODS: dict[str, int | None] = {"30": 30, "90": 90, "365": 365, "all": None}
+DEFAULT_INSIGHT_PERIOD = "90"
+
+
+def may_see_insights(*, employee: Employee) -> bool:
+    """Insights are for managers: anyone with people reporting to them."""
+    return employee.reports.exists()
+
+
+@dataclass(frozen=True)
+class FeedbackInsights:
+    period: str
+    since: datetime | None
+    teams: list[HandlingRow]
+    total: HandlingRow
+    follow_ups: FollowUpStats
+    rules: list[dict]
+
+
+def feedback_insights(*, employee: Employee, period: str = DEFAULT_INSIGHT_PERIOD) -> FeedbackInsights:
+    """A manager's insights over the teams below them and the last `period` days: CSAT by handling,
+    how well follow-ups are closed, and the rules reported most (those open now, whatever the period).
+    """
+    days = INSIGHT_PERIODS[period]
+    since = timezone.now() - timedelta(days=days) if days else None
+    team_ids = visible_team_ids(employee=employee)
+    teams, total = csat_by_handling(team_ids=team_ids, since=since)
+    return FeedbackInsights(
+        period=period,
+        since=since,
+        teams=teams,
+        total=total,
+        follow_ups=follow_up_stats(team_ids=team_ids, since=since),
+        rules=open_reports_by_rule(team_ids=team_ids),
     )

@@ -12,6 +12,7 @@ from rest_framework import serializers
 from delegation.models import DecisionType
 from empower.models import Case
 from feedback.models import COMMENT_MAX, REPLY_MAX, FollowUp, FrictionAnswer, FrictionReport, Survey
+from feedback.selectors import DEFAULT_INSIGHT_PERIOD, INSIGHT_PERIODS
 from feedback.services import survey_expires_at
 
 
@@ -230,7 +231,23 @@ class FollowUpStatsSerializer(serializers.Serializer):
     replied_on_time = serializers.IntegerField()
 
 
+class RuleCountSerializer(serializers.Serializer):
+    decision_type = serializers.CharField(source="decision_type__name", allow_null=True)
+    limit = serializers.CharField()
+    reports = serializers.IntegerField()
+    seconds = serializers.IntegerField()
+
+
+class InsightsQuerySerializer(serializers.Serializer):
+    period = serializers.ChoiceField(choices=list(INSIGHT_PERIODS), default=DEFAULT_INSIGHT_PERIOD)
+
+
 class InsightsSerializer(serializers.Serializer):
+    period = serializers.CharField(help_text=_("Days counted back (30, 90 or 365), or all."))
+    since = serializers.DateTimeField(allow_null=True, help_text=_("The start of the period; null for all time."))
     teams = HandlingRowSerializer(many=True)
     total = HandlingRowSerializer()
     follow_ups = FollowUpStatsSerializer()
+    rules = RuleCountSerializer(
+        many=True, help_text=_("Open friction reports per rule (a decision type and limit; null: other rules).")
+    )

@@ -6,6 +6,7 @@ function is one action in one transaction, audits itself and tells the people co
 
 import logging
 import re
+from collections import Counter
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -20,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from delegation.deadlines import add_working_hours
 from delegation.models import Decision, DecisionType
+from delegation.selectors import active_stand_ins
 from empower.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
 from empower.models import Case, Employee
 from empower.selectors import chain_above
@@ -30,12 +32,9 @@ from feedback.models import COMMENT_MAX, REPLY_MAX, FollowUp, FrictionAnswer, Fr
 logger = logging.getLogger(__name__)
 
 TOKEN_SALT = "feedback.survey"
-# Business rules, tunable in settings: how long a survey link works, how long a follow-up may wait
-# (calendar hours: the customer waits on weekends too), and how many working hours a manager has to
-# answer a friction report before it moves up.
-SURVEY_DAYS = getattr(settings, "FEEDBACK_SURVEY_DAYS", 30)
-FOLLOW_UP_HOURS = getattr(settings, "FEEDBACK_FOLLOW_UP_HOURS", 48)
-REPORT_WORKING_HOURS = getattr(settings, "FEEDBACK_REPORT_WORKING_HOURS", 16)
+# Business rules tunable in settings, read at each call (FEEDBACK_SURVEY_DAYS: how long a survey link
+# works; FEEDBACK_FOLLOW_UP_HOURS: how long a follow-up may wait, in calendar hours since the customer
+# waits on weekends too; FEEDBACK_REPORT_WORKING_HOURS: a manager's working hours to answer a report).
 MAX_COMPLAINTS = 3  # per survey: enough to say "still not right" twice, not enough to flood a team
 LOW_CSAT = 2
 
@@ -95,21 +94,30 @@ def survey_url(*, survey: Survey) -> str:
 
 
 def survey_expires_at(*, survey: Survey) -> datetime:
-    return survey.created_at + timedelta(days=SURVEY_DAYS)
+    """A link lives FEEDBACK_SURVEY_DAYS from the survey's last news: sent, answered, a follow-up
+    opened (a complaint) or replied to.
+
+    Expiry stops late answers, not reading: a customer who answered on day 29 still reads the reply
+    that came on day 31.
+    """
+    news = [survey.created_at, survey.answered_at or survey.created_at]
+    for follow_up in survey.follow_ups.all():
+        news += [follow_up.created_at, follow_up.replied_at or follow_up.created_at]
+    last_news = max(news)
+    return last_news + timedelta(days=settings.FEEDBACK_SURVEY_DAYS)
 
 
 def survey_from_token(*, token: str) -> Survey:
-    """The survey a customer's link opens. Tampered or unknown: 404; older than the survey's life: 410."""
+    """The survey a customer's link opens. Tampered or unknown: 404; past its life: 410."""
     try:
-        value = _SurveySigner().unsign(token, max_age=timedelta(days=SURVEY_DAYS))
-        survey_id = int(value)
-    except signing.SignatureExpired as error:
-        raise LinkExpired(_("This link has expired."), code="expired") from error
+        survey_id = int(_SurveySigner().unsign(token))
     except (signing.BadSignature, ValueError) as error:
         raise NotFound(_("This link is not valid."), code="unknown_link") from error
     survey = selectors.survey_for_customer(survey_id=survey_id)
     if survey is None:
         raise NotFound(_("This link is not valid."), code="unknown_link")
+    if timezone.now() > survey_expires_at(survey=survey):
+        raise LinkExpired(_("This link has expired."), code="expired")
     return survey
 
 
@@ -150,16 +158,18 @@ def send_survey_email(*, survey_id: int) -> bool:
         "first_name": customer.first_name,
         "subject": survey.case.subject,
         "url": survey_url(survey=survey),
-        "days": SURVEY_DAYS,
+        "days": settings.FEEDBACK_SURVEY_DAYS,
     }
+    sent = False
     try:
         _send(to=customer.email, language=customer.language, template="survey", context=context)
+        sent = True
     except OSError:
-        # Not sent: release the claim so it can be sent again (e.g. from the admin).
-        Survey.objects.filter(pk=survey_id).update(emailed_at=None)
         logger.exception("Survey e-mail %s could not be sent", survey_id)
-        return False
-    return True
+    finally:
+        if not sent:  # also when a task's time limit interrupts: release the claim so a retry sends it
+            Survey.objects.filter(pk=survey_id).update(emailed_at=None)
+    return sent
 
 
 def survey_answer(*, survey_id: int, csat, nps=None, comment: str = "", comment_is_complaint: bool = False) -> Survey:
@@ -228,10 +238,18 @@ def survey_complain(*, survey_id: int, message: str) -> FollowUp:
 
 
 def survey_flag_complaint(*, survey_id: int, employee: Employee) -> FollowUp:
-    """Staff read a comment as a complaint: it gets a follow-up like a low score does."""
+    """Staff read a comment as a complaint: it gets a follow-up like a low score does.
+
+    Only those who may handle that follow-up flag it: the employee who resolved the case and anyone
+    above them (a colleague could open work they may then not even see).
+    """
     with transaction.atomic():
         survey = Survey.objects.select_for_update().select_related("case").get(pk=survey_id)
-        ensure_may_act_on_case(employee=employee, case=survey.case)
+        if not selectors.may_flag_complaint(employee=employee, survey=survey):
+            raise NotAllowed(
+                _("Only the employee who resolved the case, or someone above them, may treat this as a complaint."),
+                code="not_allowed",
+            )
         if not survey.is_answered:
             raise Conflict(_("The customer has not answered yet."), code="not_answered")
         if survey.comment_is_complaint or survey.follow_ups.filter(status=FollowUp.Status.OPEN).exists():
@@ -256,6 +274,27 @@ def _first_active(people: list[Employee]) -> Employee | None:
     return next((p for p in people if p.is_active), None)
 
 
+def _stand_in_for(person: Employee, *, never: set[int], now: datetime) -> Employee | None:
+    """The stand-in of `person` while they are away, as escalations go to the approver's stand-in.
+
+    A follow-up or a friction report has no decision type, so any active delegation counts: the
+    person delegated because they are away. With several, the stand-in holding most of their decision
+    types takes it (on a tie, the first delegated). Never someone in `never` (the reporter, the
+    resolver, the one it moves up from) and never an inactive account.
+    """
+    stand_ins = Counter(active_stand_ins(employee_ids=[person.pk], at=now).values())
+    return next(
+        (e for e, _types in stand_ins.most_common() if e.pk not in never and e.is_active),
+        None,
+    )
+
+
+def _assignee(person: Employee, *, never: set[int], now: datetime) -> tuple[Employee, Employee | None]:
+    """(who receives it, on whose behalf): `person`, or their stand-in on their behalf."""
+    stand_in = _stand_in_for(person, never=never, now=now)
+    return (stand_in, person) if stand_in else (person, None)
+
+
 def _follow_up_url(follow_up: FollowUp) -> str:
     return reverse("feedback:follow-up-detail", args=[follow_up.pk])
 
@@ -265,11 +304,10 @@ def _follow_up_open(
 ) -> FollowUp:
     """Open a follow-up, frontline first: the employee who resolved the case knows the customer."""
     case = survey.case
-    resolver = Employee.objects.select_related("user").get(
-        pk=survey.resolved_by_id or case.resolved_by_id or case.assigned_to_id
-    )
-    assignee = _first_active([resolver, *chain_above(employee=resolver)]) or resolver
+    resolver = Employee.objects.select_related("user").get(pk=selectors.survey_resolver_id(survey))
     now = timezone.now()
+    holder = _first_active([resolver, *chain_above(employee=resolver)]) or resolver
+    assignee, on_behalf_of = _assignee(holder, never={resolver.pk}, now=now)
     try:
         with transaction.atomic():
             follow_up = FollowUp.objects.create(
@@ -279,7 +317,8 @@ def _follow_up_open(
                 customer_message=customer_message,
                 resolver=resolver,
                 assigned_to=assignee,
-                due_at=now + timedelta(hours=FOLLOW_UP_HOURS),
+                on_behalf_of=on_behalf_of,
+                due_at=now + timedelta(hours=settings.FEEDBACK_FOLLOW_UP_HOURS),
                 created_at=now,
             )
     except IntegrityError:  # one open follow-up per survey: a concurrent one won
@@ -288,7 +327,12 @@ def _follow_up_open(
         actor=actor,
         action="follow_up.opened",
         target=follow_up,
-        after={"reason": reason, "assigned_to": assignee.username, "due_at": follow_up.due_at},
+        after={
+            "reason": reason,
+            "assigned_to": assignee.username,
+            "on_behalf_of": on_behalf_of and on_behalf_of.username,
+            "due_at": follow_up.due_at,
+        },
         subject=resolver,
     )
     notify(
@@ -378,17 +422,22 @@ def send_reply_email(*, follow_up_id: int) -> bool:
         "reply": follow_up.reply,
         "url": survey_url(survey=follow_up.survey),
     }
+    sent = False
     try:
         _send(to=customer.email, language=customer.language, template="reply", context=context)
+        sent = True
     except OSError:
-        FollowUp.objects.filter(pk=follow_up_id).update(reply_emailed_at=None)
         logger.exception("Follow-up reply e-mail %s could not be sent", follow_up_id)
-        return False
-    return True
+    finally:
+        if not sent:  # release the claim: the periodic retry (or an operator) sends it later
+            FollowUp.objects.filter(pk=follow_up_id).update(reply_emailed_at=None)
+    return sent
 
 
 def follow_up_move_up(*, follow_up_id: int, now: datetime | None = None) -> FollowUp | None:
-    """An open follow-up past its deadline goes to the assignee's manager with a new deadline.
+    """An open follow-up past its deadline goes to the next active manager above the person whose turn
+    it was (the assignee, or whom they stood in for), or to that manager's stand-in while they are
+    away, with a new deadline.
 
     Safe to run any number of times: it acts only on a row still open and due, claimed under a lock.
     At the top of the chain it stays where it is (and shows as overdue).
@@ -397,33 +446,39 @@ def follow_up_move_up(*, follow_up_id: int, now: datetime | None = None) -> Foll
     with transaction.atomic():
         follow_up = (
             FollowUp.objects.select_for_update(of=("self",))
-            .select_related("assigned_to__user", "resolver__user")
+            .select_related("assigned_to__user", "on_behalf_of__user", "resolver__user")
             .filter(pk=follow_up_id, status=FollowUp.Status.OPEN, due_at__lte=now)
             .first()
         )
         if follow_up is None:
             return None
         previous = follow_up.assigned_to
-        manager = _first_active(chain_above(employee=previous))
+        manager = _first_active(chain_above(employee=follow_up.on_behalf_of or previous))
         if manager is None:
             return None
+        assignee, on_behalf_of = _assignee(manager, never={follow_up.resolver_id, previous.pk}, now=now)
         before = {"assigned_to": previous.username, "level": follow_up.level, "due_at": follow_up.due_at}
-        follow_up.assigned_to = manager
+        follow_up.assigned_to, follow_up.on_behalf_of = assignee, on_behalf_of
         follow_up.level += 1
-        follow_up.due_at = now + timedelta(hours=FOLLOW_UP_HOURS)
-        follow_up.save(update_fields=["assigned_to", "level", "due_at"])
+        follow_up.due_at = now + timedelta(hours=settings.FEEDBACK_FOLLOW_UP_HOURS)
+        follow_up.save(update_fields=["assigned_to", "on_behalf_of", "level", "due_at"])
         audit(
             action="follow_up.moved_up",
             actor=None,
             target=follow_up,
             before=before,
-            after={"assigned_to": manager.username, "level": follow_up.level, "due_at": follow_up.due_at},
+            after={
+                "assigned_to": assignee.username,
+                "on_behalf_of": on_behalf_of and on_behalf_of.username,
+                "level": follow_up.level,
+                "due_at": follow_up.due_at,
+            },
             reason="overdue",
             subject=follow_up.resolver,
         )
         url = _follow_up_url(follow_up)
         notify(
-            recipient=manager,
+            recipient=assignee,
             key=f"follow-up:{follow_up.pk}:assigned:{follow_up.level}",
             message=lazy_message(
                 _("A follow-up on case #%(case)s was not answered in time by %(name)s; it is yours now, due %(due)s."),
@@ -433,14 +488,14 @@ def follow_up_move_up(*, follow_up_id: int, now: datetime | None = None) -> Foll
             ),
             url=url,
         )
-        for person in {previous, follow_up.resolver} - {manager}:
+        for person in {previous, follow_up.resolver} - {assignee}:
             notify(
                 recipient=person,
                 key=f"follow-up:{follow_up.pk}:moved:{follow_up.level}",
                 message=lazy_message(
                     _("The follow-up on case #%(case)s was overdue and moved to %(name)s."),
                     case=follow_up.case_id,
-                    name=manager,
+                    name=assignee,
                 ),
                 url=url,
             )
@@ -466,13 +521,18 @@ def friction_report_file(
     rule_text: str = "",
 ) -> FrictionReport:
     """ "This rule stopped me from helping this customer": filed on a case the reporter may act on,
-    naming a rule (a decision type, optionally one of its limits, or free text), for their manager to answer.
+    naming a rule (a decision type, optionally one of its limits, or free text), for their manager to
+    answer (or the manager's stand-in, while they are away). A decision named must be on the case, and
+    of the decision type named, if one is.
     """
     ensure_may_act_on_case(employee=reporter, case=case)
     if decision is not None:
         if decision.case_id != case.pk:
             message = _("This decision is not on this case.")
             raise InvalidInput(message, field_errors={"decision": [message]})
+        if decision_type is not None and decision_type.pk != decision.decision_type_id:
+            message = _("This is not the decision type of the decision you chose.")
+            raise InvalidInput(message, field_errors={"decision_type": [message]})
         decision_type = decision_type or decision.decision_type
     rule_text = _text(rule_text, field="rule_text", max_length=300)
     limit = limit or ""
@@ -496,6 +556,7 @@ def friction_report_file(
     if manager is None:
         raise InvalidInput(_("Nobody stands above you to answer; you may change this rule yourself."))
     now = timezone.now()
+    assignee, on_behalf_of = _assignee(manager, never={reporter.pk}, now=now)
     report = FrictionReport.objects.create(
         reporter=reporter,
         team_id=reporter.team_id,
@@ -505,20 +566,27 @@ def friction_report_file(
         limit=limit,
         rule_text=rule_text,
         would_have_done=would_have_done,
-        assigned_to=manager,
-        due_at=add_working_hours(now, REPORT_WORKING_HOURS),
+        assigned_to=assignee,
+        on_behalf_of=on_behalf_of,
+        due_at=add_working_hours(now, settings.FEEDBACK_REPORT_WORKING_HOURS),
         created_at=now,
     )
     audit(
         actor=reporter,
         action="friction.filed",
         target=report,
-        after={"rule": report.rule_label, "case": case.pk, "assigned_to": manager.username, "due_at": report.due_at},
+        after={
+            "rule": report.rule_label,
+            "case": case.pk,
+            "assigned_to": assignee.username,
+            "on_behalf_of": on_behalf_of and on_behalf_of.username,
+            "due_at": report.due_at,
+        },
         reason=would_have_done,
         subject=reporter,
     )
     notify(
-        recipient=manager,
+        recipient=assignee,
         key=f"friction:{report.pk}:assigned:1",
         message=lazy_message(
             _("%(name)s reports a rule that stopped them helping a customer (%(rule)s); please answer by %(due)s."),
@@ -534,7 +602,7 @@ def friction_report_file(
 def _locked_report(report_id: int) -> FrictionReport:
     report = (
         FrictionReport.objects.select_for_update(of=("self",))
-        .select_related("reporter__user", "assigned_to__user", "decision_type")
+        .select_related("reporter__user", "assigned_to__user", "on_behalf_of__user", "decision_type")
         .filter(pk=report_id)
         .first()
     )
@@ -544,7 +612,9 @@ def _locked_report(report_id: int) -> FrictionReport:
 
 
 def friction_report_second(*, report_id: int, employee: Employee, note: str = "") -> FrictionSecond:
-    """A colleague of the same team says "this stops me too"; once each, never one's own report."""
+    """A colleague of the same team says "this stops me too"; once each, never one's own report, and
+    never the manager who must answer it or anyone above the reporter (they answer, not second).
+    """
     note = _text(note, field="note", max_length=500)
     with transaction.atomic():
         report = _locked_report(report_id)
@@ -552,6 +622,8 @@ def friction_report_second(*, report_id: int, employee: Employee, note: str = ""
             raise NotAllowed(_("You cannot second your own report."), code="own_report")
         if employee.team_id != report.team_id:
             raise NotAllowed(_("Only colleagues of the same team may second a report."))
+        if not selectors.is_reporters_colleague(employee=employee, report=report):
+            raise NotAllowed(_("Managers answer a report; only colleagues second it."), code="answers_it")
         if not report.is_open:
             raise Conflict(_("This report has already been answered."), code="report_closed")
         if report.seconds.filter(employee=employee).exists():
@@ -642,28 +714,36 @@ def friction_report_answer(*, report_id: int, employee: Employee, outcome: str, 
 def _report_pass_up(
     report: FrictionReport, *, actor: Employee | None, reason: str, now: datetime, note: str = ""
 ) -> bool:
-    """Hand a locked, open report to the next active manager above its assignee, with a new deadline."""
+    """Hand a locked, open report to the next active manager above the one whose turn it was (the
+    assignee, or whom they stood in for), or to that manager's stand-in, with a new deadline.
+    """
     previous = report.assigned_to
-    manager = _first_active(chain_above(employee=previous))
+    manager = _first_active(chain_above(employee=report.on_behalf_of or previous))
     if manager is None:
         return False
+    assignee, on_behalf_of = _assignee(manager, never={report.reporter_id, previous.pk}, now=now)
     before = {"assigned_to": previous.username, "level": report.level, "due_at": report.due_at}
-    report.assigned_to = manager
+    report.assigned_to, report.on_behalf_of = assignee, on_behalf_of
     report.level += 1
-    report.due_at = add_working_hours(now, REPORT_WORKING_HOURS)
-    report.save(update_fields=["assigned_to", "level", "due_at"])
+    report.due_at = add_working_hours(now, settings.FEEDBACK_REPORT_WORKING_HOURS)
+    report.save(update_fields=["assigned_to", "on_behalf_of", "level", "due_at"])
     audit(
         actor=actor,
         action="friction.moved_up",
         target=report,
         before=before,
-        after={"assigned_to": manager.username, "level": report.level, "due_at": report.due_at},
+        after={
+            "assigned_to": assignee.username,
+            "on_behalf_of": on_behalf_of and on_behalf_of.username,
+            "level": report.level,
+            "due_at": report.due_at,
+        },
         reason=note or reason,
         subject=report.reporter,
     )
     url = _report_url(report)
     notify(
-        recipient=manager,
+        recipient=assignee,
         key=f"friction:{report.pk}:assigned:{report.level}",
         message=lazy_message(
             _("A report about %(rule)s by %(name)s comes to you from %(previous)s; please answer by %(due)s."),
@@ -678,7 +758,7 @@ def _report_pass_up(
         recipient=report.reporter,
         key=f"friction:{report.pk}:moved:{report.level}",
         message=lazy_message(
-            _("Your report about %(rule)s went up to %(name)s."), rule=report.rule_label, name=manager
+            _("Your report about %(rule)s went up to %(name)s."), rule=report.rule_label, name=assignee
         ),
         url=url,
     )
@@ -691,7 +771,7 @@ def friction_report_move_up(*, report_id: int, now: datetime | None = None) -> F
     with transaction.atomic():
         report = (
             FrictionReport.objects.select_for_update(of=("self",))
-            .select_related("reporter__user", "assigned_to__user", "decision_type")
+            .select_related("reporter__user", "assigned_to__user", "on_behalf_of__user", "decision_type")
             .filter(pk=report_id, status=FrictionReport.Status.OPEN, due_at__lte=now)
             .first()
         )

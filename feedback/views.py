@@ -8,17 +8,18 @@ Staff pages (follow-ups, the friction board, answers, insights) parse input, cal
 selector and render; no rule is checked here.
 """
 
-from datetime import timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rest_framework.throttling import AnonRateThrottle
 
@@ -26,10 +27,10 @@ from delegation.selectors import decisions_for_case
 from empower.errors import DomainError, NotFound
 from empower.forms import add_domain_error
 from empower.models import Case
-from empower.selectors import cases_visible_to, visible_team_ids
+from empower.selectors import cases_visible_to, subtree_ids
 from empower.views import staff_required
 from feedback import selectors, services
-from feedback.filters import SurveyFilter
+from feedback.filters import ID_MAX, SurveyFilter
 from feedback.forms import (
     CSAT_CHOICES,
     NPS_CHOICES,
@@ -43,7 +44,6 @@ from feedback.forms import (
 from feedback.models import FollowUp, Survey
 
 PAGE_SIZE = 50
-INSIGHT_PERIODS = {"30": 30, "90": 90, "365": 365, "all": None}
 
 # --- the customer's page -----------------------------------------------------------------------------
 
@@ -114,6 +114,19 @@ def _back_to_survey(token: str, language: str, done: str) -> HttpResponse:
     return redirect(f"{reverse('feedback:survey', args=[token])}?{query}")
 
 
+def _bound(form_class, request: HttpRequest):
+    """The form bound to what was posted; None when Django refuses to read a body that large."""
+    try:
+        return form_class(request.POST)
+    except (RequestDataTooBig, TooManyFieldsSent):
+        return None
+
+
+# The customer's page posts without a CSRF token, on purpose: the signed link is its only credential
+# (no login, no session, no cookie for another site to ride), and whoever holds the link can post
+# anyway. A CSRF check would only turn away real customers whose browser blocks cookies or who come
+# back to an old tab. The per-address throttle still applies.
+@csrf_exempt
 @require_http_methods(["GET", "POST"])
 def survey(request: HttpRequest, token: str) -> HttpResponse:
     """The customer's survey: answer once (CSAT 1-5, optional 0-10, a comment); afterwards the answer
@@ -131,7 +144,9 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
     if survey.is_answered:
         return _survey_page(request, survey, token, language=language, notice="already", status=409)
     with translation.override(language):
-        form = SurveyForm(request.POST)
+        form = _bound(SurveyForm, request)
+        if form is None:
+            return _survey_page(request, survey, token, language=language, notice="too_big", status=413)
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -155,6 +170,7 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
     return _survey_page(request, survey, token, language=language, form=form, status=status)
 
 
+@csrf_exempt  # as the survey itself: the signed link is the only key
 @require_POST
 def survey_complaint(request: HttpRequest, token: str) -> HttpResponse:
     """After answering, the customer raises a complaint; someone answers it by the deadline."""
@@ -166,7 +182,9 @@ def survey_complaint(request: HttpRequest, token: str) -> HttpResponse:
         context = {"page_url": reverse("feedback:survey", args=[token])}
         return _render_public(request, "feedback/survey_busy.html", context, language=language, status=429)
     with translation.override(language):
-        form = ComplaintForm(request.POST)
+        form = _bound(ComplaintForm, request)
+        if form is None:
+            return _survey_page(request, survey, token, language=language, notice="too_big", status=413)
         if form.is_valid():
             try:
                 services.survey_complain(survey_id=survey.pk, message=form.cleaned_data["message"])
@@ -237,10 +255,14 @@ def follow_up_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def answer_list(request: HttpRequest) -> HttpResponse:
     """Customers' answers on the cases I may see, newest first; a comment can be flagged as a complaint."""
-    surveys = selectors.surveys_visible_to(employee=request.employee).filter(answered_at__isnull=False)
+    employee = request.employee
+    surveys = selectors.surveys_visible_to(employee=employee).filter(answered_at__isnull=False)
+    # A filter that does not parse is left out (and named on the page), never a server error.
     filterset = SurveyFilter(request.GET, queryset=surveys.prefetch_related("follow_ups").order_by("-answered_at"))
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "feedback/answer_list.html", {"page": page, "filter": filterset})
+    below = set(subtree_ids(employee=employee, include_self=True))
+    flaggable = {s.pk for s in page if selectors.may_flag_complaint(employee=employee, survey=s, below=below)}
+    return render(request, "feedback/answer_list.html", {"page": page, "filter": filterset, "flaggable": flaggable})
 
 
 @require_POST
@@ -279,10 +301,18 @@ def report_board(request: HttpRequest) -> HttpResponse:
     return render(request, "feedback/report_board.html", context)
 
 
-def _case_for_report(request: HttpRequest, raw) -> Case | None:
+def _id(raw) -> int | None:
+    """A row id from a query string or form: a whole number the database can hold, else None."""
     try:
-        case_id = int(raw)
-    except (TypeError, ValueError):
+        value = int(raw)
+    except (TypeError, ValueError):  # not a number, or longer than Python parses
+        return None
+    return value if 1 <= value <= ID_MAX else None
+
+
+def _case_for_report(request: HttpRequest, raw) -> Case | None:
+    case_id = _id(raw)
+    if case_id is None:
         return None
     return cases_visible_to(employee=request.employee).filter(pk=case_id).first()
 
@@ -297,9 +327,10 @@ def report_new(request: HttpRequest) -> HttpResponse:
     if source.get("case") and case is None:
         raise Http404
     decisions = decisions_for_case(case=case) if case else None
-    initial = {"case": case.pk if case else None, "decision": request.GET.get("decision")}
-    if case and request.GET.get("decision"):
-        decision = decisions.filter(pk=request.GET.get("decision")).first() if decisions is not None else None
+    decision_id = _id(request.GET.get("decision"))  # a link's hint only: an unknown one is ignored
+    initial = {"case": case.pk if case else None, "decision": decision_id}
+    if decisions is not None and decision_id is not None:
+        decision = decisions.filter(pk=decision_id).first()
         if decision:
             # An escalated decision names the limits it broke: the first is the likely culprit.
             initial["decision_type"] = decision.decision_type_id
@@ -394,20 +425,17 @@ def report_answer(request: HttpRequest, pk: int) -> HttpResponse:
 def insights(request: HttpRequest) -> HttpResponse:
     """For managers: CSAT of cases settled at first contact against escalated ones, per team below them."""
     employee = request.employee
-    if not employee.reports.exists():
+    if not selectors.may_see_insights(employee=employee):
         return render(request, "feedback/managers_only.html", status=403)
-    period = request.GET.get("period", "90")
-    period = period if period in INSIGHT_PERIODS else "90"
-    days = INSIGHT_PERIODS[period]
-    since = timezone.now() - timedelta(days=days) if days else None
-    team_ids = visible_team_ids(employee=employee)
-    teams, total = selectors.csat_by_handling(team_ids=team_ids, since=since)
+    period = request.GET.get("period", selectors.DEFAULT_INSIGHT_PERIOD)
+    period = period if period in selectors.INSIGHT_PERIODS else selectors.DEFAULT_INSIGHT_PERIOD
+    insights = selectors.feedback_insights(employee=employee, period=period)
     context = {
-        "teams": teams,
-        "total": total,
-        "follow_ups": selectors.follow_up_stats(team_ids=team_ids, since=since),
-        "rules": selectors.open_reports_by_rule(team_ids=team_ids),
+        "teams": insights.teams,
+        "total": insights.total,
+        "follow_ups": insights.follow_ups,
+        "rules": insights.rules,
         "period": period,
-        "periods": list(INSIGHT_PERIODS),
+        "periods": list(selectors.INSIGHT_PERIODS),
     }
     return render(request, "feedback/insights.html", context)

@@ -30,12 +30,13 @@ class Worker:
         self.log_path = log_path
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 45) -> None:
+    def start(self, timeout: float = 45, pool: tuple[str, ...] = ("--pool=solo",)) -> None:
+        """Start it and wait until it is ready; `pool` e.g. ("--pool=prefork", "--concurrency=2")."""
         env = os.environ | {"DATABASE_URL": _database_url(), "CELERY_BROKER_URL": settings.CELERY_BROKER_URL}
         env.pop("CELERY_TASK_ALWAYS_EAGER", None)
         log = open(self.log_path, "ab")  # noqa: SIM115 - the process writes to it while it lives
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "empower", "worker", "--pool=solo", "--loglevel=info",
+            [sys.executable, "-m", "celery", "-A", "empower", "worker", *pool, "--loglevel=info",
              "--without-gossip", "--without-mingle", "-n", f"test-{uuid.uuid4().hex[:8]}@%h"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -47,6 +48,12 @@ class Worker:
                 break
             time.sleep(0.2)
         raise RuntimeError(f"The Celery worker did not start:\n{self.log_path.read_text(errors='replace')[-3000:]}")
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash or the OOM killer would: no clean shutdown, no acknowledgement."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

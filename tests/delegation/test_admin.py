@@ -461,3 +461,172 @@ class TestStuckWork:
         on_time.refresh_from_db()
         assert overdue.level == 2 and overdue.assigned_to == org.carol
         assert on_time.level == 1 and on_time.assigned_to == org.bob
+
+
+# An employee with admin access is held to the granting rules; an operator is not, and everyone is told ---
+
+
+def _admin_access(client, employee):
+    employee.user.is_staff = employee.user.is_superuser = True
+    employee.user.save()
+    client.force_login(employee.user)
+    return client
+
+
+def _personal(org, employee, **values):
+    return TestLimits.form(
+        decision_type=org.refund.pk, role="", employee=employee.pk, change_reason="Coaching", **values
+    )
+
+
+def test_an_employee_in_the_admin_sets_a_limit_for_someone_below_and_they_are_told(client, org):
+    web = _admin_access(client, org.bob)
+
+    response = web.post(url(AuthorityLimit, "add"), _personal(org, org.alice, per_decision="180.00"))
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    limit = AuthorityLimit.objects.get(employee=org.alice, decision_type=org.refund)
+    assert limit.per_decision == D("180.00") and limit.set_by == org.bob
+    assert AuditRecord.objects.get(action="limit.created").actor == org.bob
+    assert Notification.objects.filter(recipient=org.alice, url="/authority/me/").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("actor", "employee", "values", "field", "message"),
+    [
+        ("bob", "gina", {}, None, "Only someone above Gina in the chain of command may change their limits."),
+        ("bob", "bob", {}, None, "Nobody changes their own limits."),
+        ("erin", "alice", {}, None, "Only someone above Alice in the chain of command may change their limits."),
+        ("bob", "alice", {"per_decision": "500.01"}, "per_decision", "At most 500.00: you cannot grant more"),
+        ("carol", "alice", {"per_day": ""}, "per_day", "At most 10000.00: you cannot grant more"),
+    ],
+)
+def test_an_employee_in_the_admin_is_refused_what_the_granting_rules_refuse(
+    client, org, actor, employee, values, field, message
+):
+    web = _admin_access(client, getattr(org, actor))
+
+    response = web.post(url(AuthorityLimit, "add"), _personal(org, getattr(org, employee), **values))
+
+    assert response.status_code == 200
+    form = response.context["adminform"].form
+    errors = form.errors.get(field, []) if field else form.non_field_errors()
+    assert any(message in str(error) for error in errors), form.errors
+    assert not AuthorityLimit.objects.filter(employee__isnull=False).exists()
+    assert not AuditRecord.objects.filter(action__startswith="limit.").exists()
+    assert not Notification.objects.filter(url="/authority/me/").exists()
+
+
+@pytest.mark.parametrize(
+    ("actor", "role", "values", "message"),
+    [
+        ("bob", "team_lead", {}, "Nobody changes their own limits."),
+        ("bob", "manager", {}, "Only someone of a higher role may change this role's limits."),
+        ("carol", "agent", {"per_decision": "2000.01"}, "At most 2000.00: you cannot grant more"),
+    ],
+)
+def test_an_employee_in_the_admin_changes_only_the_role_defaults_the_rules_allow(
+    client, org, actor, role, values, message
+):
+    web = _admin_access(client, getattr(org, actor))
+    limit = AuthorityLimit.objects.get(role__code=role, decision_type=org.refund)
+    before = limit.per_decision
+    data = TestLimits.form(per_decision=f"{before or 1:.2f}", change_reason="Review") | values
+
+    response = web.post(url(AuthorityLimit, "change", limit.pk), data)
+
+    assert response.status_code == 200
+    assert message in response.content.decode().replace("&#x27;", "'")
+    limit.refresh_from_db()
+    assert limit.per_decision == before
+    assert not AuditRecord.objects.filter(action__startswith="limit.").exists()
+
+
+def test_an_employee_in_the_admin_removes_only_what_they_may_change(client, org):
+    gina_limit = AuthorityLimit.objects.create(employee=org.gina, decision_type=org.refund, per_decision=D("90.00"))
+    web = _admin_access(client, org.bob)  # gina is hank's, not bob's
+
+    response = web.post(url(AuthorityLimit, "delete", gina_limit.pk), {"post": "yes"}, follow=True)
+
+    assert response.status_code == 200
+    assert "Only someone above Gina" in response.content.decode()
+    assert AuthorityLimit.objects.filter(pk=gina_limit.pk).exists()
+    assert not AuditRecord.objects.filter(action="limit.deleted").exists()
+
+
+def test_an_operator_may_set_any_limit_and_the_employee_is_told(admin_web, org):
+    response = admin_web.post(url(AuthorityLimit, "add"), _personal(org, org.alice, per_decision="5000.00"))
+
+    assert response.status_code == 302
+    record = AuditRecord.objects.get(action="limit.created")
+    assert record.actor is None and record.reason == "by admin admin: Coaching"
+    assert Notification.objects.filter(recipient=org.alice, url="/authority/me/").exists()
+
+
+def test_a_role_default_changed_in_the_admin_tells_everyone_it_applies_to(admin_web, org):
+    AuthorityLimit.objects.create(employee=org.frank, decision_type=org.refund, per_decision=D("90.00"))
+    agent_refund = AuthorityLimit.objects.get(role=org.alice.role, decision_type=org.refund)
+
+    response = admin_web.post(
+        url(AuthorityLimit, "change", agent_refund.pk), TestLimits.form(per_decision="120.00", change_reason="Review")
+    )
+
+    assert response.status_code == 302
+    told = set(Notification.objects.filter(url="/authority/me/").values_list("recipient__user__username", flat=True))
+    assert told == {"alice", "erin", "gina"}
+
+
+def test_a_limit_lowered_in_the_admin_moves_up_what_its_holder_no_longer_covers(
+    admin_web, org, submit, django_capture_on_commit_callbacks
+):
+    escalation = submit("150.00").escalation
+    escalation.refresh_from_db()
+    assert escalation.assigned_to == org.bob
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_web.post(url(AuthorityLimit, "add"), _personal(org, org.bob, per_decision="100.00"))
+
+    assert response.status_code == 302
+    escalation.refresh_from_db()
+    assert escalation.level == 2 and escalation.assigned_to == org.carol
+
+
+def test_a_limit_removed_in_the_admin_tells_the_employee(admin_web, org):
+    limit = AuthorityLimit.objects.create(employee=org.alice, decision_type=org.refund, per_decision=D("180.00"))
+
+    admin_web.post(url(AuthorityLimit, "delete", limit.pk), {"post": "yes"})
+
+    assert not AuthorityLimit.objects.filter(pk=limit.pk).exists()
+    assert Notification.objects.filter(recipient=org.alice, url="/authority/me/").exists()
+
+
+def test_a_temporary_limit_in_the_admin_needs_an_end_and_may_not_overlap(admin_web, org):
+    start = timezone.localtime() + timedelta(days=1)
+    day, hour = start.strftime("%Y-%m-%d"), start.strftime("%H:%M:%S")
+    later = (start + timedelta(days=1)).strftime("%Y-%m-%d")
+
+    response = admin_web.post(url(AuthorityLimit, "add"), _personal(org, org.alice, starts_at_0=day, starts_at_1=hour))
+
+    assert response.status_code == 200
+    assert "ends_at" in response.context["adminform"].form.errors
+    window = _personal(org, org.alice, starts_at_0=day, starts_at_1=hour, ends_at_0=later, ends_at_1=hour)
+    assert admin_web.post(url(AuthorityLimit, "add"), window).status_code == 302
+    response = admin_web.post(url(AuthorityLimit, "add"), window)
+    assert response.status_code == 200
+    assert "already has a temporary limit" in str(response.context["adminform"].form.non_field_errors())
+    assert AuthorityLimit.objects.filter(employee=org.alice).count() == 1
+
+
+def test_the_decision_page_shows_the_makers_and_the_approvers_limits(admin_web, org, submit):
+    from delegation.services import escalation_approve
+
+    decision = submit("150.00")
+    escalation_approve(escalation_id=decision.escalation.pk, approver=org.bob, note="Fine")
+
+    html = admin_web.get(url(Decision, "change", decision.pk)).content.decode()
+
+    assert "Limits that judged it" in html and "Limits that approved it" in html
+    assert (
+        "&quot;per_decision&quot;: &quot;100.00&quot;" in html
+        and "&quot;per_decision&quot;: &quot;500.00&quot;" in html
+    )

@@ -446,15 +446,16 @@ def test_someone_above_who_is_not_the_assignee_is_403(org, api, escalated):
     assert escalated.status == Escalation.Status.ASSIGNED
 
 
-def test_people_outside_the_chain_cannot_even_see_it(org, api, escalated):
+def test_people_outside_the_chain_cannot_see_it_and_answering_is_403(org, api, escalated):
     for outsider in ("erin", "gina", "hank"):
         client = api(outsider)
         assert client.get(f"/api/v1/escalations/{escalated.pk}/").status_code == 404
-        assert client.post(f"/api/v1/escalations/{escalated.pk}/approve/", {}, format="json").status_code == 404
-        assert (
-            client.post(f"/api/v1/escalations/{escalated.pk}/reject/", {"note": "n"}, format="json").status_code == 404
-        )
+        # The contract: anyone but the assignee or their active stand-in is 403, whatever the body.
+        for action, body in (("approve", {}), ("reject", {"note": "n"}), ("reject", {})):
+            response = client.post(f"/api/v1/escalations/{escalated.pk}/{action}/", body, format="json")
+            assert response.status_code == 403 and response.json()["code"] == "not_assignee", (outsider, action)
     assert api("bob").get("/api/v1/escalations/999999/").status_code == 404
+    assert api("bob").post("/api/v1/escalations/999999/approve/", {}, format="json").status_code == 404
     escalated.refresh_from_db()
     assert escalated.status == Escalation.Status.ASSIGNED
 
@@ -502,8 +503,8 @@ def test_unroutable_when_nobody_above_covers_it_and_the_administrators_are_told(
     body = api("alice").get(f"/api/v1/escalations/{escalation.pk}/").json()
     assert body["status"] == "unroutable" and body["assigned_to"] is None
     assert [m.to for m in mail.outbox if "unroutable" in m.subject] == [["ops@example.com"]]
-    # Nobody approves it by accident.
-    assert api("dan").post(f"/api/v1/escalations/{escalation.pk}/approve/", {}, format="json").status_code == 409
+    # Nobody approves it by accident: it has no approver, so nobody may answer it.
+    assert api("dan").post(f"/api/v1/escalations/{escalation.pk}/approve/", {}, format="json").status_code == 403
     assert Decision.objects.get().status == Decision.Status.ESCALATED
 
 

@@ -410,7 +410,9 @@ def test_the_list_shows_given_held_and_those_below_me(org, api):
     given = _delegation(org, org.carol, org.hank)
     held = _delegation(org, org.dan, org.carol)
     below = _delegation(org, org.alice, org.erin)
-    held_below = _delegation(org, org.dan, org.hank)
+    # One stand-in per type at a time: dan's second one is scheduled after the first.
+    later = timezone.now() + timedelta(days=2)
+    held_below = _delegation(org, org.dan, org.hank, starts_at=later, ends_at=later + timedelta(days=1))
 
     carol = {d["id"] for d in api("carol").get("/api/v1/delegations/").json()}
     bob = {d["id"] for d in api("bob").get("/api/v1/delegations/").json()}
@@ -422,8 +424,9 @@ def test_the_list_shows_given_held_and_those_below_me(org, api):
 
 
 def test_the_list_stays_within_its_query_budget(org, api, django_assert_max_num_queries):
-    for delegate in (org.erin, org.frank, org.gina):
-        _delegation(org, org.alice, delegate)
+    for n, delegate in enumerate((org.erin, org.frank, org.gina)):
+        starts = timezone.now() + timedelta(days=2 * n)  # one after the other: never two at once
+        _delegation(org, org.alice, delegate, starts_at=starts, ends_at=starts + timedelta(days=1))
     client = api("carol")
 
     with django_assert_max_num_queries(8):
@@ -615,3 +618,124 @@ def test_the_schema_documents_these_calls_and_their_refusals(tmp_path):
     assert "get" in paths["/api/v1/delegations/"]
     assert {"200", "403", "404", "409"} <= set(paths["/api/v1/delegations/{id}/end/"]["post"]["responses"])
     assert {"200", "403", "404", "409"} <= set(paths["/api/v1/escalations/{id}/withdraw/"]["post"]["responses"])
+
+
+# Temporary limits through the API ---------------------------------------------------------------------
+
+
+def _window_body(hours_from: float | None, hours_to: float | None) -> dict:
+    now = timezone.now()
+    body = dict(RAISED)
+    if hours_from is not None:
+        body["starts_at"] = (now + timedelta(hours=hours_from)).isoformat()
+    if hours_to is not None:
+        body["ends_at"] = (now + timedelta(hours=hours_to)).isoformat()
+    return body
+
+
+def test_a_start_without_an_end_is_400_and_an_overlap_409(org, api):
+    client = api("bob")
+
+    no_end = client.put(limits_url("alice", "refund"), _window_body(1, None), format="json")
+    assert no_end.status_code == 400 and "ends_at" in no_end.json()
+    assert client.put(limits_url("alice", "refund"), _window_body(1, 5), format="json").status_code == 200
+    overlap = client.put(limits_url("alice", "refund"), _window_body(4, 8), format="json")
+    assert overlap.status_code == 409 and overlap.json()["code"] == "limit_window_overlaps"
+    assert AuthorityLimit.objects.filter(employee=org.alice).count() == 1
+
+
+def test_the_limits_list_temporary_ones_and_a_standing_change_says_when_it_applies(org, api):
+    client = api("bob")
+    window = client.put(limits_url("alice", "refund"), _window_body(None, 2), format="json").json()
+
+    standing = client.put(limits_url("alice", "refund"), RAISED | {"per_decision": "150.00"}, format="json")
+
+    assert standing.status_code == 200
+    assert standing.json()["overridden_until"] == window["ends_at"]
+    body = client.get(limits_url("alice")).json()
+    assert refund_of(body)["per_decision"] == "300.00"  # the window still applies
+    assert [(w["id"], w["running"], w["per_decision"]) for w in body["temporary"]] == [(window["id"], True, "300.00")]
+
+
+def test_a_temporary_limit_is_ended_early_through_the_api(org, api, make_case):
+    window = api("bob").put(limits_url("alice", "refund"), _window_body(None, 5), format="json").json()
+    end_url = limits_url("alice", "refund") + f"windows/{window['id']}/end/"
+
+    assert api("hank").post(end_url, {"reason": "x"}, format="json").status_code == 403
+    assert api("alice").post(end_url, {"reason": "x"}, format="json").json()["code"] == "own_limits"
+    assert api("bob").post(end_url, {"reason": ""}, format="json").status_code == 400
+    response = api("carol").post(end_url, {"reason": "Sale cut short"}, format="json")
+
+    assert response.status_code == 200, response.content
+    assert refund_of(response.json())["per_decision"] == "100.00" and response.json()["temporary"] == []
+    assert AuditRecord.objects.get(action="limit.ended").actor == org.carol
+    decision = decision_submit(
+        employee=org.alice, case=make_case(), decision_type=org.refund, amount=D("250.00"), rationale="After"
+    )
+    assert decision.status == Decision.Status.ESCALATED
+    assert api("carol").post(end_url, {"reason": "again"}, format="json").status_code == 409
+    wrong_type = limits_url("alice", "goodwill_credit") + f"windows/{window['id']}/end/"
+    assert api("carol").post(wrong_type, {"reason": "x"}, format="json").status_code == 404
+
+
+def test_clearing_with_only_a_temporary_limit_is_not_409(org, api):
+    api("bob").put(limits_url("alice", "refund"), _window_body(None, 5), format="json")
+
+    response = api("bob").delete(limits_url("alice", "refund") + "?reason=Back")
+
+    assert response.status_code == 200
+    assert refund_of(response.json())["source"] == "role"
+
+
+# The historic question at the edges of time -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("at", ["0001-01-01T00:00:00+05:00", "9999-12-31T23:59:59-05:00"])
+def test_a_moment_outside_the_calendar_is_400_not_500(org, api, at):
+    client = api("alice")
+
+    for query in ({"at": at}, None):
+        url = "/api/v1/employees/alice/authority/"
+        response = client.get(url, query) if query else client.get(f"{url}?at={at}")  # encoded, then raw
+        assert response.status_code == 400, response.content
+        assert "at" in response.json()
+
+
+def test_a_moment_ahead_is_answered_from_what_is_scheduled(org, api):
+    api("bob").put(limits_url("alice", "refund"), _window_body(24, 48), format="json")
+    ahead = (timezone.now() + timedelta(hours=30)).isoformat()
+
+    body = api("alice").get("/api/v1/employees/alice/authority/", {"at": ahead}).json()
+
+    assert body["as_scheduled"] is True
+    assert (refund_of(body)["per_decision"], refund_of(body)["source"]) == ("300.00", "personal")
+    now = api("alice").get("/api/v1/employees/alice/authority/").json()
+    assert now["as_scheduled"] is False and refund_of(now)["per_decision"] == "100.00"
+
+
+# Not a username at all ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("username", ["%00", "a%00b", "%E2%80%AE", "bob%20smith"])
+def test_junk_in_a_username_is_404_before_any_query(org, api, username, django_assert_max_num_queries):
+    client = api("carol")
+
+    with django_assert_max_num_queries(4):  # the caller's token and employee; nothing with the junk
+        assert client.get(f"/api/v1/employees/{username}/limits/").status_code == 404
+    assert client.get(f"/api/v1/employees/{username}/authority/").status_code == 404
+    assert client.put(f"/api/v1/employees/{username}/limits/refund/", RAISED, format="json").status_code == 404
+    assert client.delete(f"/api/v1/employees/{username}/limits/refund/?reason=x").status_code == 404
+
+
+# The decision keeps both snapshots ----------------------------------------------------------------------
+
+
+def test_the_decision_shows_the_makers_and_the_approvers_limits(org, api, escalated):
+    api("bob").post(f"/api/v1/escalations/{escalated.pk}/approve/", {"note": "Fine"}, format="json")
+
+    body = api("alice").get(f"/api/v1/decisions/{escalated.decision_id}/").json()
+
+    assert body["status"] == "approved" and body["approved_by"] == "bob"
+    assert body["limits_snapshot"]["per_decision"] == "100.00"
+    assert body["approval_snapshot"]["per_decision"] == "500.00"
+    assert body["approval_snapshot"]["authority_of"] == "bob"

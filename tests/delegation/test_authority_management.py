@@ -14,11 +14,13 @@ from delegation.services import (
     decision_submit,
     delegation_create,
     delegation_end,
+    escalation_approve,
     limit_clear,
     limit_set,
+    limit_window_end,
     role_limit_set,
 )
-from empower.errors import InvalidInput, NotAllowed
+from empower.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from empower.models import AuditRecord, Notification, Role
 
 D = Decimal
@@ -172,6 +174,26 @@ def test_a_stand_in_holds_the_delegators_authority_only_during_the_window(org):
         assert authority_of(employee=org.erin).borrowed == []
 
 
+def test_a_delegations_start_and_end_are_recorded_once_even_after_the_beat_was_down_for_days(org):
+    now = timezone.now()
+    delegation = _delegate(org, starts=now + timedelta(hours=1), ends=now + timedelta(days=1))
+    with time_machine.travel(now + timedelta(hours=2)):
+        authority_changes_announce()
+    with time_machine.travel(now + timedelta(days=6)):  # the end passed five days ago, unseen
+        authority_changes_announce()
+        authority_changes_announce()
+
+    records = AuditRecord.objects.filter(
+        target_id=str(delegation.pk), action__in=["delegation.started", "delegation.expired"]
+    )
+    held = {"delegate": "erin", "decision_types": ["refund"]}
+    assert [(r.action, r.before, r.after) for r in records.order_by("id")] == [
+        ("delegation.started", None, held),
+        ("delegation.expired", held, None),
+    ]
+    assert Notification.objects.filter(recipient=org.erin, key__endswith=":ended").count() == 1
+
+
 def test_ended_early_by_the_delegator_or_someone_above_only(org):
     now = timezone.now()
     delegation = _delegate(org, starts=now - timedelta(hours=1), ends=now + timedelta(days=1))
@@ -264,3 +286,267 @@ def test_the_matrix_shows_the_whole_subtree_grouped_by_team(org):
     cell = next(c for c in gina.cells if c.decision_type == org.refund)
     assert cell.limits.source == "personal" and cell.limits.per_decision == D("250.00")
     assert {r.employee.username for r in matrix["Customer Care"]} == {"alice", "bob", "erin", "frank"}
+
+
+# Temporary limits: an end is required, windows never overlap, and ending one early ----------------------
+
+
+def _window(org, *, hours_from=0, hours_to=2, employee=None, values=REFUND, granter=None):
+    now = timezone.now()
+    return limit_set(
+        granter=granter or org.bob,
+        employee=employee or org.alice,
+        decision_type=org.refund,
+        values=values,
+        reason="Holiday sale",
+        starts_at=now + timedelta(hours=hours_from) if hours_from else None,
+        ends_at=now + timedelta(hours=hours_to),
+    )
+
+
+def test_a_temporary_limit_needs_an_end(org):
+    with pytest.raises(InvalidInput) as refused:
+        limit_set(
+            granter=org.bob,
+            employee=org.alice,
+            decision_type=org.refund,
+            values=REFUND,
+            reason="Sale",
+            starts_at=timezone.now() + timedelta(hours=1),
+        )
+    assert "ends_at" in refused.value.field_errors
+    assert not AuthorityLimit.objects.filter(employee=org.alice).exists()
+    assert not AuditRecord.objects.filter(action__startswith="limit.").exists()
+
+
+def test_windows_of_the_same_type_may_not_overlap(org):
+    first = _window(org, hours_from=1, hours_to=5)
+    with pytest.raises(Conflict) as refused:
+        _window(org, hours_from=4, hours_to=8)
+    assert refused.value.code == "limit_window_overlaps"
+    with pytest.raises(Conflict):
+        _window(org, hours_to=2)  # from now until within the first
+    # Back to back is fine, and so is another type or another person.
+    after = limit_set(
+        granter=org.bob,
+        employee=org.alice,
+        decision_type=org.refund,
+        values=REFUND,
+        reason="Next sale",
+        starts_at=first.ends_at,
+        ends_at=first.ends_at + timedelta(hours=2),
+    )
+    _window(org, hours_from=4, hours_to=8, employee=org.erin)
+    assert AuthorityLimit.objects.filter(employee=org.alice, ends_at__isnull=False).count() == 2
+    assert after.starts_at == first.ends_at
+
+
+def test_the_standing_limit_changed_during_a_window_applies_when_it_ends(org, make_case):
+    now = timezone.now()
+    _window(org, values=REFUND | {"per_decision": "300.00"}, hours_to=2)
+    # The cell edit that used to "save but change nothing": it is saved, and waits for the window's end.
+    limit_set(
+        granter=org.bob,
+        employee=org.alice,
+        decision_type=org.refund,
+        values=REFUND | {"per_decision": "150.00"},
+        reason="Trusted",
+    )
+    matrix_cell = next(
+        c
+        for r in authority_matrix(manager=org.bob)["Customer Care"]
+        if r.employee == org.alice
+        for c in r.cells
+        if c.decision_type == org.refund
+    )
+    assert matrix_cell.limits.per_decision == D("300.00") and matrix_cell.window is not None
+    with time_machine.travel(now + timedelta(hours=3)):
+        assert refund_line(authority_of(employee=org.alice), org).limits.per_decision == D("150.00")
+        assert decide(org, make_case, org.alice, "140.00").status == Decision.Status.APPROVED
+        assert decide(org, make_case, org.alice, "160.00").status == Decision.Status.ESCALATED
+
+
+def test_a_window_started_at_once_is_announced_once(org):
+    window = _window(org)
+    with time_machine.travel(timezone.now() + timedelta(minutes=5)):
+        authority_changes_announce()
+    assert AuditRecord.objects.filter(action="limit.started", target_id=str(window.pk)).count() == 1
+    assert Notification.objects.filter(recipient=org.alice, url="/authority/me/").count() == 1
+
+
+def test_ending_a_running_window_early_brings_the_standing_limit_back_at_once(org, make_case):
+    window = _window(org, values=REFUND | {"per_decision": "300.00"}, hours_to=5)
+    assert decide(org, make_case, org.alice, "250.00").status == Decision.Status.APPROVED
+
+    limit_window_end(
+        granter=org.carol, employee=org.alice, decision_type=org.refund, window_id=window.pk, reason="Sale cut short"
+    )
+
+    assert decide(org, make_case, org.alice, "250.00").status == Decision.Status.ESCALATED
+    window.refresh_from_db()
+    assert window.ends_at <= timezone.now()
+    record = AuditRecord.objects.get(action="limit.ended", target_id=str(window.pk))
+    assert record.actor == org.carol and record.reason == "Sale cut short" and record.subject == org.alice
+    assert record.before["ends_at"] != record.after["ends_at"]
+    assert Notification.objects.filter(recipient=org.alice, key=f"limit:{window.pk}:ended").exists()
+    # The end is on record: the periodic announcement does not add an expiry of its own.
+    with time_machine.travel(timezone.now() + timedelta(days=1)):
+        authority_changes_announce()
+    assert not AuditRecord.objects.filter(action="limit.expired", target_id=str(window.pk)).exists()
+
+
+def test_a_scheduled_window_ended_early_is_called_off(org):
+    window = _window(org, hours_from=24, hours_to=48)
+
+    limit_window_end(granter=org.bob, employee=org.alice, decision_type=org.refund, window_id=window.pk, reason="No")
+
+    assert not AuthorityLimit.objects.filter(pk=window.pk).exists()
+    record = AuditRecord.objects.get(action="limit.ended", target_id=str(window.pk))
+    assert record.before["employee"] == "alice" and record.after is None
+
+
+@pytest.mark.parametrize(
+    ("granter", "code", "error"),
+    [("alice", "own_limits", NotAllowed), ("hank", "not_above", NotAllowed), ("erin", "not_above", NotAllowed)],
+)
+def test_ending_a_window_follows_the_granting_rules(org, granter, code, error):
+    window = _window(org)
+    with pytest.raises(error) as refused:
+        limit_window_end(
+            granter=getattr(org, granter), employee=org.alice, decision_type=org.refund, window_id=window.pk, reason="x"
+        )
+    assert refused.value.code == code
+    window.refresh_from_db()
+    assert window.ends_at > timezone.now()
+    assert not AuditRecord.objects.filter(action="limit.ended").exists()
+
+
+def test_ending_a_window_that_is_over_or_not_hers_is_refused(org):
+    window = _window(org, hours_to=1)
+    with pytest.raises(NotFound):  # not a window of this type
+        limit_window_end(
+            granter=org.bob, employee=org.alice, decision_type=org.goodwill, window_id=window.pk, reason="x"
+        )
+    with time_machine.travel(timezone.now() + timedelta(hours=2)), pytest.raises(Conflict) as refused:
+        limit_window_end(granter=org.bob, employee=org.alice, decision_type=org.refund, window_id=window.pk, reason="x")
+    assert refused.value.code == "window_ended"
+
+
+def test_clearing_with_only_a_temporary_limit_returns_alice_to_her_roles(org):
+    window = _window(org, hours_to=5)
+    scheduled = _window(org, hours_from=10, hours_to=20)
+
+    limit_clear(granter=org.bob, employee=org.alice, decision_type=org.refund, reason="Back to standard")
+
+    line = refund_line(authority_of(employee=org.alice), org)
+    assert line.limits.source == "role" and line.limits.per_decision == D("100.00")
+    assert not AuthorityLimit.objects.filter(pk=scheduled.pk).exists()
+    assert (
+        AuditRecord.objects.filter(action="limit.ended", target_id__in=[str(window.pk), str(scheduled.pk)]).count() == 2
+    )
+    with pytest.raises(Conflict) as nothing_left:
+        limit_clear(granter=org.bob, employee=org.alice, decision_type=org.refund, reason="Again")
+    assert nothing_left.value.code == "no_personal_limit"
+
+
+# History: every start and expiry, with the effective limits before and after ---------------------------
+
+
+def test_starts_and_expiries_record_the_effective_limits_before_and_after(org):
+    now = timezone.now()
+    limit_set(granter=org.bob, employee=org.alice, decision_type=org.refund, values=REFUND, reason="Standing")
+    window = _window(org, values=REFUND | {"per_decision": "300.00"}, hours_from=1, hours_to=3)
+    with time_machine.travel(now + timedelta(hours=2)):
+        authority_changes_announce()
+    with time_machine.travel(now + timedelta(hours=4)):
+        authority_changes_announce()
+
+    started = AuditRecord.objects.get(action="limit.started", target_id=str(window.pk))
+    assert (started.before["per_decision"], started.before["source"]) == ("250.00", "personal")
+    assert started.after["per_decision"] == "300.00" and started.subject == org.alice
+    expired = AuditRecord.objects.get(action="limit.expired", target_id=str(window.pk))
+    assert expired.before["per_decision"] == "300.00" and expired.after["per_decision"] == "250.00"
+    # The historic question is not misled by these records (they hold effective limits, not a row).
+    at = next(x for x in authority_at(employee=org.alice, at=now + timedelta(hours=2)) if x.decision_type == org.refund)
+    assert at.limits.per_decision == D("300.00")
+
+
+def test_expiries_are_recorded_however_long_the_beat_was_down(org):
+    now = timezone.now()
+    window = _window(org, hours_from=1, hours_to=3)
+    with time_machine.travel(now + timedelta(days=5)):
+        assert authority_changes_announce() == 2  # its start and its end, both missed
+        assert authority_changes_announce() == 0
+    assert AuditRecord.objects.filter(action="limit.started", target_id=str(window.pk)).count() == 1
+    expired = AuditRecord.objects.get(action="limit.expired", target_id=str(window.pk))
+    assert expired.before["per_decision"] == "250.00" and expired.after["source"] == "role"
+    # Told of the end only: the start was over before anyone looked.
+    keys = set(Notification.objects.filter(recipient=org.alice).values_list("key", flat=True))
+    assert f"limit:{window.pk}:expired" in keys and f"limit:{window.pk}:started" not in keys
+
+
+# Role defaults: everyone they apply to is told, their waiting escalations reviewed, their timeline shows it
+
+
+def test_a_role_default_change_tells_everyone_it_applies_to(org):
+    agent = Role.objects.get(code="agent")
+    limit_set(granter=org.bob, employee=org.frank, decision_type=org.refund, values=REFUND, reason="Own limit")
+    Notification.objects.all().delete()
+
+    role_limit_set(granter=org.carol, role=agent, decision_type=org.refund, values=REFUND, reason="Policy review")
+
+    told = set(Notification.objects.filter(url="/authority/me/").values_list("recipient__user__username", flat=True))
+    assert told == {"alice", "erin", "gina"}  # frank's own limit still applies to him
+
+
+def test_lowering_a_role_default_moves_up_what_its_approvers_no_longer_cover(
+    org, make_case, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        escalation = decide(org, make_case, org.alice, "450.00").escalation
+    escalation.refresh_from_db()
+    assert escalation.assigned_to == org.bob
+    team_lead = Role.objects.get(code="team_lead")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        role_limit_set(
+            granter=org.carol,
+            role=team_lead,
+            decision_type=org.refund,
+            values={
+                "per_decision": "400.00",
+                "per_day": "1500.00",
+                "per_month": "10000.00",
+                "per_customer_month": "1000.00",
+            },
+            reason="Tighter",
+        )
+
+    escalation.refresh_from_db()
+    assert escalation.level == 2 and escalation.assigned_to == org.carol
+
+
+def test_role_default_changes_show_on_the_timelines_of_that_role(org):
+    agent = Role.objects.get(code="agent")
+    role_limit_set(granter=org.carol, role=agent, decision_type=org.refund, values=REFUND, reason="Policy review")
+
+    erin = list(authority_timeline(employee=org.erin))
+    assert [(r.action, r.after["role"], r.reason) for r in erin] == [("limit.changed", "agent", "Policy review")]
+    assert not authority_timeline(employee=org.bob).exists()  # a team lead: not their role
+
+
+# Snapshots: the maker's limits stay, the approver's are kept beside them --------------------------------
+
+
+def test_approval_keeps_the_makers_snapshot_and_adds_the_approvers(org, make_case, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        decision = decide(org, make_case, org.alice, "150.00")
+    maker = dict(decision.limits_snapshot)
+    assert maker["per_decision"] == "100.00"
+
+    escalation_approve(escalation_id=decision.escalation.pk, approver=org.bob, note="Fine")
+
+    decision.refresh_from_db()
+    assert decision.limits_snapshot == maker
+    assert decision.approval_snapshot["per_decision"] == "500.00"
+    assert decision.approval_snapshot["authority_of"] == "bob" and decision.approval_snapshot["used_today"] == "0.00"

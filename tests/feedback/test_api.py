@@ -259,3 +259,100 @@ def test_the_openapi_document_has_all_of_it(tmp_path):
         "/api/v1/insights/feedback/",
     ):
         assert expected in paths
+
+
+HUGE = "1" + "0" * 30
+
+
+@pytest.mark.parametrize(
+    ("path", "query", "field"),
+    [
+        ("/api/v1/surveys/", {"team": HUGE}, "team"),
+        ("/api/v1/surveys/", {"case": str(2**63)}, "case"),
+        ("/api/v1/surveys/", {"case": "abc"}, "case"),
+        ("/api/v1/surveys/", {"team": "0"}, "team"),
+        ("/api/v1/surveys/", {"csat": HUGE}, "csat"),
+        ("/api/v1/surveys/", {"csat_min": "1e400"}, "csat_min"),
+        ("/api/v1/surveys/", {"csat_max": "9"}, "csat_max"),
+        ("/api/v1/surveys/", {"answered_after": "0001-01-01T00:00:00+01:00"}, "answered_after"),
+        ("/api/v1/surveys/", {"answered_before": "9999-12-31T23:59:59-01:00"}, "answered_before"),
+        ("/api/v1/surveys/", {"answered_after": "yesterday"}, "answered_after"),
+        ("/api/v1/surveys/", {"handling": "sideways"}, "handling"),
+        ("/api/v1/follow-ups/", {"case": HUGE}, "case"),
+        ("/api/v1/follow-ups/", {"case": "abc"}, "case"),
+        ("/api/v1/follow-ups/", {"status": "lost"}, "status"),
+        ("/api/v1/friction-reports/", {"team": HUGE}, "team"),
+        ("/api/v1/friction-reports/", {"case": HUGE}, "case"),
+        ("/api/v1/friction-reports/", {"team": "abc"}, "team"),
+        ("/api/v1/friction-reports/", {"limit": "per_week"}, "limit"),
+    ],
+)
+def test_bad_filter_values_are_400_never_a_server_error(api, make_case, public, org, path, query, field):
+    _survey, survey_path = resolved(api, make_case)
+    public.post(survey_path, {"csat": 1}, format="json")
+    response = api("bob").get(path, query)
+    assert response.status_code == 400, response.content
+    assert field in response.json() and response.json()["code"] == "invalid"
+
+
+def test_bounded_filters_still_filter(api, make_case, public, org):
+    survey, path = resolved(api, make_case)
+    public.post(path, {"csat": 2}, format="json")
+    bob = api("bob")
+    assert bob.get("/api/v1/surveys/", {"case": survey.case_id}).json()["count"] == 1
+    assert bob.get("/api/v1/surveys/", {"case": str(2**63 - 1)}).json()["count"] == 0
+    assert bob.get("/api/v1/surveys/", {"team": survey.team_id, "csat_max": 2}).json()["count"] == 1
+    assert bob.get("/api/v1/surveys/", {"answered_after": "2000-01-01T00:00:00+01:00"}).json()["count"] == 1
+    assert bob.get("/api/v1/follow-ups/", {"case": survey.case_id}).json()["count"] == 1
+
+
+def test_a_colleague_cannot_flag_a_comment_through_the_api(api, make_case, public, org):
+    survey, path = resolved(api, make_case)
+    public.post(path, {"csat": 3, "comment": "The courier was rude"}, format="json")
+    response = api("erin").post(f"/api/v1/surveys/{survey.pk}/flag-complaint/")
+    assert response.status_code == 403 and response.json()["code"] == "not_allowed"
+    assert not FollowUp.objects.exists()
+    survey.refresh_from_db()
+    assert survey.comment_is_complaint is False
+    assert api("alice").post(f"/api/v1/surveys/{survey.pk}/flag-complaint/").status_code == 201
+
+
+def test_a_decision_and_another_decision_type_are_refused_by_the_api(api, make_case, org):
+    case = make_case(org.alice)
+    decision = decision_submit(
+        employee=org.alice, case=case, decision_type=org.refund, amount=Decimal("150.00"), rationale="Two"
+    )
+    body = {"case": case.pk, "decision": decision.pk, "decision_type": "goodwill_credit", "would_have_done": "x"}
+    response = api("alice").post("/api/v1/friction-reports/", body, format="json")
+    assert response.status_code == 400 and "decision_type" in response.json()
+    assert not FrictionReport.objects.exists()
+
+
+def test_insights_are_for_managers_with_the_pages_periods(api, org, resolve, client):
+    long_ago = timezone.now() - timedelta(days=100)
+    with time_machine.travel(long_ago):
+        services.survey_answer(survey_id=resolve(org.alice).pk, csat=1)
+    services.survey_answer(survey_id=resolve(org.alice).pk, csat=5)
+
+    response = api("alice").get("/api/v1/insights/feedback/")
+    assert response.status_code == 403  # as the page: nobody reports to alice
+    bob = api("bob")
+    recent = bob.get("/api/v1/insights/feedback/").json()  # the last 90 days by default
+    assert recent["period"] == "90" and recent["total"]["answered"] == 1
+    assert recent["total"]["first_contact_csat"] == 5.0
+    year = bob.get("/api/v1/insights/feedback/", {"period": "365"}).json()
+    assert year["total"]["answered"] == 2 and year["follow_ups"]["open"] == 1
+    assert bob.get("/api/v1/insights/feedback/", {"period": "all"}).json()["since"] is None
+    assert bob.get("/api/v1/insights/feedback/", {"period": "7"}).status_code == 400
+    client.force_login(org.bob.user)  # the page shows the same numbers for the same period
+    page = client.get("/feedback/insights/", {"period": "365"}).content.decode()
+    assert "3.00" in page  # (1 + 5) / 2
+
+
+def test_the_public_throttle_counts_the_connection_not_a_forwarded_header(api, make_case, public, monkeypatch):
+    from rest_framework.throttling import AnonRateThrottle
+
+    _survey, path = resolved(api, make_case)
+    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "2/minute"})
+    statuses = [public.get(path, HTTP_X_FORWARDED_FOR=f"203.0.113.{n}").status_code for n in range(3)]
+    assert statuses == [200, 200, 429]  # a client cannot pick a fresh address in a header

@@ -11,7 +11,7 @@ from django.utils import timezone
 from empower.errors import Conflict, InvalidInput, NotAllowed
 from empower.models import AuditRecord, Notification
 from feedback import selectors, services, tasks
-from feedback.models import FollowUp
+from feedback.models import FollowUp, Survey
 
 
 def low_score(survey, csat=1, comment="Still broken"):
@@ -42,6 +42,20 @@ def test_a_comment_flagged_as_a_complaint_opens_one_even_with_a_good_score(resol
     services.survey_answer(survey_id=survey.pk, csat=4, comment="The courier was rude", comment_is_complaint=True)
     follow_up = FollowUp.objects.get(survey=survey)
     assert follow_up.reason == FollowUp.Reason.FLAGGED_COMMENT
+
+
+@pytest.mark.parametrize("who", ["erin", "frank", "gina", "hank"])
+def test_only_those_who_may_handle_the_follow_up_flag_a_comment(resolve, org, who):
+    survey = resolve(org.alice)
+    services.survey_answer(survey_id=survey.pk, csat=3, comment="The courier was rude")
+    with pytest.raises(NotAllowed):  # a colleague (or an outsider) could open work they may not see
+        services.survey_flag_complaint(survey_id=survey.pk, employee=getattr(org, who))
+    assert not FollowUp.objects.exists()
+    assert not AuditRecord.objects.filter(action="survey.flagged_complaint").exists()
+    survey.refresh_from_db()
+    assert survey.comment_is_complaint is False
+    follow_up = services.survey_flag_complaint(survey_id=survey.pk, employee=org.alice)  # the resolver may
+    assert follow_up.assigned_to == org.alice
 
 
 def test_staff_can_flag_a_comment_as_a_complaint_once(resolve, org):
@@ -104,10 +118,11 @@ def test_a_replied_follow_up_never_moves(resolve, org):
         assert tasks.move_overdue_follow_ups() == 0
 
 
-def test_the_periodic_task_is_in_the_beat_schedule():
+def test_the_periodic_tasks_are_in_the_beat_schedule():
     tasks_scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "feedback.tasks.move_overdue_follow_ups" in tasks_scheduled
     assert "feedback.tasks.move_overdue_friction_reports" in tasks_scheduled
+    assert "feedback.tasks.resend_unsent_emails" in tasks_scheduled
 
 
 def test_the_resolver_replies_and_the_customer_hears_in_their_language(
@@ -227,3 +242,65 @@ def test_notification_texts_are_rendered_in_the_recipients_language():
         assert str(message) == "This field is required."
     with translation.override("pl"):
         assert str(message) == "To pole jest wymagane."
+
+
+def test_a_follow_up_deadline_is_read_from_settings_at_each_call(resolve, org, settings):
+    settings.FEEDBACK_FOLLOW_UP_HOURS = 4
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        follow_up = low_score(resolve(org.alice))
+    assert follow_up.due_at == start + timedelta(hours=4)
+    with time_machine.travel(start + timedelta(hours=4, minutes=1), tick=False):
+        assert tasks.move_overdue_follow_ups() == 1
+    follow_up.refresh_from_db()
+    assert follow_up.assigned_to == org.bob and follow_up.due_at == start + timedelta(hours=8, minutes=1)
+
+
+def _smtp_down(**kwargs):
+    raise OSError("SMTP down")
+
+
+def test_a_reply_email_that_failed_is_sent_by_the_periodic_retry_once(
+    resolve, org, monkeypatch, django_capture_on_commit_callbacks
+):
+    follow_up = low_score(resolve(org.alice, language="pl"))
+    mail.outbox.clear()
+    monkeypatch.setattr(services, "send_mail", _smtp_down)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.follow_up_reply(follow_up_id=follow_up.pk, employee=org.alice, action_taken="x", reply="Refunded")
+    assert tasks.resend_unsent_emails() == 0  # still down: the claim is released again
+    follow_up.refresh_from_db()
+    assert follow_up.reply_emailed_at is None and mail.outbox == []
+
+    monkeypatch.undo()
+    assert tasks.resend_unsent_emails() == 1
+    assert tasks.resend_unsent_emails() == 0  # a second beat (or delivery) sends nothing twice
+    follow_up.refresh_from_db()
+    assert follow_up.reply_emailed_at is not None
+    assert len(mail.outbox) == 1 and "Refunded" in mail.outbox[0].body
+
+
+def test_a_survey_email_that_failed_is_retried_while_its_link_works(resolve, org, make_case, monkeypatch):
+    monkeypatch.setattr(services, "send_mail", _smtp_down)
+    survey = resolve(org.alice)
+    monkeypatch.undo()
+    start = survey.created_at
+    with time_machine.travel(start + timedelta(days=31)):  # the link is dead: no e-mail with it
+        assert tasks.resend_unsent_emails() == 0
+    assert Survey.objects.get(pk=survey.pk).emailed_at is None
+    assert tasks.resend_unsent_emails() == 1
+    assert Survey.objects.get(pk=survey.pk).emailed_at is not None
+    assert mail.outbox[-1].to == [survey.case.customer.email]
+
+
+def test_an_interrupted_send_releases_its_claim(resolve, org, monkeypatch):
+    follow_up = low_score(resolve(org.alice))
+    services.follow_up_reply(follow_up_id=follow_up.pk, employee=org.alice, action_taken="x", reply="Sorry")
+
+    def interrupted(**kwargs):
+        raise RuntimeError("the task's time limit struck")  # not an OSError
+
+    monkeypatch.setattr(services, "_send", interrupted)
+    with pytest.raises(RuntimeError):
+        services.send_reply_email(follow_up_id=follow_up.pk)
+    assert FollowUp.objects.get(pk=follow_up.pk).reply_emailed_at is None

@@ -199,3 +199,90 @@ def test_the_board_stays_at_a_constant_number_of_queries(report, org, django_ass
         groups = selectors.report_board(employee=org.bob)
         assert sum(len(g.reports) for g in groups) == 12
         assert all(r.reporter.username and r.case.subject and r.assigned_to.username for g in groups for r in g.reports)
+
+
+@pytest.mark.parametrize(
+    ("who", "may"),
+    [
+        ("erin", True),  # colleagues of the same team
+        ("frank", True),
+        ("alice", False),  # the reporter
+        ("bob", False),  # the manager it is assigned to: he answers it
+        ("carol", False),  # above the reporter
+        ("dan", False),
+        ("gina", False),  # another team
+    ],
+)
+def test_only_colleagues_second_a_report(report, org, who, may):
+    filed = report()
+    employee = getattr(org, who)
+    assert selectors.may_second_report(employee=employee, report=filed) is may
+    if may:
+        services.friction_report_second(report_id=filed.pk, employee=employee)
+        assert filed.seconds.filter(employee=employee).exists()
+    else:
+        with pytest.raises(NotAllowed):
+            services.friction_report_second(report_id=filed.pk, employee=employee)
+        assert not filed.seconds.exists()
+
+
+def test_a_team_lead_in_the_same_team_cannot_second_a_report_passed_above_him(report, org):
+    filed = report()
+    services.friction_report_answer(report_id=filed.pk, employee=org.bob, outcome="pass_up", note="Carol decides")
+    filed.refresh_from_db()
+    assert filed.assigned_to == org.carol
+    with pytest.raises(NotAllowed):  # no longer the assignee, but still above the reporter
+        services.friction_report_second(report_id=filed.pk, employee=org.bob)
+
+
+def test_the_board_puts_the_rule_with_the_most_seconds_in_all_first(report, org, make_case):
+    # One per-decision report seconded twice; two per-day reports seconded twice and once: 3 in all.
+    per_decision = report(would_have_done="A")
+    per_day_first = report(limit="per_day", would_have_done="B")
+    per_day_second = report(org.erin, limit="per_day", would_have_done="C")
+    for colleague in (org.erin, org.frank):
+        services.friction_report_second(report_id=per_decision.pk, employee=colleague)
+    services.friction_report_second(report_id=per_day_first.pk, employee=org.frank)
+    for colleague in (org.alice, org.frank):
+        services.friction_report_second(report_id=per_day_second.pk, employee=colleague)
+
+    groups = selectors.report_board(employee=org.bob)
+    assert [(g.label, g.seconds) for g in groups] == [("Refund · Per day", 3), ("Refund · Per decision", 2)]
+    assert [r.pk for r in groups[0].reports] == [per_day_second.pk, per_day_first.pk]  # most seconded first
+
+
+def test_on_equal_seconds_the_rule_reported_most_comes_first(report, org):
+    once = report(would_have_done="A")
+    services.friction_report_second(report_id=once.pk, employee=org.erin)
+    twice = report(limit="per_day", would_have_done="B")
+    report(org.erin, limit="per_day", would_have_done="C")
+    services.friction_report_second(report_id=twice.pk, employee=org.frank)
+
+    groups = selectors.report_board(employee=org.bob)
+    assert [(g.label, g.seconds, len(g.reports)) for g in groups] == [
+        ("Refund · Per day", 1, 2),
+        ("Refund · Per decision", 1, 1),
+    ]
+
+
+def test_a_decision_of_another_type_than_the_one_named_is_refused(org, make_case, report):
+    case = make_case(org.alice)
+    decision = decision_submit(
+        employee=org.alice, case=case, decision_type=org.refund, amount=Decimal("150.00"), rationale="Two kettles"
+    )
+    with pytest.raises(InvalidInput) as error:
+        report(case=case, decision=decision, decision_type=org.goodwill, limit="")
+    assert "decision_type" in error.value.field_errors
+    assert not FrictionReport.objects.exists()
+    filed = report(case=case, decision=decision, decision_type=org.refund)  # the same type is fine
+    assert filed.decision == decision and filed.decision_type == org.refund
+
+
+def test_a_report_deadline_is_read_from_settings_at_each_call(report, settings):
+    from delegation.deadlines import add_working_hours
+
+    settings.FEEDBACK_REPORT_WORKING_HOURS = 3
+    now = timezone.now()
+    with time_machine.travel(now, tick=False):
+        filed = report()
+    assert filed.due_at == add_working_hours(now, 3)

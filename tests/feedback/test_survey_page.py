@@ -69,10 +69,9 @@ def test_answering_without_javascript_posts_redirects_and_thanks(resolve, token)
     url = page_url(survey, token)
     browser = Client(enforce_csrf_checks=True)
     browser.get(url)
-    csrf = browser.cookies["csrftoken"].value
-    response = browser.post(
-        f"{url}?lang=pl", {"csrfmiddlewaretoken": csrf, "csat": "5", "nps": "10", "comment": "Great service"}
-    )
+    # The signed link is the only key: the page sets no cookie and the post needs no CSRF token.
+    assert not browser.cookies
+    response = browser.post(f"{url}?lang=pl", {"csat": "5", "nps": "10", "comment": "Great service"})
     assert response.status_code == 302
     assert response["Location"] == f"{url}?lang=pl&done=answered"
     survey.refresh_from_db()
@@ -209,3 +208,47 @@ def test_the_page_posts_are_throttled(client, resolve, token, monkeypatch):
     assert response.status_code == 429
     assert "Please wait a moment" in response.content.decode()
     assert Survey.objects.get(pk=survey.pk).answered_at is None
+
+
+def test_a_staff_session_without_a_csrf_token_can_still_answer_and_complain(resolve, token, org):
+    survey = resolve()
+    url = page_url(survey, token)
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(org.bob.user)  # the customer's link opened in a staff browser: no token posted
+    assert browser.post(url, {"csat": "4"}).status_code == 302
+    complaint_url = reverse("feedback:survey-complaint", args=[token(survey)])
+    assert browser.post(complaint_url, {"message": "The lid is loose"}).status_code == 302
+    assert FollowUp.objects.filter(survey=survey, customer_message="The lid is loose").exists()
+
+
+def test_an_oversized_post_gets_a_friendly_page_in_the_customers_language(client, resolve, token, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 5000
+    survey = resolve(language="pl")
+    url = page_url(survey, token)
+    response = answer(client, url, comment="x" * 10_000)
+    assert response.status_code == 413 and response["Content-Language"] == "pl"
+    html = response.content.decode()
+    assert 'role="alert"' in html and 'name="csat"' in html  # the form, to try again
+    assert "Bad Request" not in html
+    assert Survey.objects.get(pk=survey.pk).answered_at is None
+    answer(client, url, csat="4")
+    response = client.post(reverse("feedback:survey-complaint", args=[token(survey)]), {"message": "y" * 10_000})
+    assert response.status_code == 413 and not FollowUp.objects.exists()
+
+
+def test_too_many_fields_get_the_same_friendly_page(client, resolve, token, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    survey = resolve()
+    response = client.post(page_url(survey, token), {f"f{n}": "x" for n in range(50)} | {"csat": "4"})
+    assert response.status_code == 413
+    assert "too long for us to read" in response.content.decode()
+    assert Survey.objects.get(pk=survey.pk).answered_at is None
+
+
+def test_elsewhere_a_body_too_large_gets_a_page_not_a_bare_400(client, org, resolve, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 5000
+    client.force_login(org.alice.user)
+    response = client.post(reverse("feedback:report-new"), {"would_have_done": "x" * 10_000})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "We could not read this request" in html and "Nothing was saved." in html

@@ -6,7 +6,9 @@ import pytest
 import time_machine
 from django.core import mail, signing
 from django.test import override_settings
+from django.urls import reverse
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from empower.errors import Conflict, NotFound
 from feedback import services
@@ -123,3 +125,77 @@ def test_an_answer_is_recorded_once(resolve):
     survey.refresh_from_db()
     assert (survey.csat, survey.nps, survey.comment) == (4, 9, "Quick and kind")
     assert survey.answered_at is not None
+
+
+def _day(start, days: int):
+    return time_machine.travel(start + timedelta(days=days), tick=False)
+
+
+def test_a_reply_after_the_30_days_can_still_be_read_on_the_page_and_by_the_api(resolve, token, org, client):
+    survey = resolve(org.alice)
+    link, start = token(survey), survey.created_at
+    with _day(start, 29):
+        services.survey_answer(survey_id=survey.pk, csat=1, comment="Still broken")
+    with _day(start, 31):
+        follow_up = survey.follow_ups.get()
+        services.follow_up_reply(
+            follow_up_id=follow_up.pk, employee=org.alice, action_taken="Called", reply="A new kettle is on its way."
+        )
+    with _day(start, 40):
+        assert services.survey_from_token(token=link) == survey
+        page = client.get(reverse("feedback:survey", args=[link]))
+        assert page.status_code == 200 and "A new kettle is on its way." in page.content.decode()
+        shown = APIClient().get(f"/api/v1/feedback/{link}/")
+        assert shown.status_code == 200
+        assert shown.json()["follow_ups"][0]["reply"] == "A new kettle is on its way."
+
+
+def test_the_link_expires_30_days_after_its_last_news(resolve, token, org):
+    survey = resolve(org.alice)
+    link, start = token(survey), survey.created_at
+    with _day(start, 10):
+        services.survey_answer(survey_id=survey.pk, csat=4)
+        services.survey_complain(survey_id=survey.pk, message="The lid is loose")
+    with _day(start, 39):  # 29 days after the answer: still open
+        assert services.survey_from_token(token=link) == survey
+    with _day(start, 45):
+        follow_up = survey.follow_ups.get()
+        services.follow_up_reply(follow_up_id=follow_up.pk, employee=org.alice, action_taken="x", reply="Fixed")
+    with time_machine.travel(start + timedelta(days=75, hours=-1), tick=False):
+        assert services.survey_from_token(token=link) == survey
+    with time_machine.travel(start + timedelta(days=75, minutes=1), tick=False), pytest.raises(services.LinkExpired):
+        services.survey_from_token(token=link)
+
+
+def test_a_complaint_flagged_late_keeps_the_link_open_until_it_is_answered(resolve, token, org):
+    survey = resolve(org.alice)
+    link, start = token(survey), survey.created_at
+    with _day(start, 5):
+        services.survey_answer(survey_id=survey.pk, csat=3, comment="The lid is loose, again")
+    with _day(start, 34):
+        services.survey_flag_complaint(survey_id=survey.pk, employee=org.alice)
+    with _day(start, 50):
+        assert services.survey_from_token(token=link) == survey
+
+
+def test_an_answer_alone_keeps_the_link_30_days_from_the_answer(resolve, token):
+    survey = resolve()
+    link, start = token(survey), survey.created_at
+    with _day(start, 29):
+        services.survey_answer(survey_id=survey.pk, csat=5)
+    with _day(start, 58):
+        assert services.survey_from_token(token=link) == survey
+    with _day(start, 60), pytest.raises(services.LinkExpired):
+        services.survey_from_token(token=link)
+
+
+def test_the_life_of_a_link_is_read_from_settings_at_each_call(resolve, token, settings):
+    survey = resolve()
+    settings.FEEDBACK_SURVEY_DAYS = 7
+    assert services.survey_expires_at(survey=survey) == survey.created_at + timedelta(days=7)
+    with _day(survey.created_at, 8), pytest.raises(services.LinkExpired):
+        services.survey_from_token(token=token(survey))
+    mail.outbox.clear()
+    Survey.objects.filter(pk=survey.pk).update(emailed_at=None)
+    assert services.send_survey_email(survey_id=survey.pk) is True
+    assert "works for 7 days" in mail.outbox[0].body

@@ -224,3 +224,92 @@ def test_the_admin_pages_load(client, org, resolve, make_case):
     )
     assert response.status_code == 302
     assert Survey.objects.get(pk=survey.pk).emailed_at is not None
+
+
+HUGE = "1" + "0" * 30
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"team": HUGE},
+        {"case": str(2**63)},
+        {"case": "abc"},
+        {"csat": HUGE},
+        {"csat": "abc"},
+        {"answered_after": "0001-01-01T00:00:00+01:00"},
+        {"answered_before": "not-a-date"},
+    ],
+)
+def test_the_answers_page_leaves_out_a_bad_filter_and_says_so(client, org, resolve, query):
+    services.survey_answer(survey_id=resolve().pk, csat=4, comment="Fine, thanks")
+    response = logged_in(client, org.bob).get(reverse("feedback:answers"), query)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Some filters were not understood and were left out" in html
+    assert "Fine, thanks" in html  # the answers are shown, unfiltered
+
+
+def test_the_answers_page_still_filters_with_good_values(client, org, resolve):
+    services.survey_answer(survey_id=resolve().pk, csat=4, comment="Fine, thanks")
+    html = logged_in(client, org.bob).get(reverse("feedback:answers"), {"csat": "2"}).content.decode()
+    assert "Fine, thanks" not in html and "left out" not in html
+
+
+def test_a_colleague_sees_no_flag_button_and_cannot_flag_from_the_page(client, org, resolve):
+    survey = resolve(org.alice)
+    services.survey_answer(survey_id=survey.pk, csat=3, comment="The courier was rude")
+    html = logged_in(client, org.erin).get(reverse("feedback:answers")).content.decode()
+    assert "The courier was rude" in html and "Treat as a complaint" not in html
+    response = client.post(reverse("feedback:answer-flag", args=[survey.pk]), follow=True)
+    assert response.redirect_chain == [(reverse("feedback:answers"), 302)]
+    assert "may treat this as a complaint" in response.content.decode()
+    assert not FollowUp.objects.exists() and not Survey.objects.get(pk=survey.pk).comment_is_complaint
+    assert "Treat as a complaint" in logged_in(client, org.alice).get(reverse("feedback:answers")).content.decode()
+
+
+@pytest.mark.parametrize("decision", ["abc", HUGE, "-1", "0", "999999"])
+def test_a_bad_decision_in_the_report_link_is_ignored(client, org, make_case, decision):
+    case = make_case(org.alice)
+    response = logged_in(client, org.alice).get(reverse("feedback:report-new"), {"case": case.pk, "decision": decision})
+    assert response.status_code == 200
+    assert f"Case #{case.pk}: Broken kettle" in response.content.decode()
+
+
+@pytest.mark.parametrize("case", ["abc", HUGE, str(2**63), "-5"])
+def test_a_bad_case_in_the_report_link_is_404(client, org, case):
+    logged_in(client, org.alice)
+    assert client.get(reverse("feedback:report-new"), {"case": case, "decision": "abc"}).status_code == 404
+    response = client.post(reverse("feedback:report-new"), {"case": case, "rule_text": "x", "would_have_done": "y"})
+    assert response.status_code == 404
+    assert not FrictionReport.objects.exists()
+
+
+def test_a_bad_decision_posted_with_the_report_is_a_form_error(client, org, make_case):
+    case = make_case(org.alice)
+    logged_in(client, org.alice)
+    for decision in ("abc", HUGE):
+        response = client.post(
+            reverse("feedback:report-new"),
+            {"case": case.pk, "decision": decision, "rule_text": "Box rule", "would_have_done": "Accept it"},
+        )
+        assert response.status_code == 400
+    assert not FrictionReport.objects.exists()
+
+
+def test_the_admin_sends_a_reply_email_again(client, org, resolve, monkeypatch):
+    from django.core import mail
+
+    survey = resolve()
+    services.survey_answer(survey_id=survey.pk, csat=1)
+    follow_up = FollowUp.objects.get()
+    services.follow_up_reply(follow_up_id=follow_up.pk, employee=org.alice, action_taken="x", reply="We refunded")
+    assert FollowUp.objects.get(pk=follow_up.pk).reply_emailed_at is None  # its on-commit send never ran here
+    client.force_login(get_user_model().objects.get(username="admin"))
+    mail.outbox.clear()
+    response = client.post(
+        "/admin/feedback/followup/", {"action": "send_reply_email", "_selected_action": [follow_up.pk]}
+    )
+    assert response.status_code == 302
+    assert FollowUp.objects.get(pk=follow_up.pk).reply_emailed_at is not None
+    assert len(mail.outbox) == 1 and "We refunded" in mail.outbox[0].body
