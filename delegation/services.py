@@ -662,22 +662,34 @@ def escalation_move_up(*, escalation: Escalation, reason: str, actor: Employee |
     )
     _enqueue_routing(escalation.pk)
     label = EscalationStep.Reason(reason).label
-    decision = escalation.decision
-    for person in {previous, decision.made_by} - {None}:
-        notify(
+    for person in {previous, escalation.decision.made_by} - {None}:
+        _tell_of_step(
+            escalation,
             recipient=person,
-            key=f"escalation:{escalation.pk}:moved:{escalation.level}",
-            message=lazy_message(
-                _("Escalation #%(id)s (%(type)s %(amount)s %(currency)s) moved up a level: %(why)s"),
-                id=escalation.pk,
-                type=decision.decision_type.name,
-                amount=decision.amount,
-                currency=decision.currency,
-                why=label,
-            ),
-            url=f"/escalations/{escalation.pk}/",
+            event=f"moved:{escalation.level}",
+            text=_("Escalation #%(id)s (%(type)s %(amount)s %(currency)s) moved up a level: %(why)s"),
+            why=label,
         )
     return escalation
+
+
+def _tell_of_step(escalation: Escalation, *, recipient: Employee, event: str, text, why) -> None:
+    """Tell someone, once per `event`, of a step on an escalation's path; `text` names the escalation
+    (%(id)s, %(type)s, %(amount)s, %(currency)s) and why it moved (%(why)s)."""
+    decision = escalation.decision
+    notify(
+        recipient=recipient,
+        key=f"escalation:{escalation.pk}:{event}",
+        message=lazy_message(
+            text,
+            id=escalation.pk,
+            type=decision.decision_type.name,
+            amount=decision.amount,
+            currency=decision.currency,
+            why=why,
+        ),
+        url=f"/escalations/{escalation.pk}/",
+    )
 
 
 def escalation_review(*, escalation_id: int) -> str | None:
@@ -973,18 +985,12 @@ def _hand_back_escalations(delegation: Delegation, *, actor: Employee | None, no
             reason=str(label),
             subject=decision.made_by,
         )
-        notify(
+        _tell_of_step(
+            escalation,
             recipient=escalation.assigned_to,
-            key=f"escalation:{escalation.pk}:handed-back:{delegation.pk}",
-            message=lazy_message(
-                _("Escalation #%(id)s (%(type)s %(amount)s %(currency)s) waits for your answer: %(why)s"),
-                id=escalation.pk,
-                type=decision.decision_type.name,
-                amount=decision.amount,
-                currency=decision.currency,
-                why=label,
-            ),
-            url=f"/escalations/{escalation.pk}/",
+            event=f"handed-back:{delegation.pk}",
+            text=_("Escalation #%(id)s (%(type)s %(amount)s %(currency)s) waits for your answer: %(why)s"),
+            why=label,
         )
     return len(escalations)
 
