@@ -37,7 +37,14 @@ from delegation.selectors import (
 from empower.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from empower.models import AuditRecord, Case, Employee
 from empower.selectors import chain_above, is_above
-from empower.services import audit, email_administrators, ensure_may_act_on_case, lazy_message, notify
+from empower.services import (
+    audit,
+    email_administrators,
+    enqueue_after_commit,
+    ensure_may_act_on_case,
+    lazy_message,
+    notify,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -215,22 +222,7 @@ def _decision_state(decision: Decision) -> dict:
 
 def _enqueue_routing(escalation_id: int) -> None:
     """Route after commit. If the broker is down the escalation waits in "routing" for the sweep."""
-    _enqueue_after_commit("route_escalation", escalation_id)
-
-
-def _enqueue_after_commit(task_name: str, escalation_id: int) -> None:
-    """Enqueue a task by name once the transaction commits; a down broker is logged, never raised:
-    the periodic tasks find the work in the database."""
-
-    def send() -> None:
-        from delegation import tasks
-
-        try:
-            getattr(tasks, task_name).delay(escalation_id)
-        except Exception:
-            logger.warning("Could not enqueue %s(%s); the periodic sweep will retry", task_name, escalation_id)
-
-    transaction.on_commit(send, robust=True)
+    enqueue_after_commit("delegation.tasks.route_escalation", escalation_id)
 
 
 def _review_escalations_of(*, approver: Employee, decision_type: DecisionType) -> None:
@@ -239,7 +231,7 @@ def _review_escalations_of(*, approver: Employee, decision_type: DecisionType) -
         approver=approver, status=Escalation.Status.ASSIGNED, decision__decision_type=decision_type
     ).values_list("pk", flat=True)
     for escalation_id in waiting:
-        _enqueue_after_commit("review_escalation", escalation_id)
+        enqueue_after_commit("delegation.tasks.review_escalation", escalation_id)
 
 
 def escalation_route(*, escalation_id: int) -> Escalation | None:
@@ -337,7 +329,7 @@ def _tell_about_routing(escalation: Escalation) -> None:
         return
     # Nobody above covers it: the administrators hear of it by e-mail, from a worker (never
     # in a request: SMTP may be slow), once (`escalation_unroutable_announce`).
-    _enqueue_after_commit("announce_unroutable", escalation.pk)
+    enqueue_after_commit("delegation.tasks.announce_unroutable", escalation.pk)
 
 
 def escalation_unroutable_announce(*, escalation_id: int) -> bool:
@@ -1071,7 +1063,7 @@ def _review_escalations_waiting_for(*, approver_ids: list[int], decision_type: D
         approver_id__in=approver_ids, status=Escalation.Status.ASSIGNED, decision__decision_type=decision_type
     ).values_list("pk", flat=True)
     for escalation_id in waiting:
-        _enqueue_after_commit("review_escalation", escalation_id)
+        enqueue_after_commit("delegation.tasks.review_escalation", escalation_id)
 
 
 def _personal_limit_changed(*, employee: Employee, decision_type: DecisionType, key: str) -> None:

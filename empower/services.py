@@ -10,6 +10,7 @@ from django.db.models import F, Model, Q
 from django.dispatch import Signal
 from django.utils import timezone, translation
 from django.utils.functional import lazy
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from empower.errors import Conflict, InvalidInput, NotAllowed
@@ -76,7 +77,7 @@ def notify(*, recipient: Employee, key: str, message, url: str = "") -> Notifica
         return None
     if created and recipient.user.email:
         # Never in the request: a worker sends it. If the broker is down, the periodic re-send does.
-        transaction.on_commit(partial(_enqueue_email, notification.pk), robust=True)
+        enqueue_after_commit(SEND_EMAIL_TASK, notification.pk)
     return notification if created else None
 
 
@@ -89,15 +90,22 @@ EMAIL_MAX_ATTEMPTS = 10
 # A claim older than this was left by a worker that died mid-send (the task's time limit is 60 s).
 EMAIL_CLAIM_EXPIRES = timedelta(minutes=10)
 EMAIL_SUBJECT_MAX = 78
+SEND_EMAIL_TASK = "empower.tasks.send_notification_email"
 
 
-def _enqueue_email(notification_id: int) -> None:
-    from empower import tasks  # tasks call services: imported when used
-
+def enqueue(task_path: str, *args) -> None:
+    """Enqueue a Celery task by its dotted path (tasks import services, so never the other way at
+    import time). A broker that is down is logged, never raised: a periodic task finds the work in
+    the database."""
     try:
-        tasks.send_notification_email.delay(notification_id)
+        import_string(task_path).delay(*args)
     except Exception:
-        logger.warning("Could not enqueue the e-mail of notification %s; it is sent again later", notification_id)
+        logger.warning("Could not enqueue %s%r; a periodic task will pick it up", task_path, args)
+
+
+def enqueue_after_commit(task_path: str, *args) -> None:
+    """`enqueue` once the transaction commits: a task never sees work its transaction did not keep."""
+    transaction.on_commit(partial(enqueue, task_path, *args), robust=True)
 
 
 def email_subject(text: str) -> str:
@@ -159,7 +167,7 @@ def notification_emails_send_again(*, now=None, limit: int = 500) -> int:
         limit=limit,
     )
     for notification_id in waiting:
-        _enqueue_email(notification_id)
+        enqueue(SEND_EMAIL_TASK, notification_id)
     return len(waiting)
 
 
@@ -171,7 +179,7 @@ def notification_emails_retry(*, notification_ids: list[int]) -> int:
     ids = list(unsent.values_list("pk", flat=True))
     Notification.objects.filter(pk__in=ids).update(email_attempts=0, email_error="")
     for notification_id in ids:
-        transaction.on_commit(partial(_enqueue_email, notification_id), robust=True)
+        enqueue_after_commit(SEND_EMAIL_TASK, notification_id)
     return len(ids)
 
 

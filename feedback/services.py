@@ -25,7 +25,7 @@ from delegation.selectors import active_stand_ins
 from empower.errors import Conflict, DomainError, InvalidInput, NotAllowed, NotFound
 from empower.models import Case, Employee
 from empower.selectors import chain_above
-from empower.services import audit, case_resolved, ensure_may_act_on_case, lazy_message, notify
+from empower.services import audit, case_resolved, enqueue_after_commit, ensure_may_act_on_case, lazy_message, notify
 from feedback import selectors
 from feedback.models import COMMENT_MAX, REPLY_MAX, FollowUp, FrictionAnswer, FrictionReport, FrictionSecond, Survey
 
@@ -131,7 +131,7 @@ def survey_request(*, case: Case) -> Survey:
         case=case, defaults={"team_id": case.team_id, "resolved_by_id": case.resolved_by_id}
     )
     if created:
-        transaction.on_commit(lambda: send_survey_email(survey_id=survey.pk))
+        enqueue_after_commit("feedback.tasks.send_survey_email", survey.pk)
     return survey
 
 
@@ -403,7 +403,7 @@ def follow_up_reply(*, follow_up_id: int, employee: Employee, action_taken: str,
                 ),
                 url=_follow_up_url(follow_up),
             )
-        transaction.on_commit(lambda: send_reply_email(follow_up_id=follow_up.pk))
+        enqueue_after_commit("feedback.tasks.send_reply_email", follow_up.pk)
     return follow_up
 
 

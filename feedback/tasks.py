@@ -31,3 +31,15 @@ def resend_unsent_emails() -> int:
     surveys = sum(1 for pk in selectors.unsent_survey_ids() if services.send_survey_email(survey_id=pk))
     replies = sum(1 for pk in selectors.unsent_reply_ids() if services.send_reply_email(follow_up_id=pk))
     return surveys + replies
+
+
+# Customers' e-mails go from a worker after commit, never from the request: a slow mail server
+# must not hold up resolving a case or replying. Each send claims its row, so redelivery sends once.
+@shared_task(acks_late=True, soft_time_limit=45, time_limit=60)
+def send_survey_email(survey_id: int) -> bool:
+    return services.send_survey_email(survey_id=survey_id)
+
+
+@shared_task(acks_late=True, soft_time_limit=45, time_limit=60)
+def send_reply_email(follow_up_id: int) -> bool:
+    return services.send_reply_email(follow_up_id=follow_up_id)

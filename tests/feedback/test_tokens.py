@@ -11,7 +11,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from empower.errors import Conflict, NotFound
-from feedback import services
+from feedback import services, tasks
 from feedback.models import Survey
 
 
@@ -199,3 +199,14 @@ def test_the_life_of_a_link_is_read_from_settings_at_each_call(resolve, token, s
     Survey.objects.filter(pk=survey.pk).update(emailed_at=None)
     assert services.send_survey_email(survey_id=survey.pk) is True
     assert "works for 7 days" in mail.outbox[0].body
+
+
+def test_the_survey_email_goes_from_a_worker_not_from_the_request(resolve, monkeypatch):
+    queued = []
+    monkeypatch.setattr(tasks.send_survey_email, "delay", queued.append)  # a worker that has not run yet
+
+    survey = resolve()
+
+    assert queued == [survey.pk] and len(mail.outbox) == 0
+    assert tasks.send_survey_email(survey.pk) is True  # the worker's turn
+    assert len(mail.outbox) == 1
