@@ -41,6 +41,7 @@ from delegation.selectors import (
     delegations_visible_to,
     employee_named,
     employee_visible_to,
+    matrix_teams,
     own_limits,
     people_below,
     personal_limits_of,
@@ -81,30 +82,55 @@ def _decision_type(code: str) -> DecisionType:
 # The matrix ---------------------------------------------------------------------------------------------
 
 
+# Up to this many people the matrix shows everyone at once; beyond, each team opens on demand, so a
+# large organization's page stays light (each team is a constant number of queries).
+MATRIX_ALL_AT_ONCE = 150
+
+
 @require_GET
 @staff_required
 def authority_matrix_view(request: HttpRequest) -> HttpResponse:
-    """Everyone below the manager, grouped by team: each type's limits, their source and today's use."""
+    """Everyone below the manager, grouped by team: each type's limits, their source and today's use.
+
+    `?team=<id>` shows one team (with htmx, just its table: what an opened team loads).
+    """
     manager = request.employee
-    teams = authority_matrix(manager=manager)
-    people = [row.employee.pk for rows in teams.values() for row in rows]
-    duties = stand_in_duties(employee_ids=people) if people else {}
-    first = next((rows[0] for rows in teams.values() if rows), None)
+    index = matrix_teams(manager=manager)
+    team_id = _team_of(request, index)
+    types = active_decision_types()
     context = {
-        "teams": [
-            (team, [{"row": row, "duties": duties.get(row.employee.pk, [])} for row in rows])
-            for team, rows in teams.items()
-        ],
-        "types": [cell.decision_type for cell in first.cells] if first else [],
-        # The most the manager can grant: their own caps (no use needed, so two queries).
-        "own": _own_caps(manager, first) if first else [],
+        "types": types,
+        "index": index,
+        "team_id": team_id,
+        # The most the manager can grant: their own caps (no use needed).
+        "own": _own_caps(manager, types) if index else [],
         **_common(request),
     }
+    if team_id is None and sum(count for *_, count in index) > MATRIX_ALL_AT_ONCE:
+        return render(request, "authority/matrix.html", context)  # the teams, each opened on demand
+    teams = authority_matrix(manager=manager, team_id=team_id, types=types)
+    people = [row.employee.pk for rows in teams.values() for row in rows]
+    duties = stand_in_duties(employee_ids=people) if people else {}
+    context["teams"] = [
+        (team, [{"row": row, "duties": duties.get(row.employee.pk, [])} for row in rows])
+        for team, rows in teams.items()
+    ]
+    if team_id is not None and request.htmx:
+        return render(request, "authority/matrix.html#team-table", {**context, "rows": context["teams"][0][1]})
     return render(request, "authority/matrix.html", context)
 
 
-def _own_caps(manager: Employee, row) -> list[tuple[DecisionType, Limits]]:
-    types = [cell.decision_type for cell in row.cells]
+def _team_of(request: HttpRequest, index: list[tuple[int, str, int]]) -> int | None:
+    """The `?team=` asked for: one of the teams below the manager (anything else is not found)."""
+    raw = request.GET.get("team")
+    if raw is None:
+        return None
+    if not raw.isdigit() or int(raw) not in {team_id for team_id, *_ in index}:
+        raise Http404
+    return int(raw)
+
+
+def _own_caps(manager: Employee, types: list[DecisionType]) -> list[tuple[DecisionType, Limits]]:
     limits = own_limits(employees=[manager], decision_type_ids=[t.pk for t in types])
     return [(t, limits[(manager.pk, t.pk)]) for t in types]
 

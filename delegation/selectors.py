@@ -1,6 +1,7 @@
 """Reads for authority, decisions and escalations: each shaped for a page or an endpoint."""
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -442,19 +443,30 @@ class MatrixRow:
     cells: list[AuthorityLine]
 
 
-def authority_matrix(*, manager: Employee, at: datetime | None = None) -> dict[str, list[MatrixRow]]:
-    """Everyone below `manager`, grouped by team: each type's effective limits, source and use, and
-    the temporary limit that applies where one runs (with its end).
+def matrix_teams(*, manager: Employee) -> list[tuple[int, str, int]]:
+    """The teams of everyone below `manager` as (id, name, how many people), by name: the matrix's index."""
+    counts = Counter(Employee.objects.descendants(manager).values_list("team_id", "team__name"))
+    return sorted(((team_id, name, count) for (team_id, name), count in counts.items()), key=lambda t: (t[1], t[0]))
+
+
+def authority_matrix(
+    *,
+    manager: Employee,
+    at: datetime | None = None,
+    team_id: int | None = None,
+    types: list[DecisionType] | None = None,
+) -> dict[str, list[MatrixRow]]:
+    """Everyone below `manager` (or those of one team), grouped by team: each type's effective limits,
+    source and use, and the temporary limit that applies where one runs (with its end).
 
     A constant number of queries whatever the size of the subtree.
     """
     at = at or timezone.now()
-    people = list(
-        Employee.objects.descendants(manager)
-        .select_related("user", "role", "team")
-        .order_by("team__name", "user__username")
-    )
-    types = active_decision_types()
+    below = Employee.objects.descendants(manager)
+    if team_id is not None:
+        below = below.filter(team_id=team_id)
+    people = list(below.select_related("user", "role", "team").order_by("team__name", "user__username"))
+    types = active_decision_types() if types is None else types
     type_ids = [t.pk for t in types]
     limits = own_limits(employees=people, decision_type_ids=type_ids, at=at)
     keys = {

@@ -167,20 +167,49 @@ def _people_below_carol(org, count: int, *, first: int = 0) -> list[Employee]:
 def test_the_matrix_page_costs_the_same_queries_for_50_people_as_for_500(org, login):
     client = login(org.carol)
 
-    def matrix_queries() -> tuple[int, str]:
+    def matrix(query: str = "", **headers) -> tuple[int, str]:
         with CaptureQueriesContext(connection) as queries:
-            response = client.get("/authority/")
+            response = client.get(f"/authority/{query}", **headers)
         assert response.status_code == 200
         return len(queries), response.content.decode()
 
-    _people_below_carol(org, 50)
-    with_50, _ = matrix_queries()
-    _people_below_carol(org, 450, first=50)
-    with_500, body = matrix_queries()
+    people = _people_below_carol(org, 50)
+    first_team = people[0].team
+    with_50, body = matrix()
+    assert body.count('class="matrix-cell"') == (50 + 6) * len(org.types)  # everyone at once
+    team_with_50, _ = matrix(f"?team={first_team.pk}", **HX)
 
-    assert with_50 == with_500 <= 20
-    assert body.count('class="matrix-cell"') == (500 + 6) * len(org.types)
-    assert body.count("Temporary until") == 2 and body.count("Stands in for") == 2
+    _people_below_carol(org, 450, first=50)
+    with_500, body = matrix()
+    team_with_500, team_table = matrix(f"?team={first_team.pk}", **HX)
+
+    assert with_50 <= 20 and with_500 <= with_50
+    assert team_with_50 == team_with_500 <= 20
+    # 506 people: the page lists the 22 teams, each opened on demand, rather than 2530 cells at once.
+    assert 'class="matrix-cell"' not in body
+    assert body.count('hx-trigger="toggle once"') == 22 and "25 people" in body
+    assert f'href="/authority/?team={first_team.pk}"' in body
+    assert "<html" not in team_table
+    assert team_table.count('class="matrix-cell"') == 25 * len(org.types)
+    assert team_table.count("Temporary until") == 1 and team_table.count("Stands in for") == 1
+
+
+def test_one_team_of_the_matrix_is_a_page_of_its_own_without_javascript(org, login):
+    _people_below_carol(org, 200)
+    client = login(org.carol)
+    team = Team.objects.get(name="Customer Care")
+
+    page = client.get(f"/authority/?team={team.pk}").content.decode()
+
+    assert "<html" in page and page.count('class="matrix-cell"') == 4 * len(org.types)  # alice, erin, frank, bob
+    assert 'href="/authority/"' in page  # back to all teams
+
+
+@pytest.mark.parametrize("team", ["abc", "99999999999999999999", "-1"])
+def test_a_team_that_is_not_below_the_manager_is_not_found(org, login, team):
+    assert login(org.carol).get(f"/authority/?team={team}").status_code == 404
+    returns = Team.objects.get(name="Returns")
+    assert login(org.bob).get(f"/authority/?team={returns.pk}").status_code == 404
 
 
 # Editing a cell ----------------------------------------------------------------------------------------

@@ -3,15 +3,18 @@ Carol hands her authority to Bob, and Alice's 800.00 goes to Bob."""
 
 import os
 from datetime import timedelta
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
+from delegation.models import DecisionType
 from empower.models import Employee
 from empower.services import case_open
 from tests.conftest import PASSWORD
+from tests.delegation.test_authority_pages import _people_below_carol
 from tests.e2e.test_decide_and_approve import decide, log_in, log_out
 
 
@@ -84,4 +87,26 @@ def test_carol_raises_alices_limit_then_hands_her_authority_to_bob(live_server, 
     page.goto(f"{base}/authority/me/")
     expect(page.locator(".banner")).to_contain_text("You are standing in for Carol")
 
+    assert problems == []
+
+
+@pytest.mark.e2e
+def test_a_large_matrix_opens_one_team_at_a_time(live_server, page: Page, transactional_db):
+    call_command("seed_demo", password=PASSWORD, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    carol = Employee.objects.get(user__username="carol")
+    _people_below_carol(SimpleNamespace(carol=carol, refund=DecisionType.objects.get(code="refund")), 200)
+    alice = Employee.objects.get(user__username="alice")
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+
+    log_in(page, live_server.url, "carol")
+    page.goto(f"{live_server.url}/authority/")
+    expect(page.locator(".matrix-cell")).to_have_count(0)
+    page.locator("details.matrix-team summary", has_text="Customer Care").click()
+
+    cell = page.locator(f"#cell-{alice.pk}-refund")
+    expect(cell).to_contain_text("100.00")
+    cell.get_by_role("link", name="Edit Alice: Refund").click()  # editing works in an opened team too
+    expect(cell.get_by_role("form", name="Limits of Alice for Refund")).to_be_visible()
     assert problems == []
