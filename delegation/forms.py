@@ -1,8 +1,17 @@
-"""Forms for deciding and answering escalations. They parse input; `delegation.services` holds every rule."""
+"""Forms of the delegation pages. They parse input; `delegation.services` holds every rule.
+
+- Deciding and answering: `DecisionForm` (the case page), `EscalationApproveForm`, `EscalationRejectForm`.
+- Shaping authority: `LimitForm` (a person's cell in the matrix), `RoleLimitForm`, `DelegationForm`
+  (stand-ins) and `MomentForm` ("what could they decide at…").
+"""
+
+from datetime import UTC
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from delegation.authority import CAPS, Limits
 from delegation.models import DecisionType
 from empower.forms import PageForm, required_textarea
 
@@ -54,3 +63,113 @@ class EscalationApproveForm(PageForm):
 
 class EscalationRejectForm(PageForm):
     note = forms.CharField(label=_("Why not? (required)"), required=False, max_length=5000, widget=required_textarea(2))
+
+
+# Shaping authority -------------------------------------------------------------------------------
+
+MOMENT_FORMAT = "%Y-%m-%dT%H:%M"
+
+
+def moment_input(**attrs) -> forms.DateTimeInput:
+    return forms.DateTimeInput(attrs={"type": "datetime-local", **attrs}, format=MOMENT_FORMAT)
+
+
+def cap_field(label) -> forms.CharField:
+    # The amount is checked by the service (`limit_set`), which words every refusal; empty is "no limit".
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=32,
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off", "size": 10}),
+    )
+
+
+class LimitForm(PageForm):
+    """One cell of the matrix: the four caps, an optional window, and the reason (required)."""
+
+    per_decision = cap_field(_("Per decision"))
+    per_day = cap_field(_("Per day"))
+    per_month = cap_field(_("Per month"))
+    per_customer_month = cap_field(_("Per customer per month"))
+    starts_at = forms.DateTimeField(
+        label=_("From (optional)"),
+        required=False,
+        widget=moment_input(),
+        help_text=_("Empty: from now. A start needs an end."),
+    )
+    ends_at = forms.DateTimeField(
+        label=_("Until (optional)"),
+        required=False,
+        widget=moment_input(),
+        help_text=_("With an end, the limit is temporary and goes back by itself."),
+    )
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=5000, widget=required_textarea(2))
+
+    @classmethod
+    def starting_from(cls, limits: Limits, **kwargs) -> "LimitForm":
+        """An unbound form showing the limits as they stand; an empty cap is "no limit"."""
+        initial = {cap: "" if getattr(limits, cap) is None else f"{getattr(limits, cap):.2f}" for cap in CAPS}
+        return cls(initial=initial, **kwargs)
+
+    def values(self) -> dict:
+        return {cap: self.cleaned_data[cap] for cap in CAPS}
+
+
+class RoleLimitForm(LimitForm):
+    """A role's defaults: no window."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["starts_at"]
+        del self.fields["ends_at"]
+
+
+class DelegationForm(PageForm):
+    """Hand one's authority (or, for a manager, that of someone below) to a stand-in for a period."""
+
+    delegator = forms.ChoiceField(label=_("Whose authority"), required=False)
+    to = forms.CharField(
+        label=_("Stand-in"),
+        max_length=150,
+        widget=forms.TextInput(attrs={"list": "colleagues", "autocomplete": "off"}),
+        help_text=_("The colleague's username."),
+    )
+    decision_types = forms.MultipleChoiceField(
+        label=_("Decision types"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    starts_at = forms.DateTimeField(label=_("From"), required=False, widget=moment_input())
+    ends_at = forms.DateTimeField(label=_("Until"), widget=moment_input())
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=5000, widget=required_textarea(2))
+
+    def __init__(self, *args, types: list[DecisionType], delegators: list, **kwargs):
+        kwargs.setdefault("initial", {"starts_at": timezone.localtime().replace(second=0, microsecond=0)})
+        super().__init__(*args, **kwargs)
+        self._types = {t.code: t for t in types}
+        self.fields["decision_types"].choices = [(t.code, t.name) for t in types]
+        self._delegators = {e.username: e for e in delegators}
+        self.fields["delegator"].choices = [(e.username, str(e)) for e in delegators]
+        if len(delegators) <= 1:
+            self.fields["delegator"].widget = forms.HiddenInput()
+
+    def clean_decision_types(self) -> list[DecisionType]:
+        return [self._types[code] for code in self.cleaned_data["decision_types"]]
+
+    def clean_delegator(self):
+        username = self.cleaned_data.get("delegator")
+        return self._delegators.get(username) if username else None
+
+
+class MomentForm(PageForm):
+    """ "What could they decide at…": a moment in the organization's time zone."""
+
+    at = forms.DateTimeField(label=_("At"), required=False, widget=moment_input())
+
+    def clean_at(self):
+        at = self.cleaned_data["at"]
+        if at is not None:
+            try:  # the moment must exist in UTC too (e.g. not before year 1 there)
+                at.astimezone(UTC)
+                timezone.localtime(at)
+            except OverflowError:
+                raise forms.ValidationError(_("Choose a moment between the years 1 and 9999.")) from None
+        return at

@@ -1,14 +1,37 @@
+"""The delegation app's pages: the one URL module (the root includes it at "").
+
+Deciding and escalations (`delegation.views.cases`, `.escalations`), then where managers shape
+authority: the matrix, role defaults, stand-ins and each employee's history (`.limits`, `.roles`,
+`.stand_ins`, `.history`).
+"""
+
 from django.urls import path
 
-from delegation import views
+from delegation.views import cases, escalations, history, limits, roles, stand_ins
 
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("cases/<int:pk>/", views.case_detail, name="case-detail"),
-    path("cases/<int:pk>/decisions/<int:decision_pk>/outcome/", views.decision_outcome, name="decision-outcome"),
-    path("escalations/", views.escalation_inbox_view, name="escalation-inbox"),
-    path("escalations/<int:pk>/", views.escalation_detail, name="escalation-detail"),
-    path("escalations/<int:pk>/approve/", views.escalation_approve_view, name="escalation-approve"),
-    path("escalations/<int:pk>/reject/", views.escalation_reject_view, name="escalation-reject"),
-    path("escalations/<int:pk>/withdraw/", views.escalation_withdraw_view, name="escalation-withdraw"),
+    path("", cases.home, name="home"),
+    path("cases/<int:pk>/", cases.case_detail, name="case-detail"),
+    path("cases/<int:pk>/decisions/<int:decision_pk>/outcome/", cases.decision_outcome, name="decision-outcome"),
+    path("escalations/", escalations.escalation_inbox_view, name="escalation-inbox"),
+    path("escalations/<int:pk>/", escalations.escalation_detail, name="escalation-detail"),
+    path("escalations/<int:pk>/approve/", escalations.escalation_approve_view, name="escalation-approve"),
+    path("escalations/<int:pk>/reject/", escalations.escalation_reject_view, name="escalation-reject"),
+    path("escalations/<int:pk>/withdraw/", escalations.escalation_withdraw_view, name="escalation-withdraw"),
+    # Managers shape authority.
+    path("authority/", limits.authority_matrix_view, name="authority-matrix"),
+    path("authority/me/", limits.my_authority, name="authority-me"),
+    path("authority/roles/", roles.role_defaults_view, name="authority-roles"),
+    path("authority/roles/<slug:role>/<slug:decision_type>/", roles.role_cell, name="authority-role-cell"),
+    path("authority/roles/<slug:role>/<slug:decision_type>/edit/", roles.role_edit, name="authority-role-edit"),
+    path("authority/people/<str:username>/<slug:decision_type>/", limits.limit_cell, name="authority-cell"),
+    path("authority/people/<str:username>/<slug:decision_type>/edit/", limits.limit_edit, name="authority-cell-edit"),
+    path(
+        "authority/people/<str:username>/<slug:decision_type>/windows/<int:pk>/end/",
+        limits.limit_window_end,
+        name="authority-window-end",
+    ),
+    path("delegations/", stand_ins.delegations_view, name="delegations"),
+    path("delegations/<int:pk>/end/", stand_ins.delegation_end_view, name="delegation-end"),
+    path("employees/<str:username>/authority/", history.employee_authority_history, name="employee-authority"),
 ]

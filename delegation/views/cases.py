@@ -1,0 +1,147 @@
+"""The frontline pages: the queue with what is left today, the case page with its decision form,
+and the decision's outcome polled while its escalation is routed.
+"""
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from delegation.forms import DecisionForm
+from delegation.models import Decision, Escalation, EscalationStep
+from delegation.selectors import (
+    Authority,
+    authority_of,
+    decisions_for_case,
+    delegations_held,
+)
+from delegation.services import decision_submit
+from empower.errors import DomainError
+from empower.forms import CaseResolveForm, add_domain_error
+from empower.models import Case, Employee
+from empower.selectors import case_queue, cases_visible_to
+from empower.views import staff_required
+
+QUEUE_PAGE_SIZE = 50
+HISTORY_SHOWN = 20
+
+
+def _authority_context(employee: Employee, authority: Authority | None = None) -> dict:
+    authority = authority or authority_of(employee=employee)
+    # Only someone holding borrowed lines is standing in; ask for the windows only then.
+    stand_in_for = delegations_held(employee=employee) if authority.borrowed else []
+    return {"authority": authority, "stand_in_for": stand_in_for, "currency": settings.EMPOWER_CURRENCY}
+
+
+@require_GET
+@staff_required
+def home(request: HttpRequest) -> HttpResponse:
+    """The queue of open cases (the team's; a manager's: every team below) and today's authority."""
+    employee = request.employee
+    page = Paginator(case_queue(employee=employee), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page": page, "is_manager": employee.reports.exists(), **_authority_context(employee)}
+    return render(request, "cases/queue.html", context)
+
+
+def _steps() -> Prefetch:
+    return Prefetch("escalation__steps", queryset=EscalationStep.objects.select_related("assigned_to__user"))
+
+
+def _case_decisions(case: Case) -> QuerySet[Decision]:
+    # Everything the decision list shows, in a constant number of queries however many decisions.
+    return decisions_for_case(case=case).select_related("escalation__decided_by__user").prefetch_related(_steps())
+
+
+def _case_context(
+    request: HttpRequest,
+    case: Case,
+    *,
+    authority: Authority | None = None,
+    form: DecisionForm | None = None,
+    outcome_id: int | None = None,
+) -> dict:
+    employee = request.employee
+    authority = authority or authority_of(employee=employee)
+    decisions = list(_case_decisions(case))
+    history = list(
+        cases_visible_to(employee=employee)
+        .filter(customer_id=case.customer_id)
+        .exclude(pk=case.pk)
+        .order_by("-created_at")[:HISTORY_SHOWN]
+    )
+    return {
+        "case": case,
+        "decisions": decisions,
+        "outcome": next((d for d in decisions if d.pk == outcome_id), None),
+        "history": history,
+        "form": form or DecisionForm(types=[line.decision_type for line in authority.lines]),
+        "resolve_form": CaseResolveForm(),
+        **_authority_context(employee, authority),
+    }
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The case page; a POST is a decision on the case (see `_decide`)."""
+    case = get_object_or_404(cases_visible_to(employee=request.employee), pk=pk)
+    if request.method == "POST":
+        return _decide(request, case)
+    context = _case_context(request, case, outcome_id=_int_or_none(request.GET.get("decision")))
+    return render(request, "cases/detail.html", context)
+
+
+def _decide(request: HttpRequest, case: Case) -> HttpResponse:
+    """Decide through `decision_submit`, the one home of the authority rule.
+
+    Routing an escalation runs after commit: with eager Celery it has already run when the service
+    returns (this view is not atomic), so the answer read back below names the approver; otherwise
+    it says the escalation is being routed.
+    """
+    employee = request.employee
+    authority = authority_of(employee=employee)
+    form = DecisionForm(request.POST, types=[line.decision_type for line in authority.lines])
+    status = 400
+    if form.is_valid():
+        try:
+            decision = decision_submit(employee=employee, case=case, **form.cleaned_data)
+        except DomainError as error:
+            add_domain_error(form, error)
+            status = error.status
+        else:
+            if not request.htmx:
+                return redirect(f"{reverse('case-detail', args=[case.pk])}?decision={decision.pk}#decide")
+            # Counters moved: the authority panel and the list are read again, fresh.
+            context = _case_context(request, case, outcome_id=decision.pk)
+            return render(request, "cases/decided.html", context)
+    if request.htmx:
+        # htmx is configured (base.html) to swap 4xx answers, so the errors show beside the fields.
+        return render(request, "cases/detail.html#decision-panel", {"case": case, "form": form}, status=status)
+    return render(
+        request, "cases/detail.html", _case_context(request, case, authority=authority, form=form), status=status
+    )
+
+
+@require_GET
+@staff_required
+def decision_outcome(request: HttpRequest, pk: int, decision_pk: int) -> HttpResponse:
+    """The decision form's answer, polled by htmx while its escalation waits for routing (which runs
+    in a worker after the answer was sent). Once routed it names the approver, comes without the
+    polling trigger, and brings the case's decision list along (out of band) so both agree."""
+    case = get_object_or_404(cases_visible_to(employee=request.employee), pk=pk)
+    decision = get_object_or_404(decisions_for_case(case=case), pk=decision_pk)
+    context = {"case": case, "outcome": decision}
+    escalation = getattr(decision, "escalation", None) if decision.status == Decision.Status.ESCALATED else None
+    if escalation is not None and escalation.status == Escalation.Status.ROUTING:
+        return render(request, "cases/detail.html#outcome", context)
+    return render(request, "cases/outcome.html", context | {"decisions": list(_case_decisions(case))})

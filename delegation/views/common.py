@@ -1,0 +1,41 @@
+"""What the authority pages share: the stand-in banner, a decision type by code, a refusal shown."""
+
+from datetime import datetime
+
+from django import forms
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
+from django.utils.formats import date_format
+
+from delegation.models import DecisionType
+from delegation.selectors import delegations_held
+from empower.errors import DomainError
+
+
+def show_refusal(form: forms.Form, error: DomainError) -> str:
+    """Show a service's refusal: each field error beside its field, the refusal itself above the form."""
+    for field, field_messages in (error.field_errors or {}).items():
+        for message in field_messages if isinstance(field_messages, list | tuple) else [field_messages]:
+            form.add_error(field if field in form.fields else None, str(message))
+    return str(error.message)
+
+
+def page_context(request: HttpRequest) -> dict:
+    """What every page here shows: the stand-in banner, the currency."""
+    return {"stand_in_for": delegations_held(employee=request.employee), "currency": settings.EMPOWER_CURRENCY}
+
+
+def decision_type_or_404(code: str) -> DecisionType:
+    return get_object_or_404(DecisionType, code=code)
+
+
+def moment_shown(moment: datetime) -> str:
+    return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+
+
+def render_refusal(request: HttpRequest, refusal: str, status: int) -> HttpResponse:
+    if request.htmx:
+        return render(request, "authority/matrix.html#refusal", {"refusal": refusal}, status=status)
+    return render(request, "authority/refused.html", {"refusal": refusal, **page_context(request)}, status=status)

@@ -1,0 +1,275 @@
+"""The authority matrix (everyone below the manager), one cell and its edit form, ending a temporary
+limit, and one's own authority.
+"""
+
+import dataclasses
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from delegation import services
+from delegation.authority import NO_AUTHORITY, Limits
+from delegation.forms import LimitForm
+from delegation.models import DecisionType
+from delegation.selectors import (
+    AuthorityLine,
+    active_decision_types,
+    active_stand_ins,
+    authority_matrix,
+    authority_of,
+    employee_named,
+    employee_visible_to,
+    matrix_teams,
+    own_limits,
+    personal_limits_of,
+    running_windows,
+    stand_in_duties,
+    standing_limits,
+    windows_of,
+)
+from delegation.services import limit_clear, limit_set
+from delegation.views.common import decision_type_or_404, moment_shown, page_context, render_refusal, show_refusal
+from empower.errors import DomainError
+from empower.models import Employee
+from empower.views import staff_required
+
+# Up to this many people the matrix shows everyone at once; beyond, each team opens on demand, so a
+# large organization's page stays light (each team is a constant number of queries).
+MATRIX_ALL_AT_ONCE = 150
+
+
+@require_GET
+@staff_required
+def authority_matrix_view(request: HttpRequest) -> HttpResponse:
+    """Everyone below the manager, grouped by team: each type's limits, their source and today's use.
+
+    `?team=<id>` shows one team (with htmx, just its table: what an opened team loads).
+    """
+    manager = request.employee
+    index = matrix_teams(manager=manager)
+    team_id = _team_of(request, index)
+    types = active_decision_types()
+    context = {
+        "types": types,
+        "index": index,
+        "team_id": team_id,
+        # The most the manager can grant: their own caps (no use needed).
+        "own": _own_caps(manager, types) if index else [],
+        **page_context(request),
+    }
+    if team_id is None and sum(count for *_, count in index) > MATRIX_ALL_AT_ONCE:
+        return render(request, "authority/matrix.html", context)  # the teams, each opened on demand
+    teams = authority_matrix(manager=manager, team_id=team_id, types=types)
+    people = [row.employee.pk for rows in teams.values() for row in rows]
+    duties = stand_in_duties(employee_ids=people) if people else {}
+    context["teams"] = [
+        (team, [{"row": row, "duties": duties.get(row.employee.pk, [])} for row in rows])
+        for team, rows in teams.items()
+    ]
+    if team_id is not None and request.htmx:
+        return render(request, "authority/matrix.html#team-table", {**context, "rows": context["teams"][0][1]})
+    return render(request, "authority/matrix.html", context)
+
+
+def _team_of(request: HttpRequest, index: list[tuple[int, str, int]]) -> int | None:
+    """The `?team=` asked for: one of the teams below the manager (anything else is not found)."""
+    raw = request.GET.get("team")
+    if raw is None:
+        return None
+    if not raw.isdigit() or int(raw) not in {team_id for team_id, *_ in index}:
+        raise Http404
+    return int(raw)
+
+
+def _own_caps(manager: Employee, types: list[DecisionType]) -> list[tuple[DecisionType, Limits]]:
+    limits = own_limits(employees=[manager], decision_type_ids=[t.pk for t in types])
+    return [(t, limits[(manager.pk, t.pk)]) for t in types]
+
+
+def _cell_line(person: Employee, decision_type: DecisionType) -> AuthorityLine:
+    """One matrix cell, fresh: the person's own limits and use, and who stands in for them."""
+    line = next((x for x in authority_of(employee=person).lines if x.decision_type.pk == decision_type.pk), None)
+    if line is None:  # an inactive type has no cell
+        raise Http404
+    stand_in = active_stand_ins(employee_ids=[person.pk]).get((person.pk, decision_type.pk))
+    window = running_windows(employee_ids=[person.pk], decision_type_ids=[decision_type.pk])
+    return dataclasses.replace(line, acting_for=stand_in, window=window.get((person.pk, decision_type.pk)))
+
+
+def _below(request: HttpRequest, username: str) -> Employee:
+    """Someone below the caller: anyone else has no cell in their matrix."""
+    person = employee_visible_to(viewer=request.employee, username=username)
+    if person is None or person.pk == request.employee.pk:
+        raise Http404
+    return person
+
+
+def _cell_context(person: Employee, decision_type: DecisionType, **extra) -> dict:
+    return {
+        "person": person,
+        "line": _cell_line(person, decision_type),
+        "currency": settings.EMPOWER_CURRENCY,
+        **extra,
+    }
+
+
+@require_GET
+@staff_required
+def limit_cell(request: HttpRequest, username: str, decision_type: str) -> HttpResponse:
+    """A matrix cell as it stands (htmx "cancel"); without JavaScript, back to the matrix."""
+    person = _below(request, username)
+    if not request.htmx:
+        return redirect(f"{reverse('authority-matrix')}#row-{person.pk}")
+    return render(request, "authority/matrix.html#cell", _cell_context(person, decision_type_or_404(decision_type)))
+
+
+def _limit_form(person: Employee, data=None, limits: Limits | None = None) -> LimitForm:
+    auto_id = f"limit-{person.pk}-%s"
+    if data is not None:
+        return LimitForm(data, auto_id=auto_id)
+    return LimitForm.starting_from(limits or NO_AUTHORITY, auto_id=auto_id)
+
+
+def _limit_form_context(person, decision_type, form, refusal="") -> dict:
+    standing = standing_limits(employee=person, decision_type=decision_type)
+    now = timezone.now()
+    windows = windows_of(employee=person, decision_type=decision_type, at=now)
+    return {
+        "person": person,
+        "decision_type": decision_type,
+        "form": form,
+        "refusal": refusal,
+        # Back to the role's limits: the standing personal limit goes, and so do temporary ones.
+        "can_clear": standing.source == "personal" or bool(windows),
+        "standing": standing,
+        "windows": windows,
+        "running_window": next((w for w in windows if w.starts_at is None or w.starts_at <= now), None),
+        "currency": settings.EMPOWER_CURRENCY,
+    }
+
+
+def _render_limit_form(request, context: dict, status: int = 200) -> HttpResponse:
+    if request.htmx:
+        return render(request, "authority/matrix.html#limit-form", context, status=status)
+    return render(request, "authority/limit_page.html", {**context, **page_context(request)}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def limit_edit(request: HttpRequest, username: str, decision_type: str) -> HttpResponse:
+    """Edit one cell: set the person's limits (`limit_set`) or return them to their role's (`limit_clear`)."""
+    decision_type_ = decision_type_or_404(decision_type)
+    if request.method == "GET":
+        person = _below(request, username)
+        limits = standing_limits(employee=person, decision_type=decision_type_)
+        return _render_limit_form(
+            request, _limit_form_context(person, decision_type_, _limit_form(person, limits=limits))
+        )
+    person = employee_named(username=username)
+    if person is None:
+        raise Http404
+    form = _limit_form(person, request.POST)
+    clearing = request.POST.get("action") == "clear"
+    status, refusal = 400, ""
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            if clearing:
+                limit_clear(
+                    granter=request.employee, employee=person, decision_type=decision_type_, reason=data["reason"]
+                )
+            else:
+                limit_set(
+                    granter=request.employee,
+                    employee=person,
+                    decision_type=decision_type_,
+                    values=form.values(),
+                    reason=data["reason"],
+                    starts_at=data["starts_at"],
+                    ends_at=data["ends_at"],
+                )
+        except DomainError as error:
+            refusal, status = show_refusal(form, error), error.status
+        else:
+            values = {"name": person, "type": decision_type_.name}
+            temporary = data["starts_at"] or data["ends_at"]
+            window = None
+            if not clearing and not temporary:
+                window = running_windows(employee_ids=[person.pk], decision_type_ids=[decision_type_.pk])
+                window = window.get((person.pk, decision_type_.pk))
+            if clearing:
+                note = _("%(name)s is back to their role's limits for %(type)s.") % values
+            elif window is not None:
+                # Saved, but not in force yet: say so, or the unchanged cell reads as a failed save.
+                note = _(
+                    "Saved: %(name)s's standing limits for %(type)s. A temporary limit applies until "
+                    "%(until)s; the saved limits apply from then."
+                ) % (values | {"until": moment_shown(window.ends_at)})
+            elif temporary:
+                note = _("Saved: %(name)s's temporary limits for %(type)s.") % values
+            else:
+                note = _("Saved: %(name)s's limits for %(type)s.") % values
+            if request.htmx:
+                return render(request, "authority/matrix.html#cell", _cell_context(person, decision_type_, note=note))
+            messages.success(request, note)
+            return redirect(f"{reverse('authority-matrix')}#row-{person.pk}")
+    if employee_visible_to(viewer=request.employee, username=username) in (None, request.employee):
+        # Not someone below the caller: only the refusal, nothing of the person's limits.
+        if not refusal:
+            raise Http404
+        return render_refusal(request, refusal, status)
+    context = _limit_form_context(person, decision_type_, form, refusal)
+    return _render_limit_form(request, context, status)
+
+
+@require_POST
+@staff_required
+def limit_window_end(request: HttpRequest, username: str, decision_type: str, pk: int) -> HttpResponse:
+    """End a temporary limit now (`limit_window_end`), from the matrix cell or the person's edit page."""
+    decision_type_ = decision_type_or_404(decision_type)
+    person = _below(request, username)
+    try:
+        services.limit_window_end(
+            granter=request.employee,
+            employee=person,
+            decision_type=decision_type_,
+            window_id=pk,
+            reason=request.POST.get("reason", ""),
+        )
+    except DomainError as error:
+        if request.htmx:
+            context = _cell_context(person, decision_type_, refusal=str(error.message))
+            return render(request, "authority/matrix.html#cell", context, status=error.status)
+        return render_refusal(request, str(error.message), error.status)
+    note = _("The temporary limit of %(name)s for %(type)s has ended; the standing or role limits apply again.") % {
+        "name": person,
+        "type": decision_type_.name,
+    }
+    if request.htmx:
+        return render(request, "authority/matrix.html#cell", _cell_context(person, decision_type_, note=note))
+    messages.success(request, note)
+    return redirect(f"{reverse('authority-matrix')}#row-{person.pk}")
+
+
+# My authority
+
+
+@require_GET
+@staff_required
+def my_authority(request: HttpRequest) -> HttpResponse:
+    """What I may decide now, what is used and left, where it comes from, and what I hold as a stand-in."""
+    me = request.employee
+    now = timezone.now()
+    context = {
+        "authority": authority_of(employee=me, at=now),
+        "personal": personal_limits_of(employee=me, at=now),
+        "now": now,
+        **page_context(request),
+    }
+    return render(request, "authority/me.html", context)
