@@ -5,14 +5,13 @@
   (stand-ins) and `MomentForm` ("what could they decide at…").
 """
 
-from datetime import UTC
-
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from delegation.authority import CAPS, Limits
 from delegation.models import DecisionType
+from empower.fields import MomentField
 from empower.forms import PageForm, required_textarea
 
 
@@ -91,13 +90,13 @@ class LimitForm(PageForm):
     per_day = cap_field(_("Per day"))
     per_month = cap_field(_("Per month"))
     per_customer_month = cap_field(_("Per customer per month"))
-    starts_at = forms.DateTimeField(
+    starts_at = MomentField(
         label=_("From (optional)"),
         required=False,
         widget=moment_input(),
         help_text=_("Empty: from now. A start needs an end."),
     )
-    ends_at = forms.DateTimeField(
+    ends_at = MomentField(
         label=_("Until (optional)"),
         required=False,
         widget=moment_input(),
@@ -137,8 +136,8 @@ class DelegationForm(PageForm):
     decision_types = forms.MultipleChoiceField(
         label=_("Decision types"), required=False, widget=forms.CheckboxSelectMultiple
     )
-    starts_at = forms.DateTimeField(label=_("From"), required=False, widget=moment_input())
-    ends_at = forms.DateTimeField(label=_("Until"), widget=moment_input())
+    starts_at = MomentField(label=_("From"), required=False, widget=moment_input())
+    ends_at = MomentField(label=_("Until"), widget=moment_input())
     reason = forms.CharField(label=_("Reason"), required=False, max_length=5000, widget=required_textarea(2))
 
     def __init__(self, *args, types: list[DecisionType], delegators: list, **kwargs):
@@ -162,14 +161,4 @@ class DelegationForm(PageForm):
 class MomentForm(PageForm):
     """ "What could they decide at…": a moment in the organization's time zone."""
 
-    at = forms.DateTimeField(label=_("At"), required=False, widget=moment_input())
-
-    def clean_at(self):
-        at = self.cleaned_data["at"]
-        if at is not None:
-            try:  # the moment must exist in UTC too (e.g. not before year 1 there)
-                at.astimezone(UTC)
-                timezone.localtime(at)
-            except OverflowError:
-                raise forms.ValidationError(_("Choose a moment between the years 1 and 9999.")) from None
-        return at
+    at = MomentField(label=_("At"), required=False, widget=moment_input())

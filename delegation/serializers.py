@@ -8,23 +8,67 @@ from decimal import Decimal
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.fields import empty
 
 from delegation.models import CAPS, Decision, DecisionType, Escalation, EscalationStep
-from delegation.services import MAX_AMOUNT
+from delegation.services import validate_amount
+from empower.errors import InvalidInput
+from empower.fields import parse_moment
 from empower.serializers import CaseOutputSerializer
-
-MIN_AMOUNT = Decimal("0.01")
 
 
 def money(**kwargs) -> serializers.DecimalField:
+    """Money out: a string with two decimals."""
     return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
 
 
-def amount_input(**kwargs) -> serializers.DecimalField:
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^\d+(\.\d{1,2})?$", "example": "80.00"})
+class AmountInputField(serializers.Field):
+    """Money in: parsed by `delegation.services.validate_amount`, the one parser the pages use too, so a bad
+    amount is answered in the same words on the API and on the page. Missing (when required) or empty is
+    parsed as well, so it says what an amount looks like rather than "This field is required."
+    """
+
+    def validate_empty_values(self, data):
+        if data is empty or data is None or data == "":
+            if not self.required or (data is None and self.allow_null):
+                return (True, None if data is not empty else self.get_default())
+            data = ""
+        return (False, data)
+
+    def to_internal_value(self, data) -> Decimal:
+        if not isinstance(data, str | int | Decimal) or isinstance(data, bool):
+            data = "" if data is None else str(data)
+        try:
+            return validate_amount(data, field=self.field_name)
+        except InvalidInput as error:
+            raise serializers.ValidationError(str(error.message), code="invalid") from None
+
+    def to_representation(self, value) -> str:
+        return f"{value:.2f}"
+
+
+def amount_input(**kwargs) -> AmountInputField:
     """A positive amount with at most two decimals, below an absurd ceiling; NaN and infinities are refused."""
-    return money(min_value=MIN_AMOUNT, max_value=MAX_AMOUNT, **kwargs)
+    return AmountInputField(**kwargs)
+
+
+@extend_schema_field(OpenApiTypes.DATETIME)
+class MomentInputField(serializers.Field):
+    """A date and time in: `empower.fields.parse_moment`, the one reader the pages use too (ISO 8601, the
+    organization's time zone without an offset, refused outside the calendar in one wording)."""
+
+    def to_internal_value(self, data):
+        try:
+            return parse_moment(data if isinstance(data, str) else str(data), field=self.field_name, default_now=False)
+        except InvalidInput as error:
+            raise serializers.ValidationError(str(error.message), code="invalid") from None
+
+    def to_representation(self, value) -> str:
+        return serializers.DateTimeField().to_representation(value)
 
 
 def username(source: str, **kwargs) -> serializers.CharField:
@@ -218,12 +262,12 @@ class LimitInputSerializer(serializers.Serializer):
     reason = serializers.CharField(
         max_length=5000, allow_blank=True, help_text=_("Required: why. The employee and the history show it.")
     )
-    starts_at = serializers.DateTimeField(
+    starts_at = MomentInputField(
         required=False,
         allow_null=True,
         help_text=_("For a temporary limit: when it starts (default, and at the earliest, now); needs `ends_at`."),
     )
-    ends_at = serializers.DateTimeField(
+    ends_at = MomentInputField(
         required=False,
         allow_null=True,
         help_text=_("For a temporary limit: when it goes back by itself. Windows of one type may not overlap (409)."),
@@ -276,8 +320,8 @@ class DelegationInputSerializer(serializers.Serializer):
         default=list,
         help_text=_("Codes of the decision types handed over, e.g. `refund`: at least one."),
     )
-    starts_at = serializers.DateTimeField(required=False, allow_null=True, help_text=_("Default: now."))
-    ends_at = serializers.DateTimeField()
+    starts_at = MomentInputField(required=False, allow_null=True, help_text=_("Default: now."))
+    ends_at = MomentInputField()
     reason = serializers.CharField(max_length=5000, allow_blank=True, help_text=_("Required: why."))
 
     def get_fields(self):

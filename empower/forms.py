@@ -7,16 +7,22 @@ from django.utils.translation import gettext_lazy as _
 from empower.errors import DomainError
 
 
-def add_domain_error(form: forms.Form, error: DomainError) -> None:
-    """Show a service's refusal on the form: each field error beside its field, the rest above the form."""
-    placed_on_field = False
+def add_domain_error(form: forms.Form, error: DomainError) -> str:
+    """Show a service's refusal on a form, the one adapter every page (and the admin) uses.
+
+    Each field error goes beside its field (one for a field the form does not have goes above the
+    form), and the refusal itself goes above the form unless a field already says exactly that.
+    Returns the refusal's text, for a page that shows it without the form (e.g. a refusal page).
+    """
+    shown = set()
     for field, messages in (error.field_errors or {}).items():
         target = field if field in form.fields else None
-        placed_on_field = placed_on_field or target is not None
         for message in messages if isinstance(messages, list | tuple) else [messages]:
+            shown.add(str(message))
             form.add_error(target, str(message))
-    if not placed_on_field and not form.non_field_errors():
+    if str(error.message) not in shown:
         form.add_error(None, str(error.message))
+    return str(error.message)
 
 
 def required_textarea(rows: int = 3) -> forms.Textarea:

@@ -4,12 +4,8 @@ could decide at a moment.
 Who may grant what (never one's own, never more than one holds) lives in `delegation.services`.
 """
 
-import re
-from datetime import UTC
-
 from django.conf import settings
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -39,7 +35,8 @@ from delegation.services import (
     limit_window_end,
 )
 from empower.api import EmployeeAPIView, error_responses
-from empower.errors import InvalidInput, NotFound
+from empower.errors import NotFound
+from empower.fields import parse_moment
 from empower.models import Employee
 
 
@@ -159,32 +156,6 @@ class EmployeeLimitView(EmployeeAPIView):
         return Response(EmployeeAuthoritySerializer(_employee_authority(employee)).data)
 
 
-def _parse_moment(raw: str | None, *, field: str):
-    """An ISO 8601 moment; without an offset it is read in the organization's time zone. None: now.
-
-    A moment that exists in no time zone we use (e.g. 0001-01-01T00:00:00+05:00, before year 1 in UTC)
-    is bad input, not a server error.
-    """
-    if raw is None or not raw.strip():
-        return timezone.now()
-    raw = raw.strip()
-    # An unencoded "+01:00" in a query string arrives as " 01:00".
-    raw = re.sub(r" (\d{2}:?\d{2})$", r"+\1", raw)
-    try:
-        moment = parse_datetime(raw)
-        if moment is not None:
-            moment = timezone.make_aware(moment) if timezone.is_naive(moment) else moment
-            # Both conversions the answer needs (stored in UTC, shown in the organization's zone).
-            moment.astimezone(UTC)
-            timezone.localtime(moment)
-    except (ValueError, OverflowError):
-        moment = None
-    if moment is None:
-        message = _("Give a moment as an ISO 8601 date and time, e.g. 2026-11-17T14:05:00Z.")
-        raise InvalidInput(message, field_errors={field: [message]})
-    return moment
-
-
 class EmployeeAuthorityAtView(EmployeeAPIView):
     """What an employee could decide at a moment, and why: the limits that applied, who set them,
     since when and the reason, what was used that day and month, and any authority held as a stand-in.
@@ -211,7 +182,7 @@ class EmployeeAuthorityAtView(EmployeeAPIView):
     )
     def get(self, request: Request, username: str) -> Response:
         employee = _authority_seen_by(self.employee, username)
-        at = _parse_moment(request.query_params.get("at"), field="at")
+        at = parse_moment(request.query_params.get("at"), field="at")
         data = {
             "username": employee.username,
             "at": at,

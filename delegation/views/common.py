@@ -1,8 +1,9 @@
-"""What the authority pages share: the stand-in banner, a decision type by code, a refusal shown."""
+"""What the authority pages share: the stand-in banner, a decision type by code, a refusal page.
+
+A refusal on a form is shown by `empower.forms.add_domain_error`, the one adapter every page uses."""
 
 from datetime import datetime
 
-from django import forms
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
@@ -11,15 +12,6 @@ from django.utils.formats import date_format
 
 from delegation.models import DecisionType
 from delegation.selectors import delegations_held
-from empower.errors import DomainError
-
-
-def show_refusal(form: forms.Form, error: DomainError) -> str:
-    """Show a service's refusal: each field error beside its field, the refusal itself above the form."""
-    for field, field_messages in (error.field_errors or {}).items():
-        for message in field_messages if isinstance(field_messages, list | tuple) else [field_messages]:
-            form.add_error(field if field in form.fields else None, str(message))
-    return str(error.message)
 
 
 def page_context(request: HttpRequest) -> dict:

@@ -34,8 +34,9 @@ from delegation.selectors import (
     windows_of,
 )
 from delegation.services import limit_clear, limit_set
-from delegation.views.common import decision_type_or_404, moment_shown, page_context, render_refusal, show_refusal
+from delegation.views.common import decision_type_or_404, moment_shown, page_context, render_refusal
 from empower.errors import DomainError
+from empower.forms import add_domain_error
 from empower.models import Employee
 from empower.views import staff_required
 
@@ -136,7 +137,7 @@ def _limit_form(person: Employee, data=None, limits: Limits | None = None) -> Li
     return LimitForm.starting_from(limits or NO_AUTHORITY, auto_id=auto_id)
 
 
-def _limit_form_context(person, decision_type, form, refusal="") -> dict:
+def _limit_form_context(person, decision_type, form) -> dict:
     standing = standing_limits(employee=person, decision_type=decision_type)
     now = timezone.now()
     windows = windows_of(employee=person, decision_type=decision_type, at=now)
@@ -144,7 +145,6 @@ def _limit_form_context(person, decision_type, form, refusal="") -> dict:
         "person": person,
         "decision_type": decision_type,
         "form": form,
-        "refusal": refusal,
         # Back to the role's limits: the standing personal limit goes, and so do temporary ones.
         "can_clear": standing.source == "personal" or bool(windows),
         "standing": standing,
@@ -195,7 +195,7 @@ def limit_edit(request: HttpRequest, username: str, decision_type: str) -> HttpR
                     ends_at=data["ends_at"],
                 )
         except DomainError as error:
-            refusal, status = show_refusal(form, error), error.status
+            refusal, status = add_domain_error(form, error), error.status
         else:
             values = {"name": person, "type": decision_type_.name}
             temporary = data["starts_at"] or data["ends_at"]
@@ -224,7 +224,7 @@ def limit_edit(request: HttpRequest, username: str, decision_type: str) -> HttpR
         if not refusal:
             raise Http404
         return render_refusal(request, refusal, status)
-    context = _limit_form_context(person, decision_type_, form, refusal)
+    context = _limit_form_context(person, decision_type_, form)
     return _render_limit_form(request, context, status)
 
 

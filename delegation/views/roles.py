@@ -12,8 +12,9 @@ from delegation.forms import RoleLimitForm
 from delegation.models import DecisionType
 from delegation.selectors import role_defaults
 from delegation.services import role_limit_set
-from delegation.views.common import decision_type_or_404, page_context, render_refusal, show_refusal
+from delegation.views.common import decision_type_or_404, page_context, render_refusal
 from empower.errors import DomainError
+from empower.forms import add_domain_error
 from empower.models import Role
 from empower.views import staff_required
 
@@ -88,7 +89,7 @@ def role_edit(request: HttpRequest, role: str, decision_type: str) -> HttpRespon
                 reason=form.cleaned_data["reason"],
             )
         except DomainError as error:
-            refusal, status = show_refusal(form, error), error.status
+            refusal, status = add_domain_error(form, error), error.status
         else:
             note = _("Saved: the %(role)s role's limits for %(type)s.") % {"role": role_, "type": decision_type_.name}
             if request.htmx:
@@ -101,15 +102,14 @@ def role_edit(request: HttpRequest, role: str, decision_type: str) -> HttpRespon
         if not refusal:
             raise Http404
         return render_refusal(request, refusal, status)
-    return _render_role_form(request, role_, decision_type_, form, refusal, status)
+    return _render_role_form(request, role_, decision_type_, form, status)
 
 
-def _render_role_form(request, role, decision_type, form, refusal="", status=200) -> HttpResponse:
+def _render_role_form(request, role, decision_type, form, status=200) -> HttpResponse:
     context = {
         "role": role,
         "decision_type": decision_type,
         "form": form,
-        "refusal": refusal,
         "currency": settings.EMPOWER_CURRENCY,
     }
     if request.htmx:

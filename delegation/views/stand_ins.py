@@ -20,8 +20,9 @@ from delegation.selectors import (
     people_below,
 )
 from delegation.services import delegation_create, delegation_end
-from delegation.views.common import page_context, show_refusal
+from delegation.views.common import page_context
 from empower.errors import DomainError
+from empower.forms import add_domain_error
 from empower.selectors import subtree_ids
 from empower.views import staff_required
 
@@ -68,7 +69,7 @@ def delegations_view(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         return _delegations_page(request, _delegation_form(request))
     form = _delegation_form(request, request.POST)
-    status, refusal = 400, ""
+    status = 400
     if form.is_valid():
         data = form.cleaned_data
         delegate = employee_named(username=data["to"].strip())
@@ -86,7 +87,8 @@ def delegations_view(request: HttpRequest) -> HttpResponse:
                     created_by=request.employee,
                 )
             except DomainError as error:
-                refusal, status = show_refusal(form, error), error.status
+                add_domain_error(form, error)
+                status = error.status
             else:
                 messages.success(
                     request,
@@ -98,7 +100,7 @@ def delegations_view(request: HttpRequest) -> HttpResponse:
                     },
                 )
                 return redirect("delegations")
-    return _delegations_page(request, form, status, refusal=refusal)
+    return _delegations_page(request, form, status)
 
 
 @require_POST

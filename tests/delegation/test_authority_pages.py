@@ -15,6 +15,7 @@ from django.utils import timezone
 from delegation.models import AuthorityLimit, Decision, Delegation
 from delegation.selectors import authority_of
 from delegation.services import decision_submit, delegation_create, limit_set
+from empower.fields import MOMENT_INVALID
 from empower.models import AuditRecord, Employee, Notification, Role, Team
 
 D = Decimal
@@ -324,7 +325,7 @@ def test_a_refusal_without_javascript_is_a_page(org, login):
         ({"per_month": "1.001"}, "per_month", "Use at most two decimal places."),
         ({"reason": " "}, "reason", "Say why: a reason is required."),
         ({"ends_at": "2001-01-01T10:00"}, "ends_at", "The end must be after the start, and in the future."),
-        ({"starts_at": "not a moment"}, "starts_at", "Enter a valid date/time."),
+        ({"starts_at": "not a moment"}, "starts_at", str(MOMENT_INVALID)),
     ],
 )
 def test_bad_input_shows_beside_the_field_and_changes_nothing(org, login, change, field, message):
