@@ -15,6 +15,7 @@ What lives where (each module imports only those above it in this list):
 The names below are the package's public face: callers import `feedback.services` only.
 """
 
+from feedback.models import MAX_COMPLAINTS
 from feedback.services.common import clean_text
 from feedback.services.email import send_reply_email, send_survey_email
 from feedback.services.follow_ups import follow_up_move_up, follow_up_reply
@@ -33,7 +34,6 @@ from feedback.services.links import (
     survey_url,
 )
 from feedback.services.surveys import (
-    MAX_COMPLAINTS,
     survey_answer,
     survey_complain,
     survey_flag_complaint,

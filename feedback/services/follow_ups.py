@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from empower.errors import Conflict, NotAllowed, NotFound
+from empower.errors import NotFound
 from empower.models import Employee
 from empower.selectors import chain_above
 from empower.services import audit, enqueue_after_commit, lazy_message, notify
@@ -87,10 +87,8 @@ def follow_up_reply(*, follow_up_id: int, employee: Employee, action_taken: str,
         )
         if follow_up is None:
             raise NotFound(_("No such follow-up, or not one you may see."))
-        if not selectors.may_handle_follow_up(employee=employee, follow_up=follow_up):
-            raise NotAllowed(_("Only the person following up, or someone above them, may reply."))
-        if not follow_up.is_open:
-            raise Conflict(_("This follow-up has already been answered."), code="already_replied")
+        if refusal := selectors.reply_refusal(employee=employee, follow_up=follow_up):
+            raise refusal
         action_taken = _text(
             action_taken,
             field="action_taken",
@@ -101,19 +99,7 @@ def follow_up_reply(*, follow_up_id: int, employee: Employee, action_taken: str,
         reply = _text(
             reply, field="reply", max_length=REPLY_MAX, required=True, required_message=_("Write to the customer.")
         )
-        follow_up.status = FollowUp.Status.DONE
-        follow_up.action_taken, follow_up.reply = action_taken, reply
-        follow_up.replied_by, follow_up.replied_at = employee, timezone.now()
-        follow_up.save(update_fields=["status", "action_taken", "reply", "replied_by", "replied_at"])
-        audit(
-            actor=employee,
-            action="follow_up.replied",
-            target=follow_up,
-            before={"status": FollowUp.Status.OPEN, "assigned_to": follow_up.assigned_to.username},
-            after={"status": follow_up.status, "on_time": follow_up.replied_at <= follow_up.due_at},
-            reason=action_taken,
-            subject=follow_up.resolver,
-        )
+        follow_up.move_to(FollowUp.Status.DONE, by=employee, action_taken=action_taken, reply=reply)
         if employee.pk != follow_up.resolver_id:
             notify(
                 recipient=follow_up.resolver,

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from delegation.deadlines import add_working_hours
 from delegation.models import Decision, DecisionType
-from empower.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from empower.errors import InvalidInput, NotFound
 from empower.models import Case, Employee
 from empower.selectors import chain_above
 from empower.services import audit, ensure_may_act_on_case, lazy_message, notify
@@ -135,16 +135,8 @@ def friction_report_second(*, report_id: int, employee: Employee, note: str = ""
     note = _text(note, field="note", max_length=500)
     with transaction.atomic():
         report = _locked_report(report_id)
-        if employee.pk == report.reporter_id:
-            raise NotAllowed(_("You cannot second your own report."), code="own_report")
-        if employee.team_id != report.team_id:
-            raise NotAllowed(_("Only colleagues of the same team may second a report."))
-        if not selectors.is_reporters_colleague(employee=employee, report=report):
-            raise NotAllowed(_("Managers answer a report; only colleagues second it."), code="answers_it")
-        if not report.is_open:
-            raise Conflict(_("This report has already been answered."), code="report_closed")
-        if report.seconds.filter(employee=employee).exists():
-            raise Conflict(_("You have already seconded this report."), code="already_seconded")
+        if refusal := selectors.second_refusal(employee=employee, report=report):
+            raise refusal
         second = FrictionSecond.objects.create(report=report, employee=employee, note=note)
         audit(
             actor=employee,
@@ -173,10 +165,8 @@ def friction_report_answer(*, report_id: int, employee: Employee, outcome: str, 
     """
     with transaction.atomic():
         report = _locked_report(report_id)
-        if not selectors.may_answer_report(employee=employee, report=report):
-            raise NotAllowed(_("Only the manager it is assigned to, or someone above them, may answer."))
-        if not report.is_open:
-            raise Conflict(_("This report has already been answered."), code="report_closed")
+        if refusal := selectors.answer_refusal(employee=employee, report=report):
+            raise refusal
         if outcome not in FrictionAnswer.Outcome.values:
             message = _("Choose accept, explain or pass it up.")
             raise InvalidInput(message, field_errors={"outcome": [message]})
@@ -194,24 +184,12 @@ def friction_report_answer(*, report_id: int, employee: Employee, outcome: str, 
                 message = _("Nobody stands above you to pass it to: accept or explain.")
                 raise InvalidInput(message, field_errors={"outcome": [message]})
             return report
-        before = {"status": report.status, "assigned_to": report.assigned_to.username}
-        report.status = (
+        status = (
             FrictionReport.Status.ACCEPTED
             if outcome == FrictionAnswer.Outcome.ACCEPT
             else FrictionReport.Status.EXPLAINED
         )
-        report.answer, report.answered_by, report.answered_at = note, employee, now
-        report.save(update_fields=["status", "answer", "answered_by", "answered_at"])
-        FrictionAnswer.objects.create(report=report, by=employee, outcome=outcome, note=note, created_at=now)
-        audit(
-            actor=employee,
-            action=f"friction.{report.status}",
-            target=report,
-            before=before,
-            after={"status": report.status},
-            reason=note,
-            subject=report.reporter,
-        )
+        report.move_to(status, by=employee, note=note, now=now)
         seconders = [s.employee for s in report.seconds.select_related("employee__user")]
         for person in [report.reporter, *seconders]:
             notify(

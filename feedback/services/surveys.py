@@ -7,15 +7,13 @@ from django.dispatch import receiver
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from empower.errors import Conflict, InvalidInput, NotAllowed
+from empower.errors import Conflict, InvalidInput
 from empower.models import Case, Employee
 from empower.services import audit, case_resolved, enqueue_after_commit
 from feedback import selectors
 from feedback.models import COMMENT_MAX, FollowUp, Survey
 from feedback.services.common import _text
 from feedback.services.follow_ups import _follow_up_open
-
-MAX_COMPLAINTS = 3  # per survey: enough to say "still not right" twice, not enough to flood a team
 
 
 @transaction.atomic
@@ -86,16 +84,8 @@ def survey_complain(*, survey_id: int, message: str) -> FollowUp:
     )
     with transaction.atomic():
         survey = Survey.objects.select_for_update().select_related("case").get(pk=survey_id)
-        if not survey.is_answered:
-            raise Conflict(_("Please answer the survey first."), code="not_answered")
-        follow_ups = list(survey.follow_ups.all())
-        if any(f.is_open for f in follow_ups):
-            raise Conflict(_("We are already looking into this and will answer you soon."), code="follow_up_open")
-        if sum(f.reason == FollowUp.Reason.COMPLAINT for f in follow_ups) >= MAX_COMPLAINTS:
-            raise Conflict(
-                _("We have received several complaints about this case; please contact us directly."),
-                code="too_many_complaints",
-            )
+        if refusal := selectors.complaint_refusal(survey=survey):
+            raise refusal
         return _follow_up_open(survey=survey, reason=FollowUp.Reason.COMPLAINT, customer_message=text)
 
 
@@ -107,15 +97,8 @@ def survey_flag_complaint(*, survey_id: int, employee: Employee) -> FollowUp:
     """
     with transaction.atomic():
         survey = Survey.objects.select_for_update().select_related("case").get(pk=survey_id)
-        if not selectors.may_flag_complaint(employee=employee, survey=survey):
-            raise NotAllowed(
-                _("Only the employee who resolved the case, or someone above them, may treat this as a complaint."),
-                code="not_allowed",
-            )
-        if not survey.is_answered:
-            raise Conflict(_("The customer has not answered yet."), code="not_answered")
-        if survey.comment_is_complaint or survey.follow_ups.filter(status=FollowUp.Status.OPEN).exists():
-            raise Conflict(_("This answer is already being followed up."), code="already_flagged")
+        if refusal := selectors.flag_complaint_refusal(employee=employee, survey=survey):
+            raise refusal
         survey.comment_is_complaint = True
         survey.save(update_fields=["comment_is_complaint"])
         audit(
