@@ -271,6 +271,15 @@ def may_answer_now(*, employee: Employee, report: FrictionReport) -> bool:
     return answer_refusal(employee=employee, report=report) is None
 
 
+def may_pass_up(*, employee: Employee, report: FrictionReport) -> bool:
+    """Passing up is answering, when someone active stands above the manager whose turn it is (the
+    assignee, or whom they stand in for): the same person `friction_report_answer` passes it to.
+    """
+    if not may_answer_now(employee=employee, report=report):
+        return False
+    return any(p.is_active for p in chain_above(employee=report.on_behalf_of or report.assigned_to))
+
+
 def may_answer_report(*, employee: Employee, report: FrictionReport) -> bool:
     """The manager it is assigned to (or the one their stand-in holds it for), or anyone above them;
     never the reporter.

@@ -362,12 +362,14 @@ def _report_context(request: HttpRequest, report_id: int, **extra) -> dict:
     if report is None:
         raise Http404
     seconded = {report.pk} if any(s.employee_id == employee.pk for s in report.seconds.all()) else set()
+    may_pass_up = selectors.may_pass_up(employee=employee, report=report)
     return {
         "report": report,
         "may_second": selectors.may_second_report(employee=employee, report=report, seconded=seconded),
         "may_answer": selectors.may_answer_now(employee=employee, report=report),
+        "may_pass_up": may_pass_up,
         "second_form": FrictionSecondForm(),
-        "answer_form": FrictionAnswerForm(),
+        "answer_form": FrictionAnswerForm(pass_up=may_pass_up),
         "history": list(selectors.history_of(target=report)),
         **extra,
     }
@@ -399,7 +401,7 @@ def report_second(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def report_answer(request: HttpRequest, pk: int) -> HttpResponse:
     context = _report_context(request, pk)
-    form = FrictionAnswerForm(request.POST)
+    form = FrictionAnswerForm(request.POST, pass_up=context["may_pass_up"])
     if form.is_valid():
         try:
             services.friction_report_answer(report_id=pk, employee=request.employee, **form.cleaned_data)
