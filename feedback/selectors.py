@@ -7,6 +7,10 @@ of queries however many rows there are.
 and row (None when it accepts), and each `may_*` is that refusal being None. Services raise the
 refusal; pages and templates show a button exactly when the `may_*` is true. Lists carry `overdue`
 (the models' `overdue_q`), so no template compares a deadline with now.
+
+Why one module past 500 lines: the predicates must sit beside the reads whose visibility rules they
+share. The insights section at the end is the seam: it becomes `selectors/insights.py` when the
+analytics floor adds to it.
 """
 
 from dataclasses import dataclass, field
