@@ -138,3 +138,11 @@ class FrictionAnswerForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4, "required": True}),
         error_messages=TOO_LONG,
     )
+
+    def __init__(self, *args, pass_up: bool = True, **kwargs):
+        """`pass_up`: whether to offer passing it up (`feedback.selectors.may_pass_up`)."""
+        super().__init__(*args, **kwargs)
+        if not pass_up:
+            self.fields["outcome"].choices = [
+                c for c in FrictionAnswer.Outcome.choices if c[0] != FrictionAnswer.Outcome.PASS_UP
+            ]

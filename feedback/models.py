@@ -4,16 +4,56 @@ Every row links to its context (the case, its team, the employees involved) so t
 compare, e.g., the satisfaction of cases settled at first contact with escalated ones.
 """
 
+from datetime import datetime
+
 from django.db import models
-from django.db.models import Q
+from django.db.models import ExpressionWrapper, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from delegation.models import CAPS, Decision, DecisionType
+from empower.errors import Conflict
 from empower.models import Case, Employee, Team
+from empower.services import audit
 
 COMMENT_MAX = 2000
 REPLY_MAX = 4000
+MAX_COMPLAINTS = 3  # per survey: enough to say "still not right" twice, not enough to flood a team
+
+
+class StatusPipeline:
+    """A status that moves only along `TRANSITIONS` ({from: (to, …)}), through the model's `move_to`.
+
+    `move_to` refuses an illegal move with `Conflict` (`REFUSAL`: the message and code when the row
+    has already left `open`), saves and writes the audit in the caller's transaction. Services call
+    `ensure_can_move_to` first when a move must be refused before other input is checked.
+    """
+
+    TRANSITIONS: dict[str, tuple[str, ...]] = {}
+    REFUSAL: tuple = (_("This can no longer change."), "closed")
+
+    def can_move_to(self, status: str) -> bool:
+        return status in self.TRANSITIONS.get(self.status, ())
+
+    def ensure_can_move_to(self, status: str) -> None:
+        if self.can_move_to(status):
+            return
+        if self.status != "open":  # the usual case: someone got there first
+            message, code = self.REFUSAL
+            raise Conflict(message, code=code)
+        raise Conflict(_("This is not a step this can take now."), code="illegal_move")
+
+    @classmethod
+    def overdue_q(cls, now: datetime) -> Q:
+        """The SQL twin of `is_overdue`: selectors annotate `overdue` with it, insights count it."""
+        return Q(status="open", due_at__lte=now)
+
+    @classmethod
+    def overdue_annotation(cls, now: datetime | None = None) -> ExpressionWrapper:
+        return ExpressionWrapper(cls.overdue_q(now or timezone.now()), output_field=models.BooleanField())
+
+    def is_overdue(self, now: datetime | None = None) -> bool:
+        return self.status == "open" and self.due_at <= (now or timezone.now())
 
 
 class Survey(models.Model):
@@ -75,7 +115,7 @@ class Survey(models.Model):
         return self.csat is not None and self.csat <= 2
 
 
-class FollowUp(models.Model):
+class FollowUp(StatusPipeline, models.Model):
     """A human answer to an unhappy customer, owed by a deadline; "you said, we did".
 
     It goes first to the employee who resolved the case (they know the customer); when the
@@ -90,6 +130,9 @@ class FollowUp(models.Model):
     class Status(models.TextChoices):
         OPEN = "open", _("Open")
         DONE = "done", _("Replied")
+
+    TRANSITIONS = {Status.OPEN: (Status.DONE,), Status.DONE: ()}
+    REFUSAL = (_("This follow-up has already been answered."), "already_replied")
 
     survey = models.ForeignKey(Survey, verbose_name=_("survey"), on_delete=models.CASCADE, related_name="follow_ups")
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="follow_ups")
@@ -152,11 +195,26 @@ class FollowUp(models.Model):
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
 
-    def is_overdue(self, now=None) -> bool:
-        return self.is_open and self.due_at <= (now or timezone.now())
+    def move_to(self, status: str, *, by: Employee, action_taken: str, reply: str) -> None:
+        """open → done: what was done and the reply to the customer, by `by`; saved and audited."""
+        self.ensure_can_move_to(status)
+        before = {"status": self.status, "assigned_to": self.assigned_to.username}
+        self.status = status
+        self.action_taken, self.reply = action_taken, reply
+        self.replied_by, self.replied_at = by, timezone.now()
+        self.save(update_fields=["status", "action_taken", "reply", "replied_by", "replied_at"])
+        audit(
+            actor=by,
+            action="follow_up.replied",
+            target=self,
+            before=before,
+            after={"status": self.status, "on_time": self.replied_at <= self.due_at},
+            reason=action_taken,
+            subject=self.resolver,
+        )
 
 
-class FrictionReport(models.Model):
+class FrictionReport(StatusPipeline, models.Model):
     """ "This rule or limit stopped me from helping this customer": a manager must answer."""
 
     class Limit(models.TextChoices):
@@ -169,6 +227,9 @@ class FrictionReport(models.Model):
         OPEN = "open", _("Waiting for an answer")
         ACCEPTED = "accepted", _("Accepted: something changes")
         EXPLAINED = "explained", _("Explained")
+
+    TRANSITIONS = {Status.OPEN: (Status.ACCEPTED, Status.EXPLAINED), Status.ACCEPTED: (), Status.EXPLAINED: ()}
+    REFUSAL = (_("This report has already been answered."), "report_closed")
 
     reporter = models.ForeignKey(
         Employee, verbose_name=_("reported by"), on_delete=models.PROTECT, related_name="friction_reports"
@@ -245,8 +306,28 @@ class FrictionReport(models.Model):
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
 
-    def is_overdue(self, now=None) -> bool:
-        return self.is_open and self.due_at <= (now or timezone.now())
+    def move_to(self, status: str, *, by: Employee, note: str, now: datetime | None = None) -> "FrictionAnswer":
+        """open → accepted or explained, answered by `by` with `note`: saved, the answer recorded as a
+        step of the report, audited. (Passing a report up is an answer too, but not a move: it stays open.)
+        """
+        self.ensure_can_move_to(status)
+        now = now or timezone.now()
+        before = {"status": self.status, "assigned_to": self.assigned_to.username}
+        self.status = status
+        self.answer, self.answered_by, self.answered_at = note, by, now
+        self.save(update_fields=["status", "answer", "answered_by", "answered_at"])
+        outcome = FrictionAnswer.Outcome.ACCEPT if status == self.Status.ACCEPTED else FrictionAnswer.Outcome.EXPLAIN
+        step = FrictionAnswer.objects.create(report=self, by=by, outcome=outcome, note=note, created_at=now)
+        audit(
+            actor=by,
+            action=f"friction.{status}",
+            target=self,
+            before=before,
+            after={"status": status},
+            reason=note,
+            subject=self.reporter,
+        )
+        return step
 
     @property
     def rule_key(self) -> str:

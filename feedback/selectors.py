@@ -2,6 +2,15 @@
 
 Each queryset already loads what its page or endpoint shows, so lists stay at a constant number
 of queries however many rows there are.
+
+"May X" lives here once: each `*_refusal` returns the domain error a service raises for that actor
+and row (None when it accepts), and each `may_*` is that refusal being None. Services raise the
+refusal; pages and templates show a button exactly when the `may_*` is true. Lists carry `overdue`
+(the models' `overdue_q`), so no template compares a deadline with now.
+
+Why one module past 500 lines: the predicates must sit beside the reads whose visibility rules they
+share. The insights section at the end is the seam: it becomes `selectors/insights.py` when the
+analytics floor adds to it.
 """
 
 from dataclasses import dataclass, field
@@ -10,11 +19,13 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Avg, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from delegation.models import Decision
+from empower.errors import Conflict, DomainError, NotAllowed
 from empower.models import AuditRecord, Employee
 from empower.selectors import chain_above, subtree_ids, visible_team_ids
-from feedback.models import FollowUp, FrictionAnswer, FrictionReport, FrictionSecond, Survey
+from feedback.models import MAX_COMPLAINTS, FollowUp, FrictionAnswer, FrictionReport, FrictionSecond, Survey
 
 # A case counts as escalated when any decision on it went beyond the maker's authority.
 _ESCALATED = Exists(Decision.objects.filter(case_id=OuterRef("case_id"), within_authority=False))
@@ -61,7 +72,7 @@ def _follow_ups() -> QuerySet[FollowUp]:
         "assigned_to__user",
         "on_behalf_of__user",
         "replied_by__user",
-    )
+    ).annotate(overdue=FollowUp.overdue_annotation())
 
 
 def follow_ups_visible_to(*, employee: Employee) -> QuerySet[FollowUp]:
@@ -96,6 +107,25 @@ def may_handle_follow_up(*, employee: Employee, follow_up: FollowUp) -> bool:
     return employee.pk in above
 
 
+def _move_refusal(row: FollowUp | FrictionReport, status: str) -> Conflict | None:
+    try:
+        row.ensure_can_move_to(status)
+    except Conflict as error:
+        return error
+    return None
+
+
+def reply_refusal(*, employee: Employee, follow_up: FollowUp) -> DomainError | None:
+    """Why `employee` may not reply to this follow-up now (None: they may)."""
+    if not may_handle_follow_up(employee=employee, follow_up=follow_up):
+        return NotAllowed(_("Only the person following up, or someone above them, may reply."))
+    return _move_refusal(follow_up, FollowUp.Status.DONE)
+
+
+def may_reply_to_follow_up(*, employee: Employee, follow_up: FollowUp) -> bool:
+    return reply_refusal(employee=employee, follow_up=follow_up) is None
+
+
 def may_flag_complaint(*, employee: Employee, survey: Survey, below: set[int] | None = None) -> bool:
     """Who may read a customer's comment as a complaint: those who may handle the follow-up it opens,
     the employee who resolved the case and anyone above them. `below` is the employee's subtree
@@ -104,6 +134,47 @@ def may_flag_complaint(*, employee: Employee, survey: Survey, below: set[int] | 
     if below is None:
         below = set(subtree_ids(employee=employee, include_self=True))
     return survey_resolver_id(survey) in below
+
+
+def flag_complaint_refusal(*, employee: Employee, survey: Survey, below: set[int] | None = None) -> DomainError | None:
+    """Why `employee` may not treat this answer as a complaint now (None: they may). Reads
+    `survey.follow_ups.all()`, so a list prefetches them.
+    """
+    if not may_flag_complaint(employee=employee, survey=survey, below=below):
+        return NotAllowed(
+            _("Only the employee who resolved the case, or someone above them, may treat this as a complaint."),
+            code="not_allowed",
+        )
+    if not survey.is_answered:
+        return Conflict(_("The customer has not answered yet."), code="not_answered")
+    if survey.comment_is_complaint or any(f.is_open for f in survey.follow_ups.all()):
+        return Conflict(_("This answer is already being followed up."), code="already_flagged")
+    return None
+
+
+def may_treat_as_complaint(*, employee: Employee, survey: Survey, below: set[int] | None = None) -> bool:
+    return flag_complaint_refusal(employee=employee, survey=survey, below=below) is None
+
+
+def complaint_refusal(*, survey: Survey) -> Conflict | None:
+    """Why the customer may not raise a complaint now (None: they may): only after answering, not
+    while one is being looked into, and at most MAX_COMPLAINTS times per survey.
+    """
+    follow_ups = list(survey.follow_ups.all())
+    if not survey.is_answered:
+        return Conflict(_("Please answer the survey first."), code="not_answered")
+    if any(f.is_open for f in follow_ups):
+        return Conflict(_("We are already looking into this and will answer you soon."), code="follow_up_open")
+    if sum(f.reason == FollowUp.Reason.COMPLAINT for f in follow_ups) >= MAX_COMPLAINTS:
+        return Conflict(
+            _("We have received several complaints about this case; please contact us directly."),
+            code="too_many_complaints",
+        )
+    return None
+
+
+def may_complain(*, survey: Survey) -> bool:
+    return complaint_refusal(survey=survey) is None
 
 
 def survey_resolver_id(survey: Survey) -> int:
@@ -121,7 +192,7 @@ def overdue_follow_up_ids(*, now: datetime | None = None) -> list[int]:
     """Open follow-ups past their deadline whose holder has someone above to pass them to."""
     now = now or timezone.now()
     return list(
-        FollowUp.objects.filter(_HOLDER_HAS_A_MANAGER, status=FollowUp.Status.OPEN, due_at__lte=now)
+        FollowUp.objects.filter(_HOLDER_HAS_A_MANAGER, FollowUp.overdue_q(now))
         .order_by("due_at")
         .values_list("pk", flat=True)
     )
@@ -163,14 +234,22 @@ def history_of(*, target) -> QuerySet[AuditRecord]:
 
 def _reports() -> QuerySet[FrictionReport]:
     return FrictionReport.objects.select_related(
-        "reporter__user", "team", "case", "decision__decision_type", "decision_type", "assigned_to__user",
-        "on_behalf_of__user", "answered_by__user",
-    ).annotate(seconds_count=Count("seconds", distinct=True))  # fmt: skip
+        "reporter__user",
+        "team",
+        "case",
+        "decision__decision_type",
+        "decision_type",
+        "assigned_to__user",
+        "on_behalf_of__user",
+        "answered_by__user",
+    ).annotate(seconds_count=Count("seconds", distinct=True), overdue=FrictionReport.overdue_annotation())
 
 
-def reports_visible_to(*, employee: Employee) -> QuerySet[FrictionReport]:
-    """The reporter, everyone above them, and colleagues of the same team (who may second it)."""
-    below = subtree_ids(employee=employee, include_self=True)
+def reports_visible_to(*, employee: Employee, below: set[int] | None = None) -> QuerySet[FrictionReport]:
+    """The reporter, everyone above them, and colleagues of the same team (who may second it).
+    `below`: the employee's subtree (themselves included), when the caller has loaded it already.
+    """
+    below = subtree_ids(employee=employee, include_self=True) if below is None else below
     return _reports().filter(Q(reporter_id__in=below) | Q(team_id=employee.team_id) | Q(assigned_to=employee))
 
 
@@ -183,6 +262,26 @@ def report_detail(*, employee: Employee, report_id: int) -> FrictionReport | Non
         .filter(pk=report_id)
         .first()
     )
+
+
+def answer_refusal(*, employee: Employee, report: FrictionReport) -> DomainError | None:
+    """Why `employee` may not answer (accept, explain, pass up) this report now (None: they may)."""
+    if not may_answer_report(employee=employee, report=report):
+        return NotAllowed(_("Only the manager it is assigned to, or someone above them, may answer."))
+    return _move_refusal(report, FrictionReport.Status.ACCEPTED)  # open, i.e. still to be answered
+
+
+def may_answer_now(*, employee: Employee, report: FrictionReport) -> bool:
+    return answer_refusal(employee=employee, report=report) is None
+
+
+def may_pass_up(*, employee: Employee, report: FrictionReport) -> bool:
+    """Passing up is answering, when someone active stands above the manager whose turn it is (the
+    assignee, or whom they stand in for): the same person `friction_report_answer` passes it to.
+    """
+    if not may_answer_now(employee=employee, report=report):
+        return False
+    return any(p.is_active for p in chain_above(employee=report.on_behalf_of or report.assigned_to))
 
 
 def may_answer_report(*, employee: Employee, report: FrictionReport) -> bool:
@@ -200,20 +299,48 @@ def may_answer_report(*, employee: Employee, report: FrictionReport) -> bool:
     return employee.pk in above
 
 
-def is_reporters_colleague(*, employee: Employee, report: FrictionReport) -> bool:
+def is_reporters_colleague(*, employee: Employee, report: FrictionReport, below: set[int] | None = None) -> bool:
     """A colleague of the same team, on the reporter's side: not the reporter, not the one who must
-    answer (the assignee, whom they stand in for) and nobody above the reporter.
+    answer (the assignee, whom they stand in for) and nobody above the reporter. `below` is the
+    employee's subtree (themselves included), when a page has already loaded it for many rows.
     """
     if employee.team_id != report.team_id:
         return False
     if employee.pk in (report.reporter_id, report.assigned_to_id, report.on_behalf_of_id):
         return False
+    if below is not None:  # above the reporter = the reporter is somewhere below
+        return report.reporter_id not in below
     return employee.pk not in {e.pk for e in chain_above(employee=report.reporter)}
 
 
-def may_second_report(*, employee: Employee, report: FrictionReport) -> bool:
-    """Only colleagues second an open report ("this stops me too"); managers answer it instead."""
-    return report.is_open and is_reporters_colleague(employee=employee, report=report)
+def second_refusal(
+    *, employee: Employee, report: FrictionReport, below: set[int] | None = None, seconded: set[int] | None = None
+) -> DomainError | None:
+    """Why `employee` may not second this report now (None: they may): a colleague of the same team,
+    once each, never one's own report, never the manager who must answer it or anyone above the
+    reporter (they answer, not second), and only while it is open. `seconded` is the ids of the
+    reports the employee has seconded, when a page has already loaded them.
+    """
+    if employee.pk == report.reporter_id:
+        return NotAllowed(_("You cannot second your own report."), code="own_report")
+    if employee.team_id != report.team_id:
+        return NotAllowed(_("Only colleagues of the same team may second a report."))
+    if not is_reporters_colleague(employee=employee, report=report, below=below):
+        return NotAllowed(_("Managers answer a report; only colleagues second it."), code="answers_it")
+    if not report.is_open:
+        return _move_refusal(report, FrictionReport.Status.ACCEPTED)
+    if seconded is None:
+        seconded = mine_seconded(employee=employee, report_ids=[report.pk])
+    if report.pk in seconded:
+        return Conflict(_("You have already seconded this report."), code="already_seconded")
+    return None
+
+
+def may_second_report(
+    *, employee: Employee, report: FrictionReport, below: set[int] | None = None, seconded: set[int] | None = None
+) -> bool:
+    """Only colleagues second an open report ("this stops me too"), once; managers answer it instead."""
+    return second_refusal(employee=employee, report=report, below=below, seconded=seconded) is None
 
 
 @dataclass
@@ -232,10 +359,18 @@ class RuleGroup:
 def report_board(*, employee: Employee) -> list[RuleGroup]:
     """Open reports the employee may see, grouped by rule: the rule with the most seconds in all first,
     then the one reported most; within a rule, the most seconded report first (then the oldest).
+    Each report carries `may_second` for this employee.
     """
-    reports = reports_visible_to(employee=employee).filter(status=FrictionReport.Status.OPEN)
+    below = set(subtree_ids(employee=employee, include_self=True))
+    reports = list(
+        reports_visible_to(employee=employee, below=below)
+        .filter(status=FrictionReport.Status.OPEN)
+        .order_by("-seconds_count", "created_at", "id")
+    )
+    seconded = mine_seconded(employee=employee, report_ids=[r.pk for r in reports])
     groups: dict[str, RuleGroup] = {}
-    for report in reports.order_by("-seconds_count", "created_at", "id"):
+    for report in reports:
+        report.may_second = may_second_report(employee=employee, report=report, below=below, seconded=seconded)
         group = groups.setdefault(report.rule_key, RuleGroup(key=report.rule_key, label=_rule_group_label(report)))
         group.reports.append(report)
     # A stable sort: equal rules keep the order of their most seconded (then oldest) report.
@@ -257,7 +392,7 @@ def mine_seconded(*, employee: Employee, report_ids: list[int]) -> set[int]:
 def overdue_report_ids(*, now: datetime | None = None) -> list[int]:
     now = now or timezone.now()
     return list(
-        FrictionReport.objects.filter(_HOLDER_HAS_A_MANAGER, status=FrictionReport.Status.OPEN, due_at__lte=now)
+        FrictionReport.objects.filter(_HOLDER_HAS_A_MANAGER, FrictionReport.overdue_q(now))
         .order_by("due_at")
         .values_list("pk", flat=True)
     )
@@ -347,7 +482,7 @@ def follow_up_stats(*, team_ids, since: datetime | None = None) -> FollowUpStats
         follow_ups = follow_ups.filter(created_at__gte=since)
     values = follow_ups.aggregate(
         open=Count("id", filter=Q(status=FollowUp.Status.OPEN)),
-        overdue=Count("id", filter=Q(status=FollowUp.Status.OPEN, due_at__lte=now)),
+        overdue=Count("id", filter=FollowUp.overdue_q(now)),
         replied=Count("id", filter=Q(status=FollowUp.Status.DONE)),
         replied_on_time=Count("id", filter=Q(status=FollowUp.Status.DONE, level=1, replied_at__lte=F("due_at"))),
     )

@@ -2,7 +2,9 @@
 to send again the e-mails a mail server refused.
 
 Never long countdown/ETA tasks: a broker may redeliver or lose them. Each service claims its row
-under a lock, so two deliveries (or two beats) move a follow-up or report once.
+under a lock, so two deliveries (or two beats) move a follow-up or report once. Late acks, rejecting
+on a lost worker and the time limits come from the global CELERY_TASK_* settings; only what differs
+is set here.
 """
 
 from celery import shared_task
@@ -10,19 +12,19 @@ from celery import shared_task
 from feedback import selectors, services
 
 
-@shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
+@shared_task(soft_time_limit=50)  # the sweep gets a little longer than the global 45 s
 def move_overdue_follow_ups() -> int:
     """Overdue follow-ups go to the assignee's manager; returns how many moved."""
     return sum(1 for pk in selectors.overdue_follow_up_ids() if services.follow_up_move_up(follow_up_id=pk))
 
 
-@shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
+@shared_task(soft_time_limit=50)  # the sweep gets a little longer than the global 45 s
 def move_overdue_friction_reports() -> int:
     """Unanswered friction reports past their deadline go to the next manager up; returns how many moved."""
     return sum(1 for pk in selectors.overdue_report_ids() if services.friction_report_move_up(report_id=pk))
 
 
-@shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
+@shared_task(soft_time_limit=50)  # the sweep gets a little longer than the global 45 s
 def resend_unsent_emails() -> int:
     """Survey and reply e-mails that could not be sent (the mail server was down) go out again while
     their link still works; returns how many went. Each send claims its row first, so a second
@@ -35,11 +37,11 @@ def resend_unsent_emails() -> int:
 
 # Customers' e-mails go from a worker after commit, never from the request: a slow mail server
 # must not hold up resolving a case or replying. Each send claims its row, so redelivery sends once.
-@shared_task(acks_late=True, soft_time_limit=45, time_limit=60)
+@shared_task
 def send_survey_email(survey_id: int) -> bool:
     return services.send_survey_email(survey_id=survey_id)
 
 
-@shared_task(acks_late=True, soft_time_limit=45, time_limit=60)
+@shared_task
 def send_reply_email(follow_up_id: int) -> bool:
     return services.send_reply_email(follow_up_id=follow_up_id)

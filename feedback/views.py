@@ -17,7 +17,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -101,7 +101,7 @@ def _survey_page(
         "nps_choices": NPS_CHOICES,
         "follow_ups": follow_ups,
         "open_follow_up": next((f for f in follow_ups if f.is_open), None),
-        "can_complain": survey.is_answered and not any(f.is_open for f in follow_ups),
+        "can_complain": selectors.may_complain(survey=survey),
         "expires_at": services.survey_expires_at(survey=survey),
         "notice": notice or request.GET.get("done", ""),
         "page_url": reverse("feedback:survey", args=[token]),
@@ -209,7 +209,7 @@ def follow_up_list(request: HttpRequest) -> HttpResponse:
     status = status if status in (*FollowUp.Status.values, "all") else "open"
     follow_ups = selectors.follow_up_list(employee=request.employee, status=None if status == "all" else status)
     page = Paginator(follow_ups, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "status": status, "now": timezone.now(), "statuses": FollowUp.Status.choices}
+    context = {"page": page, "status": status, "statuses": FollowUp.Status.choices}
     return render(request, "feedback/follow_up_list.html", context)
 
 
@@ -241,9 +241,8 @@ def follow_up_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "case": follow_up.case,
         "decisions": list(follow_up.survey.case.decisions.all()),
         "form": form,
-        "may_reply": follow_up.is_open and selectors.may_handle_follow_up(employee=employee, follow_up=follow_up),
+        "may_reply": selectors.may_reply_to_follow_up(employee=employee, follow_up=follow_up),
         "history": list(selectors.history_of(target=follow_up)),
-        "now": timezone.now(),
     }
     return render(request, "feedback/follow_up_detail.html", context, status=status)
 
@@ -261,7 +260,7 @@ def answer_list(request: HttpRequest) -> HttpResponse:
     filterset = SurveyFilter(request.GET, queryset=surveys.prefetch_related("follow_ups").order_by("-answered_at"))
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     below = set(subtree_ids(employee=employee, include_self=True))
-    flaggable = {s.pk for s in page if selectors.may_flag_complaint(employee=employee, survey=s, below=below)}
+    flaggable = {s.pk for s in page if selectors.may_treat_as_complaint(employee=employee, survey=s, below=below)}
     return render(request, "feedback/answer_list.html", {"page": page, "filter": filterset, "flaggable": flaggable})
 
 
@@ -288,15 +287,11 @@ def answer_flag(request: HttpRequest, pk: int) -> HttpResponse:
 def report_board(request: HttpRequest) -> HttpResponse:
     """Open reports by rule, most seconded first; my own reports with their answers; those waiting for me."""
     employee = request.employee
-    groups = selectors.report_board(employee=employee)
     visible = selectors.reports_visible_to(employee=employee)
-    shown = [r.pk for g in groups for r in g.reports]
     context = {
-        "groups": groups,
-        "seconded": selectors.mine_seconded(employee=employee, report_ids=shown),
+        "groups": selectors.report_board(employee=employee),  # each report knows `may_second`
         "mine": list(visible.filter(reporter=employee).order_by("-created_at")[:20]),
         "to_answer": list(visible.filter(assigned_to=employee, status="open").order_by("due_at")),
-        "now": timezone.now(),
     }
     return render(request, "feedback/report_board.html", context)
 
@@ -366,15 +361,16 @@ def _report_context(request: HttpRequest, report_id: int, **extra) -> dict:
     report = selectors.report_detail(employee=employee, report_id=report_id)
     if report is None:
         raise Http404
-    seconded = any(s.employee_id == employee.pk for s in report.seconds.all())
+    seconded = {report.pk} if any(s.employee_id == employee.pk for s in report.seconds.all()) else set()
+    may_pass_up = selectors.may_pass_up(employee=employee, report=report)
     return {
         "report": report,
-        "may_second": selectors.may_second_report(employee=employee, report=report) and not seconded,
-        "may_answer": report.is_open and selectors.may_answer_report(employee=employee, report=report),
+        "may_second": selectors.may_second_report(employee=employee, report=report, seconded=seconded),
+        "may_answer": selectors.may_answer_now(employee=employee, report=report),
+        "may_pass_up": may_pass_up,
         "second_form": FrictionSecondForm(),
-        "answer_form": FrictionAnswerForm(),
+        "answer_form": FrictionAnswerForm(pass_up=may_pass_up),
         "history": list(selectors.history_of(target=report)),
-        "now": timezone.now(),
         **extra,
     }
 
@@ -405,7 +401,7 @@ def report_second(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def report_answer(request: HttpRequest, pk: int) -> HttpResponse:
     context = _report_context(request, pk)
-    form = FrictionAnswerForm(request.POST)
+    form = FrictionAnswerForm(request.POST, pass_up=context["may_pass_up"])
     if form.is_valid():
         try:
             services.friction_report_answer(report_id=pk, employee=request.employee, **form.cleaned_data)

@@ -4,6 +4,7 @@ import pytest
 from django.core.cache import cache
 
 from empower.services import case_resolve
+from feedback import services
 from feedback.models import Survey
 from feedback.services import survey_token
 
@@ -41,3 +42,16 @@ def resolve(org, make_case, django_capture_on_commit_callbacks):
 @pytest.fixture
 def token():
     return lambda survey: survey_token(survey=survey)
+
+
+@pytest.fixture
+def report(org, make_case):
+    """Alice reports that the refund per-decision limit stopped her on a case."""
+
+    def file(reporter=None, **kwargs):
+        reporter = reporter or org.alice
+        case = kwargs.pop("case", None) or make_case(reporter)
+        defaults = {"decision_type": org.refund, "limit": "per_decision", "would_have_done": "Refund 150 at once"}
+        return services.friction_report_file(reporter=reporter, case=case, **(defaults | kwargs))
+
+    return file

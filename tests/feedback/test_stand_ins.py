@@ -68,7 +68,7 @@ def test_an_overdue_follow_up_moves_to_the_stand_in_of_the_manager_who_is_away(r
     follow_up.refresh_from_db()
     assert follow_up.assigned_to == org.frank and follow_up.on_behalf_of == org.bob and follow_up.level == 2
     assert Notification.objects.filter(recipient=org.frank, key=f"follow-up:{follow_up.pk}:assigned:2").exists()
-    assert services.selectors.may_handle_follow_up(employee=org.bob, follow_up=follow_up)  # back early: he may
+    assert selectors.may_handle_follow_up(employee=org.bob, follow_up=follow_up)  # back early: he may
     # Next it moves above bob (whose turn it was), not above frank (whose manager is bob).
     with time_machine.travel(start + timedelta(hours=98)):
         assert tasks.move_overdue_follow_ups() == 1

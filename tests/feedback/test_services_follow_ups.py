@@ -12,6 +12,7 @@ from empower.errors import Conflict, InvalidInput, NotAllowed
 from empower.models import AuditRecord, Notification
 from feedback import selectors, services, tasks
 from feedback.models import FollowUp, Survey
+from feedback.services import email as feedback_email
 
 
 def low_score(survey, csat=1, comment="Still broken"):
@@ -265,7 +266,7 @@ def test_a_reply_email_that_failed_is_sent_by_the_periodic_retry_once(
 ):
     follow_up = low_score(resolve(org.alice, language="pl"))
     mail.outbox.clear()
-    monkeypatch.setattr(services, "send_mail", _smtp_down)
+    monkeypatch.setattr(feedback_email, "send_mail", _smtp_down)
     with django_capture_on_commit_callbacks(execute=True):
         services.follow_up_reply(follow_up_id=follow_up.pk, employee=org.alice, action_taken="x", reply="Refunded")
     assert tasks.resend_unsent_emails() == 0  # still down: the claim is released again
@@ -281,7 +282,7 @@ def test_a_reply_email_that_failed_is_sent_by_the_periodic_retry_once(
 
 
 def test_a_survey_email_that_failed_is_retried_while_its_link_works(resolve, org, make_case, monkeypatch):
-    monkeypatch.setattr(services, "send_mail", _smtp_down)
+    monkeypatch.setattr(feedback_email, "send_mail", _smtp_down)
     survey = resolve(org.alice)
     monkeypatch.undo()
     start = survey.created_at
@@ -300,7 +301,7 @@ def test_an_interrupted_send_releases_its_claim(resolve, org, monkeypatch):
     def interrupted(**kwargs):
         raise RuntimeError("the task's time limit struck")  # not an OSError
 
-    monkeypatch.setattr(services, "_send", interrupted)
+    monkeypatch.setattr(feedback_email, "_send", interrupted)
     with pytest.raises(RuntimeError):
         services.send_reply_email(follow_up_id=follow_up.pk)
     assert FollowUp.objects.get(pk=follow_up.pk).reply_emailed_at is None

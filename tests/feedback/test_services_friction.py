@@ -14,19 +14,6 @@ from feedback import selectors, services, tasks
 from feedback.models import FrictionAnswer, FrictionReport
 
 
-@pytest.fixture
-def report(org, make_case):
-    """Alice reports that the refund per-decision limit stopped her on a case."""
-
-    def file(reporter=None, **kwargs):
-        reporter = reporter or org.alice
-        case = kwargs.pop("case", None) or make_case(reporter)
-        defaults = {"decision_type": org.refund, "limit": "per_decision", "would_have_done": "Refund 150 at once"}
-        return services.friction_report_file(reporter=reporter, case=case, **(defaults | kwargs))
-
-    return file
-
-
 def test_a_report_goes_to_the_reporters_manager_with_a_deadline(report, org):
     filed = report()
     assert filed.assigned_to == org.bob and filed.level == 1 and filed.team == org.alice.team

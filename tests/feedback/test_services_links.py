@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from empower.errors import Conflict, NotFound
 from feedback import services, tasks
 from feedback.models import Survey
+from feedback.services import email as feedback_email
 
 
 def test_resolving_a_case_asks_the_customer_once_by_email_in_their_language(resolve, settings):
@@ -35,7 +36,7 @@ def test_resolving_a_case_asks_the_customer_once_by_email_in_their_language(reso
 
 def test_the_email_is_rendered_in_the_customers_language(resolve, monkeypatch):
     seen = []
-    real_send = services._send
+    real_send = feedback_email._send
 
     def spy(**kwargs):
         from django.utils import translation
@@ -44,7 +45,7 @@ def test_the_email_is_rendered_in_the_customers_language(resolve, monkeypatch):
         real_send(**kwargs)
         seen.append(translation.get_language())  # restored afterwards
 
-    monkeypatch.setattr(services, "_send", spy)
+    monkeypatch.setattr(feedback_email, "_send", spy)
     resolve(language="is")
     assert seen[0] == "is" and seen[1] != "is"
 
@@ -53,7 +54,7 @@ def test_a_failed_send_releases_the_claim_so_it_can_be_sent_again(resolve, monke
     def broken(**kwargs):
         raise OSError("SMTP down")
 
-    monkeypatch.setattr(services, "send_mail", broken)
+    monkeypatch.setattr(feedback_email, "send_mail", broken)
     survey = resolve()
     survey.refresh_from_db()
     assert survey.emailed_at is None and len(mail.outbox) == 0
