@@ -1,0 +1,154 @@
+"""Deciding for the customer: within authority at once, beyond it escalated and routed after commit."""
+
+import hashlib
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from delegation.authority import exceeded_limits
+from delegation.models import (
+    Decision,
+    DecisionType,
+    Escalation,
+)
+from delegation.selectors import (
+    counter_keys,
+    delegations_held,
+    own_limits,
+    usage_from,
+)
+from delegation.services.common import (
+    count_usage,
+    decision_state,
+    enqueue_routing,
+    locked_usage,
+    snapshot,
+    validate_amount,
+)
+from empower.errors import Conflict, InvalidInput
+from empower.models import Case, Employee
+from empower.services import (
+    audit,
+    ensure_may_act_on_case,
+)
+
+
+def _fingerprint(*, case: Case, decision_type: DecisionType, amount: Decimal, rationale: str) -> str:
+    raw = f"{case.pk}|{decision_type.code}|{amount:.2f}|{rationale}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def decision_submit(
+    *,
+    employee: Employee,
+    case: Case,
+    decision_type: DecisionType,
+    amount,
+    rationale: str,
+    idempotency_key: str | None = None,
+) -> Decision:
+    """Decide for the customer, or escalate what goes beyond the employee's authority.
+
+    Within authority (own, or held as a stand-in) the decision is approved here, in this
+    transaction, and the caps' counters move under a row lock. Beyond it, the decision is
+    recorded as escalated with the limits it broke and routed by a task after commit.
+    The same idempotency key with the same request answers the first decision again.
+    """
+    rationale = (rationale or "").strip()
+    try:
+        amount = validate_amount(amount)
+    except InvalidInput as invalid:
+        if not rationale:  # report both at once
+            invalid.field_errors["rationale"] = [_("Say why: the rationale is required.")]
+        raise
+    if not rationale:
+        message = _("Say why: the rationale is required.")
+        raise InvalidInput(message, field_errors={"rationale": [message]})
+    if not decision_type.is_active:
+        message = _("This decision type is not in use.")
+        raise InvalidInput(message, field_errors={"decision_type": [message]})
+    ensure_may_act_on_case(employee=employee, case=case)
+
+    fingerprint = _fingerprint(case=case, decision_type=decision_type, amount=amount, rationale=rationale)
+    if idempotency_key:
+        # Serialize one employee's keyed submissions so a retry racing the original waits for it.
+        Employee.objects.select_for_update().filter(pk=employee.pk).exists()
+        earlier = Decision.objects.filter(made_by=employee, idempotency_key=idempotency_key).first()
+        if earlier:
+            if earlier.request_fingerprint != fingerprint:
+                raise Conflict(_("This idempotency key was used for another request."), code="idempotency_conflict")
+            return earlier
+    if case.status != Case.Status.OPEN:
+        raise Conflict(_("This case is resolved; reopen it to decide."), code="case_resolved")
+
+    now = timezone.now()
+    held = [d for d in delegations_held(employee=employee, at=now) if decision_type in d.decision_types.all()]
+    holders = [employee, *(d.delegator for d in held)]
+    limits = own_limits(employees=holders, decision_type_ids=[decision_type.pk], at=now)
+    keys = {
+        h.pk: counter_keys(holder_id=h.pk, decision_type_id=decision_type.pk, customer_id=case.customer_id, at=now)
+        for h in holders
+    }
+    counters = locked_usage([k for ck in keys.values() for k in ck.all()])
+    amounts = {key: c.amount for key, c in counters.items()}
+
+    # Own authority first; then what the employee holds as a stand-in, on the delegator's caps.
+    verdicts = [(h, limits[(h.pk, decision_type.pk)]) for h in holders]
+    own_exceeded = exceeded_limits(verdicts[0][1], usage_from(amounts, keys[employee.pk]), amount)
+    holder, holder_limits = next(
+        ((h, lim) for h, lim in verdicts if not exceeded_limits(lim, usage_from(amounts, keys[h.pk]), amount)),
+        (None, verdicts[0][1]),
+    )
+    decision = Decision(
+        case=case,
+        decision_type=decision_type,
+        made_by=employee,
+        amount=amount,
+        currency=settings.EMPOWER_CURRENCY,
+        rationale=rationale,
+        idempotency_key=idempotency_key or None,
+        request_fingerprint=fingerprint,
+        limits_snapshot=snapshot(holder_limits, usage_from(amounts, keys[(holder or employee).pk])),
+        created_at=now,
+    )
+    if holder is not None:
+        count_usage(counters, keys[holder.pk], amount)
+        decision.status = Decision.Status.APPROVED
+        decision.within_authority = True
+        decision.final_amount = amount
+        decision.approved_by = employee
+        decision.authority_of = holder
+        decision.decided_at = now
+        decision.save()
+        audit(
+            actor=employee,
+            action="decision.approved",
+            target=decision,
+            after=decision_state(decision),
+            reason=rationale,
+            subject=employee,
+            on_behalf_of=holder if holder != employee else None,
+        )
+        return decision
+
+    decision.status = Decision.Status.ESCALATED
+    decision.within_authority = False
+    decision.exceeded = own_exceeded
+    decision.save()
+    escalation = Escalation.objects.create(
+        decision=decision, route_above=employee, exceeded=own_exceeded, created_at=now, routing_since=now
+    )
+    audit(
+        actor=employee,
+        action="decision.escalated",
+        target=decision,
+        after=decision_state(decision) | {"exceeded": own_exceeded},
+        reason=rationale,
+        subject=employee,
+    )
+    enqueue_routing(escalation.pk)
+    return decision
