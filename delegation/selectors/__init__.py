@@ -60,8 +60,11 @@ from delegation.selectors.stand_ins import (
     stand_in_duties,
 )
 from delegation.selectors.usage import (
+    AuthoritySnapshot,
     CounterKeys,
     active_decision_types,
+    authority_snapshot,
+    authority_snapshots,
     counter_amounts,
     counter_keys,
     own_limits,
@@ -74,6 +77,7 @@ __all__ = [
     "USERNAME_PATTERN",
     "Authority",
     "AuthorityLine",
+    "AuthoritySnapshot",
     "CounterKeys",
     "HistoricLine",
     "MatrixRow",
@@ -84,6 +88,8 @@ __all__ = [
     "authority_at",
     "authority_matrix",
     "authority_of",
+    "authority_snapshot",
+    "authority_snapshots",
     "authority_timeline",
     "counter_amounts",
     "counter_keys",

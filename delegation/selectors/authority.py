@@ -20,12 +20,9 @@ from delegation.models import (
 from delegation.selectors.stand_ins import active_stand_ins, delegations_held
 from delegation.selectors.usage import (
     active_decision_types,
-    counter_amounts,
-    counter_keys,
+    authority_snapshots,
     limits_of_row,
-    own_limits,
     running_windows,
-    usage_from,
 )
 from empower.models import Employee, Role
 
@@ -82,26 +79,21 @@ def authority_of(*, employee: Employee, at: datetime | None = None) -> Authority
     """An employee's effective authority now: own limits per type, plus any held as a stand-in."""
     at = at or timezone.now()
     types = active_decision_types()
-    type_ids = [t.pk for t in types]
     held = delegations_held(employee=employee, at=at)
     delegators = {d.delegator.pk: d.delegator for d in held}
-    limits = own_limits(employees=[employee, *delegators.values()], decision_type_ids=type_ids, at=at)
-    keys = {
-        (holder_id, t.pk): counter_keys(holder_id=holder_id, decision_type_id=t.pk, customer_id=None, at=at)
-        for holder_id in [employee.pk, *delegators]
-        for t in types
-    }
-    amounts = counter_amounts(keys=[k for ck in keys.values() for k in ck.all()])
+    snapshots = authority_snapshots(
+        wanted=[(holder, t.pk, None) for holder in [employee, *delegators.values()] for t in types], at=at
+    )
 
     def line(holder_id: int, decision_type: DecisionType, acting_for: Employee | None = None) -> AuthorityLine:
-        usage = usage_from(amounts, keys[(holder_id, decision_type.pk)])
-        own = limits[(holder_id, decision_type.pk)]
+        held = snapshots[(holder_id, decision_type.pk, None)]
+        own = held.limits
         source = "stand-in" if acting_for else own.source
         return AuthorityLine(
             decision_type=decision_type,
             limits=Limits(own.per_decision, own.per_day, own.per_month, own.per_customer_month, source=source),
-            used_today=usage.today,
-            used_this_month=usage.this_month,
+            used_today=held.usage.today,
+            used_this_month=held.usage.this_month,
             acting_for=acting_for,
         )
 
@@ -146,26 +138,20 @@ def authority_matrix(
     people = list(below.select_related("user", "role", "team").order_by("team__name", "user__username"))
     types = active_decision_types() if types is None else types
     type_ids = [t.pk for t in types]
-    limits = own_limits(employees=people, decision_type_ids=type_ids, at=at)
-    keys = {
-        (p.pk, t.pk): counter_keys(holder_id=p.pk, decision_type_id=t.pk, customer_id=None, at=at)
-        for p in people
-        for t in types
-    }
-    amounts = counter_amounts(keys=[k for ck in keys.values() for k in ck.all()])
+    snapshots = authority_snapshots(wanted=[(p, t.pk, None) for p in people for t in types], at=at)
     stand_ins = active_stand_ins(employee_ids=[p.pk for p in people], at=at)
     windows = running_windows(employee_ids=[p.pk for p in people], decision_type_ids=type_ids, at=at)
     teams: dict[str, list[MatrixRow]] = {}
     for person in people:
         cells = []
         for t in types:
-            usage = usage_from(amounts, keys[(person.pk, t.pk)])
+            held = snapshots[(person.pk, t.pk, None)]
             cells.append(
                 AuthorityLine(
                     decision_type=t,
-                    limits=limits[(person.pk, t.pk)],
-                    used_today=usage.today,
-                    used_this_month=usage.this_month,
+                    limits=held.limits,
+                    used_today=held.usage.today,
+                    used_this_month=held.usage.this_month,
                     acting_for=stand_ins.get((person.pk, t.pk)),
                     window=windows.get((person.pk, t.pk)),
                 )

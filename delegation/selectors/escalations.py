@@ -16,7 +16,6 @@ from django.db.models import (
 from django.db.models import Case as SqlCase
 from django.utils import timezone
 
-from delegation.authority import exceeded_limits
 from delegation.models import (
     Decision,
     Delegation,
@@ -24,7 +23,7 @@ from delegation.models import (
     Heartbeat,
     ResponseTime,
 )
-from delegation.selectors.usage import counter_amounts, counter_keys, own_limits, usage_from
+from delegation.selectors.usage import authority_snapshots
 from empower.models import Case, Employee
 from empower.selectors import subtree_ids, visible_team_ids
 
@@ -172,16 +171,17 @@ def escalations_beyond_capacity(*, at: datetime | None = None) -> list[int]:
     if not waiting:
         return []
     approvers = list(Employee.objects.filter(pk__in={row[1] for row in waiting}))
-    limits = own_limits(employees=approvers, decision_type_ids=list({row[2] for row in waiting}), at=at)
-    keys = {
-        pk: counter_keys(holder_id=approver_id, decision_type_id=type_id, customer_id=customer_id, at=at)
-        for pk, approver_id, type_id, customer_id, _amount in waiting
-    }
-    amounts = counter_amounts(keys=sorted({key for ck in keys.values() for key in ck.all()}))
+    approvers = {e.pk: e for e in approvers}
+    snapshots = authority_snapshots(
+        wanted=[
+            (approvers[approver_id], type_id, customer_id) for _pk, approver_id, type_id, customer_id, _a in waiting
+        ],
+        at=at,
+    )
     return [
         pk
-        for pk, approver_id, type_id, _customer_id, amount in waiting
-        if exceeded_limits(limits[(approver_id, type_id)], usage_from(amounts, keys[pk]), amount)
+        for pk, approver_id, type_id, customer_id, amount in waiting
+        if snapshots[(approver_id, type_id, customer_id)].exceeded(amount)
     ]
 
 

@@ -4,19 +4,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from delegation.authority import exceeded_limits
 from delegation.models import (
     Decision,
     Escalation,
     EscalationStep,
 )
 from delegation.selectors import (
-    counter_keys,
+    authority_snapshot,
     may_answer,
-    own_limits,
-    usage_from,
 )
-from delegation.services.common import count_usage, decision_state, locked_usage, snapshot, validate_amount
+from delegation.services.common import count_usage, decision_state, validate_amount
 from delegation.services.routing import escalation_move_up, lock_escalation
 from empower.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from empower.models import Employee
@@ -79,18 +76,18 @@ def escalation_approve(*, escalation_id: int, approver: Employee, note: str = ""
             raise InvalidInput(message, field_errors={"amount": [message]})
         holder = _authority_holder(escalation, approver)
         now = timezone.now()
-        type_id = decision.decision_type_id
-        keys = counter_keys(
-            holder_id=holder.pk, decision_type_id=type_id, customer_id=decision.case.customer_id, at=now
+        held = authority_snapshot(
+            employee=holder,
+            decision_type_id=decision.decision_type_id,
+            customer_id=decision.case.customer_id,
+            at=now,
+            lock=True,
         )
-        counters = locked_usage(keys.all())
-        limits = own_limits(employees=[holder], decision_type_ids=[type_id], at=now)[(holder.pk, type_id)]
-        usage = usage_from({k: c.amount for k, c in counters.items()}, keys)
-        if exceeded_limits(limits, usage, final_amount):
+        if held.exceeded(final_amount):
             escalation_move_up(escalation=escalation, reason=EscalationStep.Reason.CAPACITY, actor=approver)
             moved_up = True
         else:
-            count_usage(counters, keys, final_amount)
+            count_usage(held, final_amount)
             before = decision_state(decision)
             decision.status = Decision.Status.APPROVED
             decision.final_amount = final_amount
@@ -98,7 +95,7 @@ def escalation_approve(*, escalation_id: int, approver: Employee, note: str = ""
             decision.authority_of = holder
             decision.decided_at = now
             # The maker's snapshot (the limits that escalated it) stays; the approver's is kept beside it.
-            decision.approval_snapshot = snapshot(limits, usage) | {"authority_of": holder.username}
+            decision.approval_snapshot = held.as_record() | {"authority_of": holder.username}
             decision.save(
                 update_fields=[
                     "status",

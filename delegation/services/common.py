@@ -6,17 +6,13 @@ from decimal import Decimal, InvalidOperation
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext_lazy as _
 
-from delegation.authority import Limits
 from delegation.models import (
     AuthorityLimit,
     Decision,
     DecisionType,
     Escalation,
-    UsageCounter,
 )
-from delegation.selectors import (
-    CounterKeys,
-)
+from delegation.selectors import AuthoritySnapshot
 from empower.errors import InvalidInput
 from empower.models import Employee
 from empower.services import (
@@ -47,26 +43,12 @@ def validate_amount(value, *, field: str = "amount") -> Decimal:
     raise InvalidInput(message, field_errors={field: [message]})
 
 
-def locked_usage(keys: list[str]) -> dict[str, UsageCounter]:
-    """Create the counter rows if needed and lock them, always in key order so no two approvals deadlock."""
-    keys = sorted(set(keys))
-    UsageCounter.objects.bulk_create([UsageCounter(key=k) for k in keys], ignore_conflicts=True)
-    return {c.key: c for c in UsageCounter.objects.select_for_update().filter(key__in=keys).order_by("key")}
-
-
-def count_usage(counters: dict[str, UsageCounter], keys: CounterKeys, amount: Decimal) -> None:
-    for key in keys.all():
-        counter = counters[key]
+def count_usage(snapshot: AuthoritySnapshot, amount: Decimal) -> None:
+    """Add an approved amount to the counters of a snapshot loaded with `lock=True`."""
+    for key in snapshot.keys.all():
+        counter = snapshot.counters[key]
         counter.amount += amount
         counter.save(update_fields=["amount"])
-
-
-def snapshot(limits: Limits, usage) -> dict:
-    return limits.as_dict() | {
-        "used_today": f"{usage.today:.2f}",
-        "used_this_month": f"{usage.this_month:.2f}",
-        "customer_used_this_month": f"{usage.customer_this_month:.2f}",
-    }
 
 
 def decision_state(decision: Decision) -> dict:

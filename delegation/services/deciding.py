@@ -8,24 +8,16 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from delegation.authority import exceeded_limits
 from delegation.models import (
     Decision,
     DecisionType,
     Escalation,
 )
-from delegation.selectors import (
-    counter_keys,
-    delegations_held,
-    own_limits,
-    usage_from,
-)
+from delegation.selectors import authority_snapshots, delegations_held
 from delegation.services.common import (
     count_usage,
     decision_state,
     enqueue_routing,
-    locked_usage,
-    snapshot,
     validate_amount,
 )
 from empower.errors import Conflict, InvalidInput
@@ -88,21 +80,14 @@ def decision_submit(
     now = timezone.now()
     held = [d for d in delegations_held(employee=employee, at=now) if decision_type in d.decision_types.all()]
     holders = [employee, *(d.delegator for d in held)]
-    limits = own_limits(employees=holders, decision_type_ids=[decision_type.pk], at=now)
-    keys = {
-        h.pk: counter_keys(holder_id=h.pk, decision_type_id=decision_type.pk, customer_id=case.customer_id, at=now)
-        for h in holders
-    }
-    counters = locked_usage([k for ck in keys.values() for k in ck.all()])
-    amounts = {key: c.amount for key, c in counters.items()}
-
-    # Own authority first; then what the employee holds as a stand-in, on the delegator's caps.
-    verdicts = [(h, limits[(h.pk, decision_type.pk)]) for h in holders]
-    own_exceeded = exceeded_limits(verdicts[0][1], usage_from(amounts, keys[employee.pk]), amount)
-    holder, holder_limits = next(
-        ((h, lim) for h, lim in verdicts if not exceeded_limits(lim, usage_from(amounts, keys[h.pk]), amount)),
-        (None, verdicts[0][1]),
+    snapshots = authority_snapshots(
+        wanted=[(h, decision_type.pk, case.customer_id) for h in holders], at=now, lock=True
     )
+    # Own authority first; then what the employee holds as a stand-in, on the delegator's caps.
+    mine = [snapshots[(h.pk, decision_type.pk, case.customer_id)] for h in holders]
+    own_exceeded = mine[0].exceeded(amount)
+    covering = next((s for s in mine if s.covers(amount)), None)
+    holder = covering.employee if covering else None
     decision = Decision(
         case=case,
         decision_type=decision_type,
@@ -112,11 +97,11 @@ def decision_submit(
         rationale=rationale,
         idempotency_key=idempotency_key or None,
         request_fingerprint=fingerprint,
-        limits_snapshot=snapshot(holder_limits, usage_from(amounts, keys[(holder or employee).pk])),
+        limits_snapshot=(covering or mine[0]).as_record(),
         created_at=now,
     )
     if holder is not None:
-        count_usage(counters, keys[holder.pk], amount)
+        count_usage(covering, amount)
         decision.status = Decision.Status.APPROVED
         decision.within_authority = True
         decision.final_amount = amount

@@ -6,19 +6,17 @@ from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
-from delegation.authority import exceeded_limits, nearest_covering
+from delegation.authority import nearest_covering
 from delegation.deadlines import add_working_hours
 from delegation.models import (
     Escalation,
     EscalationStep,
-    UsageCounter,
 )
 from delegation.selectors import (
     active_stand_ins,
-    counter_keys,
-    own_limits,
+    authority_snapshot,
+    authority_snapshots,
     response_hours,
-    usage_from,
 )
 from delegation.services.common import enqueue_routing, required_reason, tell_of_step
 from empower.errors import Conflict, NotFound
@@ -54,17 +52,12 @@ def escalation_route(*, escalation_id: int) -> Escalation | None:
         now = timezone.now()
         chain = [e for e in chain_above(employee=escalation.route_above) if e.is_active and e.pk != requester.pk]
         type_id = decision.decision_type_id
-        limits = own_limits(employees=chain, decision_type_ids=[type_id], at=now)
-        keys = {
-            e.pk: counter_keys(holder_id=e.pk, decision_type_id=type_id, customer_id=decision.case.customer_id, at=now)
+        customer_id = decision.case.customer_id
+        snapshots = authority_snapshots(wanted=[(e, type_id, customer_id) for e in chain], at=now)
+        candidates = [
+            (e.pk, snapshots[(e.pk, type_id, customer_id)].limits, snapshots[(e.pk, type_id, customer_id)].usage)
             for e in chain
-        }
-        amounts = dict(
-            UsageCounter.objects.filter(key__in=[k for ck in keys.values() for k in ck.all()]).values_list(
-                "key", "amount"
-            )
-        )
-        candidates = [(e.pk, limits[(e.pk, type_id)], usage_from(amounts, keys[e.pk])) for e in chain]
+        ]
         approver_id = nearest_covering(candidates, decision.amount)
         before = {"status": escalation.status, "assigned_to": None}
         if approver_id is None:
@@ -315,9 +308,10 @@ def escalation_review(*, escalation_id: int) -> str | None:
 
 def _approver_covers(escalation: Escalation, now) -> bool:
     decision = escalation.decision
-    holder = escalation.approver
-    type_id = decision.decision_type_id
-    keys = counter_keys(holder_id=holder.pk, decision_type_id=type_id, customer_id=decision.case.customer_id, at=now)
-    amounts = dict(UsageCounter.objects.filter(key__in=keys.all()).values_list("key", "amount"))
-    limits = own_limits(employees=[holder], decision_type_ids=[type_id], at=now)[(holder.pk, type_id)]
-    return not exceeded_limits(limits, usage_from(amounts, keys), decision.amount)
+    held = authority_snapshot(
+        employee=escalation.approver,
+        decision_type_id=decision.decision_type_id,
+        customer_id=decision.case.customer_id,
+        at=now,
+    )
+    return held.covers(decision.amount)
