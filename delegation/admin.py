@@ -29,6 +29,7 @@ from delegation.models import (
     EscalationStep,
     Heartbeat,
     ResponseTime,
+    Timed,
     UsageCounter,
 )
 from delegation.selectors import escalations_waiting_for_routing
@@ -114,6 +115,21 @@ class LimitHolderFilter(admin.SimpleListFilter):
             return queryset.filter(role__isnull=False)
         if self.value() == "personal":
             return queryset.filter(employee__isnull=False)
+        return queryset
+
+
+class LimitWindowFilter(admin.SimpleListFilter):
+    """Temporary limits by where they stand now (standing limits have no window)."""
+
+    title = _("window")
+    parameter_name = "window"
+
+    def lookups(self, request, model_admin):
+        return Timed.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in Timed.values:
+            return queryset.in_state(self.value(), timezone.now())
         return queryset
 
 
@@ -203,10 +219,11 @@ class AuthorityLimitAdmin(admin.ModelAdmin):
         "per_customer_month_money",
         "starts_at",
         "ends_at",
+        "window",
         "set_by",
         "updated_at",
     ]
-    list_filter = [LimitHolderFilter, "decision_type", "role"]
+    list_filter = [LimitHolderFilter, LimitWindowFilter, "decision_type", "role"]
     search_fields = ["employee__user__username", "role__code", "role__name", "decision_type__code"]
     list_select_related = ["decision_type", "role", "employee__user", "set_by__user"]
     autocomplete_fields = ["employee"]
@@ -286,6 +303,11 @@ class AuthorityLimitAdmin(admin.ModelAdmin):
             return format_html("{} <small>({})</small>", limit.employee.username, _("personal"))
         return str(limit.role)
 
+    @admin.display(description=_("window"))
+    def window(self, limit: AuthorityLimit) -> str:
+        state = limit.state_at(timezone.now())
+        return "—" if state is None else str(Timed(state).label)
+
     @admin.display(description=_("per decision"), ordering="per_decision")
     def per_decision_money(self, limit: AuthorityLimit) -> str:
         return money(limit.per_decision)
@@ -311,17 +333,11 @@ class DelegationStateFilter(admin.SimpleListFilter):
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return [("active", _("Active now")), ("scheduled", _("Not started yet")), ("ended", _("Ended"))]
+        return Timed.choices
 
     def queryset(self, request, queryset):
-        now = timezone.now()
-        active = Delegation.objects.active_at(now).values("pk")
-        if self.value() == "active":
-            return queryset.filter(pk__in=active)
-        if self.value() == "scheduled":
-            return queryset.filter(starts_at__gt=now, ended_at__isnull=True)
-        if self.value() == "ended":
-            return queryset.exclude(pk__in=active).exclude(starts_at__gt=now, ended_at__isnull=True)
+        if self.value() in Timed.values:
+            return queryset.in_state(self.value(), timezone.now())
         return queryset
 
 
@@ -361,12 +377,7 @@ class DelegationAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("state"))
     def state(self, delegation: Delegation) -> str:
-        now = timezone.now()
-        if delegation.is_active_at(now):
-            return str(_("Active now"))
-        if delegation.starts_at > now and delegation.ended_at is None:
-            return str(_("Not started yet"))
-        return str(_("Ended"))
+        return str(Timed(delegation.state_at(timezone.now())).label)
 
     @admin.action(description=_("End now"), permissions=["end"])
     def end_now(self, request, queryset: QuerySet[Delegation]) -> None:

@@ -89,22 +89,14 @@ def escalation_approve(*, escalation_id: int, approver: Employee, note: str = ""
         else:
             count_usage(held, final_amount)
             before = decision_state(decision)
-            decision.status = Decision.Status.APPROVED
-            decision.final_amount = final_amount
-            decision.approved_by = approver
-            decision.authority_of = holder
-            decision.decided_at = now
-            # The maker's snapshot (the limits that escalated it) stays; the approver's is kept beside it.
-            decision.approval_snapshot = held.as_record() | {"authority_of": holder.username}
-            decision.save(
-                update_fields=[
-                    "status",
-                    "final_amount",
-                    "approved_by",
-                    "authority_of",
-                    "decided_at",
-                    "approval_snapshot",
-                ]
+            decision.move_to(
+                Decision.Status.APPROVED,
+                at=now,
+                final_amount=final_amount,
+                approved_by=approver,
+                authority_of=holder,
+                # The maker's snapshot (the limits that escalated it) stays; the approver's is kept beside it.
+                approval_snapshot=held.as_record() | {"authority_of": holder.username},
             )
             _answer(escalation, approver, Escalation.Status.APPROVED, note, now, decision_before=before)
     if moved_up:
@@ -128,10 +120,7 @@ def escalation_reject(*, escalation_id: int, approver: Employee, note: str) -> D
         decision = escalation.decision
         now = timezone.now()
         before = decision_state(decision)
-        decision.status = Decision.Status.REJECTED
-        decision.approved_by = None
-        decision.decided_at = now
-        decision.save(update_fields=["status", "approved_by", "decided_at"])
+        decision.move_to(Decision.Status.REJECTED, at=now, approved_by=None)
         _answer(escalation, approver, Escalation.Status.REJECTED, note, now, decision_before=before)
     return decision
 
@@ -156,18 +145,13 @@ def _answer(escalation: Escalation, approver: Employee, status: str, note: str, 
 
 def _close(escalation: Escalation, actor: Employee, status: str, note: str, now) -> None:
     before = {"status": escalation.status}
-    escalation.status = status
-    escalation.note = (note or "").strip()
-    escalation.decided_by = actor
-    escalation.decided_at = now
-    escalation.save(update_fields=["status", "note", "decided_by", "decided_at"])
-    EscalationStep.objects.create(
-        escalation=escalation,
-        level=escalation.level,
-        status=status,
-        assigned_to=escalation.assigned_to,
+    escalation.move_to(
+        status,
         reason=EscalationStep.Reason(status),
-        created_at=now,
+        at=now,
+        note=(note or "").strip(),
+        decided_by=actor,
+        decided_at=now,
     )
     audit(
         actor=actor,
@@ -216,9 +200,7 @@ def escalation_withdraw(*, escalation_id: int, employee: Employee, reason: str =
             )
         now = timezone.now()
         before = decision_state(decision)
-        decision.status = Decision.Status.WITHDRAWN
-        decision.decided_at = now
-        decision.save(update_fields=["status", "decided_at"])
+        decision.move_to(Decision.Status.WITHDRAWN, at=now)
         audit(
             actor=employee,
             action="decision.withdrawn",

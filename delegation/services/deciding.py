@@ -88,7 +88,19 @@ def decision_submit(
     own_exceeded = mine[0].exceeded(amount)
     covering = next((s for s in mine if s.covers(amount)), None)
     holder = covering.employee if covering else None
-    decision = Decision(
+    # A decision is created approved or escalated; later moves go through `Decision.move_to`.
+    if holder is not None:
+        outcome = {
+            "status": Decision.Status.APPROVED,
+            "within_authority": True,
+            "final_amount": amount,
+            "approved_by": employee,
+            "authority_of": holder,
+            "decided_at": now,
+        }
+    else:
+        outcome = {"status": Decision.Status.ESCALATED, "within_authority": False, "exceeded": own_exceeded}
+    decision = Decision.objects.create(
         case=case,
         decision_type=decision_type,
         made_by=employee,
@@ -99,16 +111,10 @@ def decision_submit(
         request_fingerprint=fingerprint,
         limits_snapshot=(covering or mine[0]).as_record(),
         created_at=now,
+        **outcome,
     )
     if holder is not None:
         count_usage(covering, amount)
-        decision.status = Decision.Status.APPROVED
-        decision.within_authority = True
-        decision.final_amount = amount
-        decision.approved_by = employee
-        decision.authority_of = holder
-        decision.decided_at = now
-        decision.save()
         audit(
             actor=employee,
             action="decision.approved",
@@ -120,10 +126,6 @@ def decision_submit(
         )
         return decision
 
-    decision.status = Decision.Status.ESCALATED
-    decision.within_authority = False
-    decision.exceeded = own_exceeded
-    decision.save()
     escalation = Escalation.objects.create(
         decision=decision, route_above=employee, exceeded=own_exceeded, created_at=now, routing_since=now
     )

@@ -61,29 +61,31 @@ def escalation_route(*, escalation_id: int) -> Escalation | None:
         approver_id = nearest_covering(candidates, decision.amount)
         before = {"status": escalation.status, "assigned_to": None}
         if approver_id is None:
-            escalation.status = Escalation.Status.UNROUTABLE
-            escalation.approver = escalation.assigned_to = None
-            escalation.due_at = None  # nobody's deadline: it waits for an administrator
+            # Nobody's deadline: it waits for an administrator.
             reason = EscalationStep.Reason.UNROUTABLE
+            escalation.move_to(
+                Escalation.Status.UNROUTABLE,
+                reason=reason,
+                at=now,
+                approver=None,
+                assigned_to=None,
+                due_at=None,
+                routed_at=now,
+            )
         else:
             approver = next(e for e in chain if e.pk == approver_id)
             stand_in = active_stand_ins(employee_ids=[approver.pk], at=now).get((approver.pk, type_id))
             use_stand_in = stand_in is not None and stand_in.pk != requester.pk and stand_in.is_active
-            escalation.status = Escalation.Status.ASSIGNED
-            escalation.approver = approver
-            escalation.assigned_to = stand_in if use_stand_in else approver
-            escalation.due_at = add_working_hours(now, response_hours(escalation=escalation))
             reason = EscalationStep.Reason.STAND_IN if use_stand_in else EscalationStep.Reason.ROUTED
-        escalation.routed_at = now
-        escalation.save(update_fields=["status", "approver", "assigned_to", "due_at", "routed_at"])
-        EscalationStep.objects.create(
-            escalation=escalation,
-            level=escalation.level,
-            status=escalation.status,
-            assigned_to=escalation.assigned_to,
-            reason=reason,
-            created_at=now,
-        )
+            escalation.move_to(
+                Escalation.Status.ASSIGNED,
+                reason=reason,
+                at=now,
+                approver=approver,
+                assigned_to=stand_in if use_stand_in else approver,
+                due_at=add_working_hours(now, response_hours(escalation=escalation)),
+                routed_at=now,
+            )
         audit(
             actor=None,
             action="escalation.routed",
@@ -203,17 +205,8 @@ def escalation_reroute(*, escalation_id: int, actor: Employee | None, reason: st
             code="not_unroutable",
         )
     now = timezone.now()
-    escalation.status = Escalation.Status.ROUTING
-    escalation.routing_since = now
-    escalation.due_at = None
-    escalation.save(update_fields=["status", "routing_since", "due_at"])
-    EscalationStep.objects.create(
-        escalation=escalation,
-        level=escalation.level,
-        status=escalation.status,
-        assigned_to=None,
-        reason=EscalationStep.Reason.REROUTED,
-        created_at=now,
+    escalation.move_to(
+        Escalation.Status.ROUTING, reason=EscalationStep.Reason.REROUTED, at=now, routing_since=now, due_at=None
     )
     audit(
         actor=actor,
@@ -248,14 +241,16 @@ def escalation_move_up(*, escalation: Escalation, reason: str, actor: Employee |
     The previous assignee and the requester are told why; the new assignee hears from routing.
     """
     previous = escalation.assigned_to
-    escalation.route_above = escalation.approver or escalation.route_above
-    escalation.level += 1
-    escalation.status = Escalation.Status.ROUTING
-    escalation.routing_since = timezone.now()
-    escalation.due_at = None  # the old deadline was the previous approver's; routing sets a new one
-    escalation.save(update_fields=["route_above", "level", "status", "routing_since", "due_at"])
-    EscalationStep.objects.create(
-        escalation=escalation, level=escalation.level, status=escalation.status, assigned_to=previous, reason=reason
+    now = timezone.now()
+    escalation.move_to(
+        Escalation.Status.ROUTING,
+        reason=reason,
+        at=now,
+        step_assigned_to=previous,
+        route_above=escalation.approver or escalation.route_above,
+        level=escalation.level + 1,
+        routing_since=now,
+        due_at=None,  # the old deadline was the previous approver's; routing sets a new one
     )
     audit(
         actor=actor,

@@ -91,18 +91,10 @@ def hand_back_escalations(delegation: Delegation, *, actor: Employee | None, now
         successor = next_stand_ins.get((delegation.delegator_id, decision.decision_type_id))
         eligible = successor is not None and successor.is_active
         if eligible and successor.pk not in (decision.made_by_id, delegation.delegate_id):
-            escalation.assigned_to, reason = successor, EscalationStep.Reason.STAND_IN
+            assignee, reason = successor, EscalationStep.Reason.STAND_IN
         else:
-            escalation.assigned_to, reason = delegation.delegator, EscalationStep.Reason.STAND_IN_ENDED
-        escalation.save(update_fields=["assigned_to"])
-        EscalationStep.objects.create(
-            escalation=escalation,
-            level=escalation.level,
-            status=escalation.status,
-            assigned_to=escalation.assigned_to,
-            reason=reason,
-            created_at=now,
-        )
+            assignee, reason = delegation.delegator, EscalationStep.Reason.STAND_IN_ENDED
+        escalation.move_to(Escalation.Status.ASSIGNED, reason=reason, at=now, assigned_to=assignee)
         label = EscalationStep.Reason(reason).label
         audit(
             actor=actor,
