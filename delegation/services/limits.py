@@ -193,10 +193,43 @@ def ensure_may_set_role(*, granter: Employee, role) -> None:
         raise NotAllowed(_("Only someone of a higher role may change this role's limits."), code="not_above")
 
 
+def window_times(starts_at, ends_at, now):
+    """The time rules of a temporary limit, the same on every path (page, API, admin): it needs an
+    end; it starts at `starts_at` or now, never in the past (a past start is moved to now, since
+    "what could alice decide at T" reads history from the windows); it ends after it starts.
+    Answers the (start, end) to save."""
+    if ends_at is None:
+        message = _("A temporary limit needs an end (“until”); leave both dates empty for a standing limit.")
+        raise InvalidInput(message, field_errors={"ends_at": [message]})
+    starts_at = max(starts_at or now, now)
+    if ends_at <= starts_at:
+        message = _("The end must be after the start, and in the future.")
+        raise InvalidInput(message, field_errors={"ends_at": [message]})
+    return starts_at, ends_at
+
+
 def window_from_now(limit: AuthorityLimit, now) -> None:
-    """A window given only an end starts now."""
-    if limit.ends_at is not None and limit.starts_at is None:
-        limit.starts_at = now
+    """Apply `window_times` to a personal limit saved in the admin. A window whose start or end was
+    already saved keeps it (a running window's caps may still change; its past is not moved)."""
+    if limit.employee_id is None or (limit.starts_at is None and limit.ends_at is None):
+        return  # a standing limit; a role's window is refused by `check_window`
+    stored = AuthorityLimit.objects.filter(pk=limit.pk).values("starts_at", "ends_at").first() if limit.pk else None
+    if (
+        stored
+        and stored["starts_at"] is not None
+        and (stored["starts_at"], stored["ends_at"])
+        == (
+            limit.starts_at,
+            limit.ends_at,
+        )
+    ):
+        return  # unchanged
+    if stored and stored["starts_at"] is not None and limit.starts_at == stored["starts_at"]:
+        # The start stands as saved (it may be in the past for a running window); a new end must be ahead.
+        if limit.ends_at is None or limit.ends_at <= max(limit.starts_at, now):
+            window_times(limit.starts_at, None if limit.ends_at is None else limit.ends_at, max(limit.starts_at, now))
+        return
+    limit.starts_at, limit.ends_at = window_times(limit.starts_at, limit.ends_at, now)
 
 
 def check_window(limit: AuthorityLimit) -> None:
@@ -341,13 +374,7 @@ def limit_set(
     now = timezone.now()
     temporary = starts_at is not None or ends_at is not None
     if temporary:
-        if ends_at is None:
-            message = _("A temporary limit needs an end (“until”); leave both dates empty for a standing limit.")
-            raise InvalidInput(message, field_errors={"ends_at": [message]})
-        starts_at = max(starts_at or now, now)
-        if ends_at <= starts_at:
-            message = _("The end must be after the start, and in the future.")
-            raise InvalidInput(message, field_errors={"ends_at": [message]})
+        starts_at, ends_at = window_times(starts_at, ends_at, now)
     ensure_within_granters_own(granter=granter, decision_type=decision_type, values=cleaned, at=now)
     _lock_limits_of(employee)
     if temporary:
