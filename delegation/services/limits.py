@@ -14,9 +14,7 @@ from delegation.models import (
     AuthorityLimit,
     DecisionType,
 )
-from delegation.selectors import (
-    own_limits,
-)
+from delegation.selectors import own_limits, standing_limits
 from delegation.services.common import (
     MAX_AMOUNT,
     authority_limit_state,
@@ -136,10 +134,10 @@ def authority_limit_delete(*, limit: AuthorityLimit, actor: Employee | None, rea
     limit_changed(limit, key=key)
 
 
-def _limit_values(values: dict) -> dict[str, Decimal | None]:
-    """Each cap: a non-negative amount with two decimals, or None for "no limit"."""
+def _limit_values(values: dict, *, caps=CAPS) -> dict[str, Decimal | None]:
+    """Each cap in `caps`: a non-negative amount with two decimals, or None for "no limit"."""
     cleaned, errors = {}, {}
-    for cap in CAPS:
+    for cap in caps:
         raw = values.get(cap)
         if raw in (None, ""):
             cleaned[cap] = None
@@ -364,19 +362,26 @@ def limit_set(
     lowered limit judges the very next decision. The employee is told, and the escalations
     waiting for them are checked again.
 
+    `values` may name only some caps: one left out keeps its standing value (the standing personal
+    limit, else the role's), read under the lock, so concurrent partial changes never lose one.
+
     A temporary limit needs `ends_at`; it starts at `starts_at` or now (never in the past: history
     is not rewritten) and may not overlap another window of the same type (409). While a window
     runs it applies; the standing limit may still be changed, and applies again when it ends.
     """
     reason = required_reason(reason)
     ensure_may_grant_to(granter=granter, employee=employee)
-    cleaned = _limit_values(values)
+    given = _limit_values(values, caps=[cap for cap in CAPS if cap in values])
     now = timezone.now()
     temporary = starts_at is not None or ends_at is not None
     if temporary:
         starts_at, ends_at = window_times(starts_at, ends_at, now)
-    ensure_within_granters_own(granter=granter, decision_type=decision_type, values=cleaned, at=now)
     _lock_limits_of(employee)
+    # Under the lock: a cap left out keeps its standing value (the standing personal limit, else the
+    # role's), read now, so two partial changes at once both survive.
+    standing = standing_limits(employee=employee, decision_type=decision_type)
+    cleaned = {cap: given[cap] if cap in given else getattr(standing, cap) for cap in CAPS}
+    ensure_within_granters_own(granter=granter, decision_type=decision_type, values=cleaned, at=now)
     if temporary:
         before = None
         limit = AuthorityLimit(employee=employee, decision_type=decision_type, starts_at=starts_at, ends_at=ends_at)

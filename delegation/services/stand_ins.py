@@ -13,10 +13,11 @@ from delegation.models import (
 )
 from delegation.selectors import (
     active_stand_ins,
+    delegations_visible_to,
     own_limits,
 )
 from delegation.services.common import required_reason, tell_of_step
-from empower.errors import Conflict, InvalidInput, NotAllowed
+from empower.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from empower.models import Employee
 from empower.selectors import is_above
 from empower.services import (
@@ -30,8 +31,11 @@ from empower.services import (
 def delegation_end(*, delegation: Delegation, actor: Employee | None, at=None, reason: str = "") -> Delegation:
     """End a delegation now (or at `at`): from then the stand-in no longer holds the delegator's authority.
 
-    Ending one that is already over is refused (409). The change is audited and both people are told,
-    and the open escalations the stand-in holds for the delegator go back (`hand_back_escalations`).
+    Whoever may not see it (neither delegator, stand-in, nor above either) is told there is no such
+    delegation (404, as the page answers); one who sees it but is neither the delegator nor above
+    them is refused (403). Ending one that is already over is refused (409). The change is audited,
+    both people are told, and the open escalations the stand-in holds for the delegator go back
+    (`hand_back_escalations`).
     """
     at = at or timezone.now()
     delegation = (
@@ -39,6 +43,8 @@ def delegation_end(*, delegation: Delegation, actor: Employee | None, at=None, r
         .select_related("delegator__user", "delegate__user")
         .get(pk=delegation.pk)
     )
+    if actor is not None and not delegations_visible_to(employee=actor).filter(pk=delegation.pk).exists():
+        raise NotFound(_("No such delegation."), code="delegation_not_found")
     if (
         actor is not None
         and actor.pk != delegation.delegator_id
