@@ -1,3 +1,9 @@
+"""The authority tables: decision types, limits, delegations, usage counters, decisions, escalations.
+
+Over 500 lines on purpose: one module per app is Django's convention, and the rules about one row
+(constraints, the status pipelines, scheduled/running/ended) belong beside the fields they read.
+"""
+
 from decimal import Decimal
 
 from django.core.validators import MinValueValidator
@@ -17,7 +23,7 @@ class Timed(models.TextChoices):
     """Where a stand-in or a temporary limit stands at a moment."""
 
     SCHEDULED = "scheduled", _("Not started yet")
-    RUNNING = "running", _("Active now")
+    RUNNING = "active", _("Active now")  # "active": the word the API and the pages already answer
     ENDED = "ended", _("Ended")
 
 

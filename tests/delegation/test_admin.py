@@ -388,7 +388,7 @@ class TestDelegations:
             created_by=org.hank,
         )
         listing = url(Delegation, "changelist")
-        assert list(admin_web.get(listing, {"state": "running"}).context["cl"].result_list) == [delegation]
+        assert list(admin_web.get(listing, {"state": "active"}).context["cl"].result_list) == [delegation]
         assert list(admin_web.get(listing, {"state": "ended"}).context["cl"].result_list) == [ended]
 
     def test_delegations_are_not_edited_in_the_admin(self, admin_web, org, delegation):
