@@ -1,7 +1,10 @@
 """Operators' back office for authority: types, limits, delegations, decisions and escalations.
 
 Decisions and escalations change only through the services, so their pages are read-only; limit
-changes and ending a delegation go through audited services too.
+changes, decision types, response times and ending a delegation go through audited services too.
+
+Over 500 lines on purpose: one ModelAdmin per authority model, each small; Django's admin looks for
+them in this module, and splitting by model would only scatter the registrations.
 """
 
 from datetime import timedelta
@@ -29,6 +32,7 @@ from delegation.models import (
     EscalationStep,
     Heartbeat,
     ResponseTime,
+    Timed,
     UsageCounter,
 )
 from delegation.selectors import escalations_waiting_for_routing
@@ -77,18 +81,55 @@ class ResponseTimeInline(admin.TabularInline):
     extra = 0
 
 
+class DecisionTypeForm(forms.ModelForm):
+    change_reason = forms.CharField(
+        label=_("Reason for this change"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Recorded in the audit trail with the values before and after."),
+    )
+
+    class Meta:
+        model = DecisionType
+        fields = ["code", "name", "description", "response_hours", "is_active"]
+
+
+def _catalogue_reason(request, form) -> str:
+    typed = form.cleaned_data.get("change_reason", "") if form is not None else ""
+    return admin_reason(request, typed or "changed in the admin")
+
+
 @admin.register(DecisionType)
 class DecisionTypeAdmin(admin.ModelAdmin):
+    """Changes (here or in the list) go through `decision_type_save`, which audits them with the response times."""
+
+    form = DecisionTypeForm
     list_display = ["code", "name", "response_hours", "is_active"]
     list_editable = ["response_hours", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["code", "name"]
-    fields = ["code", "name", "description", "response_hours", "is_active"]
+    fields = ["code", "name", "description", "response_hours", "is_active", "change_reason"]
     inlines = [ResponseTimeInline]
 
     def has_delete_permission(self, request, obj=None):
         # Deleting a type would take its limits with it, unaudited: deactivate it instead.
         return False
+
+    def save_model(self, request, obj, form, change) -> None:
+        pass  # saved in `save_related`, with its response times, by the service: one audit record
+
+    def save_related(self, request, form, formsets, change) -> None:
+        changed, removed = [], []
+        for formset in formsets:
+            changed += formset.save(commit=False)
+            removed += formset.deleted_objects
+        services.decision_type_save(
+            decision_type=form.instance,
+            response_times=changed,
+            removed=removed,
+            actor=operator_employee(request),
+            reason=_catalogue_reason(request, form),
+        )
 
 
 @admin.register(ResponseTime)
@@ -97,6 +138,26 @@ class ResponseTimeAdmin(admin.ModelAdmin):
     list_filter = ["decision_type"]
     list_select_related = ["decision_type"]
     search_fields = ["decision_type__code", "decision_type__name"]
+
+    def save_model(self, request, obj, form, change) -> None:
+        services.decision_type_save(
+            decision_type=obj.decision_type,
+            response_times=[obj],
+            actor=operator_employee(request),
+            reason=admin_reason(request, "response time changed in the admin"),
+        )
+
+    def delete_model(self, request, obj) -> None:
+        services.decision_type_save(
+            decision_type=obj.decision_type,
+            removed=[obj],
+            actor=operator_employee(request),
+            reason=admin_reason(request, "response time removed in the admin"),
+        )
+
+    def delete_queryset(self, request, queryset) -> None:
+        for response_time in queryset.select_related("decision_type"):
+            self.delete_model(request, response_time)
 
 
 # --- Authority limits --------------------------------------------------------------------------
@@ -114,6 +175,21 @@ class LimitHolderFilter(admin.SimpleListFilter):
             return queryset.filter(role__isnull=False)
         if self.value() == "personal":
             return queryset.filter(employee__isnull=False)
+        return queryset
+
+
+class LimitWindowFilter(admin.SimpleListFilter):
+    """Temporary limits by where they stand now (standing limits have no window)."""
+
+    title = _("window")
+    parameter_name = "window"
+
+    def lookups(self, request, model_admin):
+        return Timed.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in Timed.values:
+            return queryset.in_state(self.value(), timezone.now())
         return queryset
 
 
@@ -203,10 +279,11 @@ class AuthorityLimitAdmin(admin.ModelAdmin):
         "per_customer_month_money",
         "starts_at",
         "ends_at",
+        "window",
         "set_by",
         "updated_at",
     ]
-    list_filter = [LimitHolderFilter, "decision_type", "role"]
+    list_filter = [LimitHolderFilter, LimitWindowFilter, "decision_type", "role"]
     search_fields = ["employee__user__username", "role__code", "role__name", "decision_type__code"]
     list_select_related = ["decision_type", "role", "employee__user", "set_by__user"]
     autocomplete_fields = ["employee"]
@@ -286,6 +363,11 @@ class AuthorityLimitAdmin(admin.ModelAdmin):
             return format_html("{} <small>({})</small>", limit.employee.username, _("personal"))
         return str(limit.role)
 
+    @admin.display(description=_("window"))
+    def window(self, limit: AuthorityLimit) -> str:
+        state = limit.state_at(timezone.now())
+        return "—" if state is None else str(Timed(state).label)
+
     @admin.display(description=_("per decision"), ordering="per_decision")
     def per_decision_money(self, limit: AuthorityLimit) -> str:
         return money(limit.per_decision)
@@ -311,17 +393,11 @@ class DelegationStateFilter(admin.SimpleListFilter):
     parameter_name = "state"
 
     def lookups(self, request, model_admin):
-        return [("active", _("Active now")), ("scheduled", _("Not started yet")), ("ended", _("Ended"))]
+        return Timed.choices
 
     def queryset(self, request, queryset):
-        now = timezone.now()
-        active = Delegation.objects.active_at(now).values("pk")
-        if self.value() == "active":
-            return queryset.filter(pk__in=active)
-        if self.value() == "scheduled":
-            return queryset.filter(starts_at__gt=now, ended_at__isnull=True)
-        if self.value() == "ended":
-            return queryset.exclude(pk__in=active).exclude(starts_at__gt=now, ended_at__isnull=True)
+        if self.value() in Timed.values:
+            return queryset.in_state(self.value(), timezone.now())
         return queryset
 
 
@@ -361,12 +437,7 @@ class DelegationAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("state"))
     def state(self, delegation: Delegation) -> str:
-        now = timezone.now()
-        if delegation.is_active_at(now):
-            return str(_("Active now"))
-        if delegation.starts_at > now and delegation.ended_at is None:
-            return str(_("Not started yet"))
-        return str(_("Ended"))
+        return str(Timed(delegation.state_at(timezone.now())).label)
 
     @admin.action(description=_("End now"), permissions=["end"])
     def end_now(self, request, queryset: QuerySet[Delegation]) -> None:

@@ -1,3 +1,9 @@
+"""The authority tables: decision types, limits, delegations, usage counters, decisions, escalations.
+
+Over 500 lines on purpose: one module per app is Django's convention, and the rules about one row
+(constraints, the status pipelines, scheduled/running/ended) belong beside the fields they read.
+"""
+
 from decimal import Decimal
 
 from django.core.validators import MinValueValidator
@@ -6,10 +12,27 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from empower.errors import Conflict
 from empower.models import Case, Employee, Role
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 CAPS = ("per_decision", "per_day", "per_month", "per_customer_month")
+
+
+class Timed(models.TextChoices):
+    """Where a stand-in or a temporary limit stands at a moment."""
+
+    SCHEDULED = "scheduled", _("Not started yet")
+    RUNNING = "active", _("Active now")  # "active": the word the API and the pages already answer
+    ENDED = "ended", _("Ended")
+
+
+def _refuse_move(row, status) -> Conflict:
+    return Conflict(
+        _("A %(what)s that is %(current)s cannot become %(new)s.")
+        % {"what": row._meta.verbose_name, "current": row.status or "new", "new": status},
+        code="illegal_move",
+    )
 
 
 class DecisionType(models.Model):
@@ -78,6 +101,15 @@ class LimitQuerySet(models.QuerySet):
         return self.filter(
             Q(starts_at__isnull=True) | Q(starts_at__lte=at), Q(ends_at__isnull=True) | Q(ends_at__gt=at)
         )
+
+    def in_state(self, state: str, at):
+        """Temporary limits (those with an end) scheduled, running or ended at `at`; see `AuthorityLimit.state_at`."""
+        windows = self.filter(ends_at__isnull=False)
+        if state == Timed.SCHEDULED:
+            return windows.filter(starts_at__gt=at)
+        if state == Timed.RUNNING:
+            return windows.active_at(at)
+        return windows.filter(ends_at__lte=at)
 
 
 class AuthorityLimit(models.Model):
@@ -151,10 +183,32 @@ class AuthorityLimit(models.Model):
     def values(self) -> dict[str, str | None]:
         return {cap: None if getattr(self, cap) is None else str(getattr(self, cap)) for cap in self.CAPS}
 
+    @property
+    def is_window(self) -> bool:
+        return self.ends_at is not None
+
+    def state_at(self, at) -> str | None:
+        """A temporary limit's state at `at` (scheduled, running, ended); None for a standing limit."""
+        if self.ends_at is None:
+            return None
+        if self.starts_at is not None and self.starts_at > at:
+            return Timed.SCHEDULED
+        return Timed.RUNNING if self.ends_at > at else Timed.ENDED
+
 
 class DelegationQuerySet(models.QuerySet):
     def active_at(self, at):
         return self.filter(starts_at__lte=at, ends_at__gt=at).filter(Q(ended_at__isnull=True) | Q(ended_at__gt=at))
+
+    def in_state(self, state: str, at):
+        """Delegations scheduled, running or ended at `at`, as `Delegation.state_at` tells one."""
+        scheduled = Q(starts_at__gt=at) & (Q(ended_at__isnull=True) | Q(ended_at__gt=at))
+        if state == Timed.SCHEDULED:
+            return self.filter(scheduled)
+        running = self.active_at(at).values("pk")
+        if state == Timed.RUNNING:
+            return self.filter(pk__in=running)
+        return self.exclude(pk__in=running).exclude(scheduled)
 
 
 class Delegation(models.Model):
@@ -195,6 +249,14 @@ class Delegation(models.Model):
     def is_active_at(self, at) -> bool:
         return self.starts_at <= at < self.ends_at and (self.ended_at is None or self.ended_at > at)
 
+    def state_at(self, at) -> str:
+        """Scheduled (not started, not called off), running, or ended (expired or ended early) at `at`."""
+        if self.is_active_at(at):
+            return Timed.RUNNING
+        if self.starts_at > at and (self.ended_at is None or self.ended_at > at):
+            return Timed.SCHEDULED
+        return Timed.ENDED
+
 
 class UsageCounter(models.Model):
     """Approved amount in one cap's period, e.g. `emp:7:refund:day:2026-11-23`.
@@ -220,6 +282,14 @@ class Decision(models.Model):
         ESCALATED = "escalated", _("Escalated")
         REJECTED = "rejected", _("Rejected")
         WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    # The legal moves; a decision is created approved or escalated, and only an escalated one moves on.
+    TRANSITIONS = {
+        Status.ESCALATED: {Status.APPROVED, Status.REJECTED, Status.WITHDRAWN},
+        Status.APPROVED: set(),
+        Status.REJECTED: set(),
+        Status.WITHDRAWN: set(),
+    }
 
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="decisions")
     decision_type = models.ForeignKey(
@@ -280,6 +350,17 @@ class Decision(models.Model):
     def __str__(self) -> str:
         return f"{self.decision_type} {self.amount} {self.currency} ({self.get_status_display()})"
 
+    def move_to(self, status: str, *, at, **changes) -> None:
+        """Move an escalated decision on (approved, rejected, withdrawn) at `at`, with the fields that
+        change with it; an illegal move (e.g. a decided one decided again) is refused and changes nothing."""
+        if status not in self.TRANSITIONS.get(self.status, ()):
+            raise _refuse_move(self, status)
+        for name, value in changes.items():
+            setattr(self, name, value)
+        self.status = status
+        self.decided_at = at
+        self.save(update_fields=["status", "decided_at", *changes])
+
 
 class Escalation(models.Model):
     class Status(models.TextChoices):
@@ -291,6 +372,17 @@ class Escalation(models.Model):
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
     OPEN_STATUSES = (Status.ROUTING, Status.ASSIGNED, Status.UNROUTABLE)
+    # The legal moves. Routing assigns it or finds nobody; an assigned one is answered, withdrawn,
+    # moved up (back to routing) or handed to another assignee (assigned again, e.g. a stand-in's
+    # delegation ended); an unroutable one is routed again or withdrawn.
+    TRANSITIONS = {
+        Status.ROUTING: {Status.ASSIGNED, Status.UNROUTABLE, Status.WITHDRAWN},
+        Status.ASSIGNED: {Status.ASSIGNED, Status.APPROVED, Status.REJECTED, Status.WITHDRAWN, Status.ROUTING},
+        Status.UNROUTABLE: {Status.ROUTING, Status.WITHDRAWN},
+        Status.APPROVED: set(),
+        Status.REJECTED: set(),
+        Status.WITHDRAWN: set(),
+    }
 
     decision = models.OneToOneField(
         Decision, verbose_name=_("decision"), on_delete=models.PROTECT, related_name="escalation"
@@ -349,9 +441,28 @@ class Escalation(models.Model):
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
 
-    @property
-    def requested_by(self) -> Employee:
-        return self.decision.made_by
+    def move_to(self, status: str, *, reason: str, at=None, step_assigned_to=..., **changes) -> "EscalationStep":
+        """Make one legal move and write its step on the path (level, status, assignee, why) at `at`.
+
+        `changes` are the fields that move with it (e.g. `assigned_to`, `due_at`); the step names the
+        assignee after the move unless `step_assigned_to` says otherwise (moving up names who had it).
+        An illegal move is refused (`Conflict`) and changes nothing.
+        """
+        if status not in self.TRANSITIONS.get(self.status, ()):
+            raise _refuse_move(self, status)
+        at = at or timezone.now()
+        for name, value in changes.items():
+            setattr(self, name, value)
+        self.status = status
+        self.save(update_fields=["status", *changes])
+        return EscalationStep.objects.create(
+            escalation=self,
+            level=self.level,
+            status=status,
+            assigned_to=self.assigned_to if step_assigned_to is ... else step_assigned_to,
+            reason=reason,
+            created_at=at,
+        )
 
     @property
     def standing_in_for(self) -> Employee | None:

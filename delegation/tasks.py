@@ -9,29 +9,26 @@ from delegation import selectors, services
 
 logger = logging.getLogger(__name__)
 
+# Every task acks late, is redelivered when its worker is lost, and has 45 s soft / 60 s hard time limits:
+# the global Celery settings (empower/settings.py). Only what differs is set on a task below.
+
 # The periodic tasks work in bounded batches and stop before their time limit; what is left waits
 # for the next run (every minute), the oldest first.
 BATCH = 500
 TIME_BUDGET_SECONDS = 40
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(Exception,),
-    retry_backoff=2,
-    retry_backoff_max=300,
-    max_retries=8,
-    soft_time_limit=30,
-    time_limit=60,
-)
+# Retried (the database claims the work, so a retry never routes twice); routing is short, so a
+# stuck one is stopped sooner than the default.
+@shared_task(autoretry_for=(Exception,), retry_backoff=2, retry_backoff_max=300, max_retries=8, soft_time_limit=30)
 def route_escalation(escalation_id: int) -> str:
     """Route one escalation; safe to run twice (the database claims the work)."""
     escalation = services.escalation_route(escalation_id=escalation_id)
     return "skipped" if escalation is None else escalation.status
 
 
-@shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
+# Batches stop at TIME_BUDGET_SECONDS; the soft limit leaves the last item room to finish.
+@shared_task(soft_time_limit=50)
 def sweep_unrouted_escalations() -> int:
     """Route again what has waited in "routing" past the grace period, longest waiting first.
 
@@ -46,7 +43,7 @@ def sweep_unrouted_escalations() -> int:
     )
 
 
-@shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
+@shared_task(soft_time_limit=50)  # as the sweep
 def review_assigned_escalations() -> int:
     """Move up what is overdue or no longer covered by its approver; returns how many moved.
 
@@ -74,33 +71,25 @@ def _each(escalation_ids: list[int], act, what: str) -> int:
     return done
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True, soft_time_limit=30, time_limit=60)
+@shared_task(soft_time_limit=30)  # one escalation: short, as routing
 def review_escalation(escalation_id: int) -> str | None:
     """Move one escalation up if it is overdue or its approver no longer covers it."""
     return services.escalation_review(escalation_id=escalation_id)
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(Exception,),
-    retry_backoff=60,
-    retry_backoff_max=600,
-    max_retries=5,
-    soft_time_limit=45,
-    time_limit=60,
-)
+# Retried while SMTP is down (an audit record keeps a second delivery from telling them twice).
+@shared_task(autoretry_for=(Exception,), retry_backoff=60, retry_backoff_max=600, max_retries=5)
 def announce_unroutable(escalation_id: int) -> bool:
     """E-mail the administrators that nobody above covers an escalation (once; retried if SMTP fails)."""
     return services.escalation_unroutable_announce(escalation_id=escalation_id)
 
 
-@shared_task(soft_time_limit=10, time_limit=20)
+@shared_task(soft_time_limit=10, time_limit=20)  # one row: a heartbeat that takes longer is no sign of health
 def heartbeat() -> None:
     services.heartbeat_record()
 
 
-@shared_task(acks_late=True, soft_time_limit=50, time_limit=60)
+@shared_task(soft_time_limit=50)  # a batch, as the sweep
 def announce_authority_changes() -> int:
     """Audit and announce delegations and temporary limits that started or ended on schedule."""
     return services.authority_changes_announce()

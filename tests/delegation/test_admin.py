@@ -630,3 +630,99 @@ def test_the_decision_page_shows_the_makers_and_the_approvers_limits(admin_web, 
         "&quot;per_decision&quot;: &quot;100.00&quot;" in html
         and "&quot;per_decision&quot;: &quot;500.00&quot;" in html
     )
+
+
+def _moment(at) -> dict:
+    local = timezone.localtime(at)
+    return {"date": local.strftime("%Y-%m-%d"), "time": local.strftime("%H:%M:%S")}
+
+
+def test_an_administrator_cannot_backdate_a_temporary_limit(admin_web, org):
+    """The admin applies the page's and the API's window rules: a window that started two days ago
+    and ended yesterday would rewrite what "what could alice decide at T" reads; it is refused."""
+    start, end = _moment(timezone.now() - timedelta(days=2)), _moment(timezone.now() - timedelta(days=1))
+    window = _personal(
+        org,
+        org.alice,
+        starts_at_0=start["date"],
+        starts_at_1=start["time"],
+        ends_at_0=end["date"],
+        ends_at_1=end["time"],
+    )
+
+    response = admin_web.post(url(AuthorityLimit, "add"), window)
+
+    assert response.status_code == 200
+    assert "ends_at" in response.context["adminform"].form.errors
+    assert not AuthorityLimit.objects.filter(employee=org.alice).exists()
+    assert not AuditRecord.objects.filter(action="limit.created").exists()
+
+
+def test_a_window_set_in_the_admin_to_start_in_the_past_starts_now(admin_web, org):
+    before = timezone.now()
+    start, end = _moment(before - timedelta(days=2)), _moment(before + timedelta(days=1))
+    window = _personal(
+        org,
+        org.alice,
+        starts_at_0=start["date"],
+        starts_at_1=start["time"],
+        ends_at_0=end["date"],
+        ends_at_1=end["time"],
+    )
+
+    assert admin_web.post(url(AuthorityLimit, "add"), window).status_code == 302
+
+    saved = AuthorityLimit.objects.get(employee=org.alice)
+    assert saved.starts_at >= before
+
+
+def test_changing_a_decision_type_in_the_admin_is_audited(admin_web, org):
+    response = admin_web.post(
+        url(DecisionType, "change", org.refund.pk),
+        {
+            "code": "refund",
+            "name": "Refund",
+            "description": "",
+            "response_hours": "2",
+            "is_active": "on",
+            "change_reason": "Customers wait too long",
+            "response_times-TOTAL_FORMS": "1",
+            "response_times-INITIAL_FORMS": "0",
+            "response_times-0-level": "2",
+            "response_times-0-hours": "8",
+        },
+    )
+
+    assert response.status_code == 302
+    record = AuditRecord.objects.get(action="decision_type.changed")
+    assert record.target_id == str(org.refund.pk) and record.actor is None
+    assert record.before["response_hours"] == org.refund.response_hours and record.after["response_hours"] == 2
+    assert record.before["response_times"] == {} and record.after["response_times"] == {"2": 8}
+    assert "Customers wait too long" in record.reason and "admin" in record.reason
+
+
+def test_changing_a_response_time_in_the_admin_is_audited(admin_web, org):
+    response = admin_web.post(url(ResponseTime, "add"), {"decision_type": org.refund.pk, "level": "1", "hours": "3"})
+
+    assert response.status_code == 302
+    record = AuditRecord.objects.get(action="decision_type.changed")
+    assert record.before["response_times"] == {} and record.after["response_times"] == {"1": 3}
+    response_time = ResponseTime.objects.get(decision_type=org.refund, level=1)
+    admin_web.post(url(ResponseTime, "delete", response_time.pk), {"post": "yes"})
+    assert not ResponseTime.objects.filter(pk=response_time.pk).exists()
+    assert AuditRecord.objects.filter(action="decision_type.changed").count() == 2
+
+
+def test_a_decision_type_changed_in_the_list_is_audited(admin_web, org):
+    types = list(DecisionType.objects.order_by("code"))
+    data = {"form-TOTAL_FORMS": str(len(types)), "form-INITIAL_FORMS": str(len(types)), "_save": "Save"}
+    for i, decision_type in enumerate(types):
+        data[f"form-{i}-id"] = str(decision_type.pk)
+        data[f"form-{i}-response_hours"] = "6" if decision_type == org.refund else str(decision_type.response_hours)
+        if decision_type.is_active:
+            data[f"form-{i}-is_active"] = "on"
+
+    assert admin_web.post(url(DecisionType, "changelist"), data).status_code == 302
+
+    record = AuditRecord.objects.get(action="decision_type.changed")
+    assert record.target_id == str(org.refund.pk) and record.after["response_hours"] == 6

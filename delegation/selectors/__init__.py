@@ -1,0 +1,122 @@
+"""Reads for authority, decisions and escalations: each shaped for a page or an endpoint.
+
+One module per sub-domain; each public name is re-exported here, so callers keep importing
+`from delegation.selectors import …`. Dependencies point down this list, never up:
+
+- `usage` — counter keys, usage, each person's own limits, and the one loader of "limits and usage
+  of these people" (`authority_snapshots`, optionally locking the counters in key order).
+- `stand_ins` — delegations running, given, held, visible.
+- `authority` — one person's authority now, the matrix, windows, standing limits, role defaults.
+- `history` — the authority timeline and what someone could decide at a past moment.
+- `escalations` — decisions and escalations: visibility, who may answer, the inbox, routing's and
+  the review's work lists.
+- `people` — who is visible to whom on the authority pages; colleagues to choose from.
+"""
+
+from delegation.selectors.authority import (
+    Authority,
+    AuthorityLine,
+    MatrixRow,
+    RoleDefaults,
+    authority_matrix,
+    authority_of,
+    matrix_teams,
+    personal_limits_of,
+    role_defaults,
+    standing_limits,
+    windows_of,
+)
+from delegation.selectors.escalations import (
+    decisions_for_case,
+    decisions_visible_to,
+    escalation_inbox,
+    escalations_beyond_capacity,
+    escalations_to_review,
+    escalations_visible_to,
+    escalations_waiting_for_routing,
+    may_answer,
+    response_hours,
+    routing_backlog,
+)
+from delegation.selectors.history import (
+    LIMIT_ROW_ACTIONS,
+    HistoricLine,
+    authority_at,
+    authority_timeline,
+    timeline_with_stand_ins,
+)
+from delegation.selectors.people import (
+    USERNAME_PATTERN,
+    active_colleagues,
+    employee_named,
+    employee_visible_to,
+    people_below,
+)
+from delegation.selectors.stand_ins import (
+    active_stand_ins,
+    delegations_given,
+    delegations_held,
+    delegations_visible_to,
+    stand_in_duties,
+)
+from delegation.selectors.usage import (
+    AuthoritySnapshot,
+    CounterKeys,
+    active_decision_types,
+    authority_snapshot,
+    authority_snapshots,
+    counter_amounts,
+    counter_keys,
+    own_limits,
+    running_windows,
+    usage_from,
+)
+
+__all__ = [
+    "LIMIT_ROW_ACTIONS",
+    "USERNAME_PATTERN",
+    "Authority",
+    "AuthorityLine",
+    "AuthoritySnapshot",
+    "CounterKeys",
+    "HistoricLine",
+    "MatrixRow",
+    "RoleDefaults",
+    "active_colleagues",
+    "active_decision_types",
+    "active_stand_ins",
+    "authority_at",
+    "authority_matrix",
+    "authority_of",
+    "authority_snapshot",
+    "authority_snapshots",
+    "authority_timeline",
+    "counter_amounts",
+    "counter_keys",
+    "decisions_for_case",
+    "decisions_visible_to",
+    "delegations_given",
+    "delegations_held",
+    "delegations_visible_to",
+    "employee_named",
+    "employee_visible_to",
+    "escalation_inbox",
+    "escalations_beyond_capacity",
+    "escalations_to_review",
+    "escalations_visible_to",
+    "escalations_waiting_for_routing",
+    "matrix_teams",
+    "may_answer",
+    "own_limits",
+    "people_below",
+    "personal_limits_of",
+    "response_hours",
+    "role_defaults",
+    "routing_backlog",
+    "running_windows",
+    "stand_in_duties",
+    "standing_limits",
+    "timeline_with_stand_ins",
+    "usage_from",
+    "windows_of",
+]

@@ -1,0 +1,201 @@
+"""Decisions and escalations: who sees and who may answer them, the inbox, and what routing and the
+review pick up."""
+
+from datetime import datetime, timedelta
+
+from django.db.models import (
+    BooleanField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models import Case as SqlCase
+from django.utils import timezone
+
+from delegation.models import (
+    Decision,
+    Delegation,
+    Escalation,
+    Heartbeat,
+    ResponseTime,
+)
+from delegation.selectors.usage import authority_snapshots
+from empower.models import Case, Employee
+from empower.selectors import subtree_ids, visible_team_ids
+
+
+def decisions_for_case(*, case: Case) -> QuerySet[Decision]:
+    return (
+        Decision.objects.filter(case=case)
+        .select_related(
+            "decision_type",
+            "made_by__user",
+            "approved_by__user",
+            "escalation__assigned_to__user",
+            "escalation__approver__user",  # "Bob (standing in for Carol)"
+        )
+        .order_by("-created_at", "-id")
+    )
+
+
+def decisions_visible_to(*, employee: Employee) -> QuerySet[Decision]:
+    return Decision.objects.filter(case__team_id__in=visible_team_ids(employee=employee)).select_related(
+        "decision_type", "made_by__user", "approved_by__user", "case"
+    )
+
+
+def _answerable_by(employee: Employee, at: datetime) -> Q:
+    """Who may answer an escalation, as one filter: its approver, or whoever holds an active
+    delegation from the approver for its decision type at `at`; never the requester.
+
+    The one home of the rule: the service's check (`may_answer`), the inbox and the pages use it.
+    A stale assignment to a former stand-in authorizes nothing, and authority is never chained
+    (a stand-in of the approver's stand-in holds nothing of the approver's).
+    """
+    stands_in_for_approver = Exists(
+        Delegation.objects.active_at(at).filter(
+            delegate_id=employee.pk,
+            delegator_id=OuterRef("approver_id"),
+            decision_types=OuterRef("decision__decision_type_id"),
+        )
+    )
+    return (Q(approver_id=employee.pk) | Q(stands_in_for_approver)) & ~Q(decision__made_by_id=employee.pk)
+
+
+def may_answer(*, escalation: Escalation, employee: Employee, at: datetime | None = None) -> bool:
+    """Whether `employee` may approve or reject `escalation` (whatever its status) at `at`."""
+    at = at or timezone.now()
+    return Escalation.objects.filter(pk=escalation.pk).filter(_answerable_by(employee, at)).exists()
+
+
+def _with_answer_rights(escalations: QuerySet[Escalation], *, employee: Employee, at: datetime) -> QuerySet[Escalation]:
+    """Annotate `can_answer`: open and `employee`'s to answer now (the forms show only then)."""
+    open_for_them = Q(status=Escalation.Status.ASSIGNED) & _answerable_by(employee, at)
+    return escalations.annotate(
+        can_answer=SqlCase(When(open_for_them, then=Value(True)), default=Value(False), output_field=BooleanField())
+    )
+
+
+def escalation_inbox(*, employee: Employee, at: datetime | None = None) -> QuerySet[Escalation]:
+    """What the employee may answer (as the approver, or as the approver's active stand-in for its
+    type) and what they answered; open ones first, the nearest deadline first.
+
+    Open rows are exactly those `may_answer` allows; each row carries `can_answer`.
+    """
+    at = at or timezone.now()
+    mine = _answerable_by(employee, at) & ~Q(status__in=[Escalation.Status.ROUTING, Escalation.Status.UNROUTABLE])
+    answered = Q(decided_by_id=employee.pk) & ~Q(decision__made_by_id=employee.pk)
+    return (
+        _with_answer_rights(Escalation.objects.filter(mine | answered), employee=employee, at=at)
+        .select_related(
+            "decision__decision_type",
+            "decision__made_by__user",
+            "decision__case__customer",
+            "assigned_to__user",
+            "approver__user",
+        )
+        .order_by(
+            F("decided_at").desc(nulls_first=True),
+            F("due_at").asc(nulls_last=True),
+            "created_at",
+        )
+    )
+
+
+def escalations_visible_to(*, employee: Employee, at: datetime | None = None) -> QuerySet[Escalation]:
+    """The requester, the assignee, the approver and the people above any of them see an escalation;
+    so do the approver's active stand-in and whoever answered it. Each row carries `can_answer`."""
+    at = at or timezone.now()
+    below = subtree_ids(employee=employee, include_self=True)
+    seen = (
+        Q(decision__made_by_id__in=below)
+        | Q(assigned_to_id__in=below)
+        | Q(approver_id__in=below)
+        | Q(decided_by_id=employee.pk)
+        | _answerable_by(employee, at)
+    )
+    return _with_answer_rights(Escalation.objects.filter(seen), employee=employee, at=at).select_related(
+        "decision__decision_type", "decision__made_by__user", "assigned_to__user", "approver__user"
+    )
+
+
+def escalations_waiting_for_routing(*, longer_than: timedelta, limit: int | None = None) -> list[int]:
+    """Escalations left in "routing" past a grace period (the broker was down, or a task was lost),
+    the longest waiting first: after an outage the customers who waited longest go first."""
+    cutoff = timezone.now() - longer_than
+    waiting = (
+        Escalation.objects.filter(status=Escalation.Status.ROUTING, routing_since__lt=cutoff)
+        .order_by("routing_since", "pk")
+        .values_list("pk", flat=True)
+    )
+    return list(waiting if limit is None else waiting[:limit])
+
+
+def response_hours(*, escalation: Escalation) -> int:
+    """Working hours the approver at this level has: the level's own, else the decision type's."""
+    decision_type = escalation.decision.decision_type
+    per_level = ResponseTime.objects.filter(decision_type=decision_type, level=escalation.level).first()
+    return per_level.hours if per_level else decision_type.response_hours
+
+
+def escalations_to_review(*, at: datetime | None = None, limit: int = 1000) -> list[int]:
+    """Assigned escalations that should move up now, read without locks: the overdue (oldest deadline
+    first), then those whose approver's remaining authority no longer covers them. The review locks
+    and checks each again before it moves it."""
+    at = at or timezone.now()
+    overdue = list(
+        Escalation.objects.filter(status=Escalation.Status.ASSIGNED, due_at__lte=at)
+        .order_by("due_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    seen = set(overdue)
+    beyond = [pk for pk in escalations_beyond_capacity(at=at) if pk not in seen]
+    return overdue + beyond[: limit - len(overdue)]
+
+
+def escalations_beyond_capacity(*, at: datetime | None = None) -> list[int]:
+    """Assigned escalations their approver could no longer approve (limits lowered, caps spent), in
+    a constant number of queries however many wait: the same check approving makes, in bulk."""
+    at = at or timezone.now()
+    waiting = list(
+        Escalation.objects.filter(status=Escalation.Status.ASSIGNED, approver__isnull=False)
+        .order_by("pk")
+        .values_list(
+            "pk", "approver_id", "decision__decision_type_id", "decision__case__customer_id", "decision__amount"
+        )
+    )
+    if not waiting:
+        return []
+    approvers = list(Employee.objects.filter(pk__in={row[1] for row in waiting}))
+    approvers = {e.pk: e for e in approvers}
+    snapshots = authority_snapshots(
+        wanted=[
+            (approvers[approver_id], type_id, customer_id) for _pk, approver_id, type_id, customer_id, _a in waiting
+        ],
+        at=at,
+    )
+    return [
+        pk
+        for pk, approver_id, type_id, customer_id, amount in waiting
+        if snapshots[(approver_id, type_id, customer_id)].exceeded(amount)
+    ]
+
+
+def routing_backlog() -> dict:
+    """Operations: how long the oldest unrouted escalation has waited, and when a worker last ran."""
+    now = timezone.now()
+    oldest = (
+        Escalation.objects.filter(status=Escalation.Status.ROUTING)
+        .order_by("routing_since")
+        .values_list("routing_since", flat=True)
+        .first()
+    )
+    beat = Heartbeat.objects.filter(name="worker").values_list("seen_at", flat=True).first()
+    return {
+        "oldest_unrouted_seconds": int((now - oldest).total_seconds()) if oldest else None,
+        "worker_last_seen_seconds": int((now - beat).total_seconds()) if beat else None,
+    }

@@ -1,0 +1,55 @@
+"""Operators' changes to the catalogue: decision types and the response time of each level, audited."""
+
+from django.db import transaction
+
+from delegation.models import DecisionType, ResponseTime
+from empower.models import Employee
+from empower.services import audit
+
+
+def decision_type_state(decision_type: DecisionType) -> dict:
+    """What an audit record shows of a decision type: its fields and each level's response time."""
+    times = ResponseTime.objects.filter(decision_type=decision_type).order_by("level").values_list("level", "hours")
+    return {
+        "code": decision_type.code,
+        "name": decision_type.name,
+        "description": decision_type.description,
+        "is_active": decision_type.is_active,
+        "response_hours": decision_type.response_hours,
+        "response_times": {str(level): hours for level, hours in times},
+    }
+
+
+@transaction.atomic
+def decision_type_save(
+    *,
+    decision_type: DecisionType,
+    actor: Employee | None,
+    reason: str,
+    response_times: list[ResponseTime] = (),
+    removed: list[ResponseTime] = (),
+) -> DecisionType:
+    """Save a decision type (validated by the caller) with its changed and removed response times,
+    and audit the change once: who, the type and its response times before and after, why.
+
+    `actor` is None for an administrator who is not an employee: the reason then names them."""
+    stored = DecisionType.objects.select_for_update().filter(pk=decision_type.pk).first() if decision_type.pk else None
+    before = decision_type_state(stored) if stored else None
+    decision_type.save()
+    for response_time in removed:
+        if response_time.pk:
+            response_time.delete()
+    for response_time in response_times:
+        response_time.decision_type = decision_type
+        response_time.save()
+    after = decision_type_state(decision_type)
+    if before != after:
+        audit(
+            actor=actor,
+            action="decision_type.created" if before is None else "decision_type.changed",
+            target=decision_type,
+            before=before,
+            after=after,
+            reason=reason,
+        )
+    return decision_type

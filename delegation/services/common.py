@@ -1,0 +1,169 @@
+"""What the sub-domains of the services share: money parsing, the decision's audit state, counting usage,
+enqueueing routing and telling people. Depends on no other services module."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+
+from delegation.models import (
+    AuthorityLimit,
+    Decision,
+    DecisionType,
+    Escalation,
+)
+from delegation.selectors import AuthoritySnapshot
+from empower.errors import InvalidInput
+from empower.models import Employee
+from empower.services import (
+    enqueue_after_commit,
+    lazy_message,
+    notify,
+)
+
+MAX_AMOUNT = Decimal("1000000000.00")
+
+
+def validate_amount(value, *, field: str = "amount") -> Decimal:
+    """A positive, finite amount with at most two decimals and below an absurd ceiling."""
+    try:
+        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except (InvalidOperation, ValueError):
+        amount = None
+    if amount is None or not amount.is_finite():
+        message = _("Enter an amount such as 80.00.")
+    elif amount <= 0:
+        message = _("The amount must be greater than zero.")
+    elif amount.as_tuple().exponent < -2:
+        message = _("Use at most two decimal places.")
+    elif amount > MAX_AMOUNT:
+        message = _("The amount is too large.")
+    else:
+        return amount.quantize(Decimal("0.01"))
+    raise InvalidInput(message, field_errors={field: [message]})
+
+
+def count_usage(snapshot: AuthoritySnapshot, amount: Decimal) -> None:
+    """Add an approved amount to the counters of a snapshot loaded with `lock=True`."""
+    for key in snapshot.keys.all():
+        counter = snapshot.counters[key]
+        counter.amount += amount
+        counter.save(update_fields=["amount"])
+
+
+def decision_state(decision: Decision) -> dict:
+    return {
+        "status": decision.status,
+        "amount": decision.amount,
+        "final_amount": decision.final_amount,
+        "decision_type": decision.decision_type.code,
+        "case": decision.case_id,
+    }
+
+
+def enqueue_routing(escalation_id: int) -> None:
+    """Route after commit. If the broker is down the escalation waits in "routing" for the sweep."""
+    enqueue_after_commit("delegation.tasks.route_escalation", escalation_id)
+
+
+def review_escalations_of(*, approver: Employee, decision_type: DecisionType) -> None:
+    """After an approver's limits change, check at once whether they still cover what waits for them."""
+    waiting = Escalation.objects.filter(
+        approver=approver, status=Escalation.Status.ASSIGNED, decision__decision_type=decision_type
+    ).values_list("pk", flat=True)
+    for escalation_id in waiting:
+        enqueue_after_commit("delegation.tasks.review_escalation", escalation_id)
+
+
+def tell_of_step(escalation: Escalation, *, recipient: Employee, event: str, text, why) -> None:
+    """Tell someone, once per `event`, of a step on an escalation's path; `text` names the escalation
+    (%(id)s, %(type)s, %(amount)s, %(currency)s) and why it moved (%(why)s)."""
+    decision = escalation.decision
+    notify(
+        recipient=recipient,
+        key=f"escalation:{escalation.pk}:{event}",
+        message=lazy_message(
+            text,
+            id=escalation.pk,
+            type=decision.decision_type.name,
+            amount=decision.amount,
+            currency=decision.currency,
+            why=why,
+        ),
+        url=f"/escalations/{escalation.pk}/",
+    )
+
+
+def authority_limit_state(limit: AuthorityLimit) -> dict:
+    """What an audit record shows of a limit: whose it is, for which type, its caps and its window."""
+    return {
+        "decision_type": limit.decision_type.code,
+        "role": limit.role.code if limit.role_id else None,
+        "employee": limit.employee.username if limit.employee_id else None,
+        **limit.values(),
+        "starts_at": limit.starts_at,
+        "ends_at": limit.ends_at,
+    }
+
+
+def required_reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        message = _("Say why: a reason is required.")
+        raise InvalidInput(message, field_errors={"reason": [message]})
+    return reason
+
+
+def authority_changed(*, employee: Employee, decision_type: DecisionType, key: str) -> None:
+    notify(
+        recipient=employee,
+        key=key,
+        message=lazy_message(_("Your authority for %(type)s has changed."), type=decision_type.name),
+        url="/authority/me/",
+    )
+
+
+def review_escalations_waiting_for(*, approver_ids: list[int], decision_type: DecisionType) -> None:
+    """After several approvers' limits change (a role's default), check what waits for them, as
+    `review_escalations_of` does for one."""
+    waiting = Escalation.objects.filter(
+        approver_id__in=approver_ids, status=Escalation.Status.ASSIGNED, decision__decision_type=decision_type
+    ).values_list("pk", flat=True)
+    for escalation_id in waiting:
+        enqueue_after_commit("delegation.tasks.review_escalation", escalation_id)
+
+
+def personal_limit_changed(*, employee: Employee, decision_type: DecisionType, key: str) -> None:
+    """Tell the employee, and check at once whether they still cover the escalations waiting for them."""
+    authority_changed(employee=employee, decision_type=decision_type, key=key)
+    review_escalations_of(approver=employee, decision_type=decision_type)
+
+
+def role_limit_changed(*, role, decision_type: DecisionType, key: str) -> None:
+    """A role's default changed: tell everyone it applies to, and check what waits for them.
+
+    It applies to the active people of that role without a standing personal limit for the type
+    (someone in a temporary window is told too: the default applies again when the window ends).
+    """
+    standing = AuthorityLimit.objects.filter(
+        employee=OuterRef("pk"), decision_type=decision_type, starts_at__isnull=True, ends_at__isnull=True
+    )
+    people = list(
+        Employee.objects.filter(role=role, user__is_active=True).filter(~Exists(standing)).select_related("user")
+    )
+    message = lazy_message(
+        _("The %(role)s role's limits for %(type)s have changed; they apply to you."),
+        role=role.name,
+        type=decision_type.name,
+    )
+    for person in people:
+        notify(recipient=person, key=key, message=message, url="/authority/me/")
+    review_escalations_waiting_for(approver_ids=[p.pk for p in people], decision_type=decision_type)
+
+
+def limit_changed(limit: AuthorityLimit, *, key: str) -> None:
+    """After a personal or role limit was saved or removed: tell whoever it concerns, review their escalations."""
+    if limit.employee_id:
+        personal_limit_changed(employee=limit.employee, decision_type=limit.decision_type, key=key)
+    else:
+        role_limit_changed(role=limit.role, decision_type=limit.decision_type, key=key)

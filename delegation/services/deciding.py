@@ -1,0 +1,141 @@
+"""Deciding for the customer: within authority at once, beyond it escalated and routed after commit."""
+
+import hashlib
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from delegation.models import (
+    Decision,
+    DecisionType,
+    Escalation,
+)
+from delegation.selectors import authority_snapshots, delegations_held
+from delegation.services.common import (
+    count_usage,
+    decision_state,
+    enqueue_routing,
+    validate_amount,
+)
+from empower.errors import Conflict, InvalidInput
+from empower.models import Case, Employee
+from empower.services import (
+    audit,
+    ensure_may_act_on_case,
+)
+
+
+def _fingerprint(*, case: Case, decision_type: DecisionType, amount: Decimal, rationale: str) -> str:
+    raw = f"{case.pk}|{decision_type.code}|{amount:.2f}|{rationale}"
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+@transaction.atomic
+def decision_submit(
+    *,
+    employee: Employee,
+    case: Case,
+    decision_type: DecisionType,
+    amount,
+    rationale: str,
+    idempotency_key: str | None = None,
+) -> Decision:
+    """Decide for the customer, or escalate what goes beyond the employee's authority.
+
+    Within authority (own, or held as a stand-in) the decision is approved here, in this
+    transaction, and the caps' counters move under a row lock. Beyond it, the decision is
+    recorded as escalated with the limits it broke and routed by a task after commit.
+    The same idempotency key with the same request answers the first decision again.
+    """
+    rationale = (rationale or "").strip()
+    try:
+        amount = validate_amount(amount)
+    except InvalidInput as invalid:
+        if not rationale:  # report both at once
+            invalid.field_errors["rationale"] = [_("Say why: the rationale is required.")]
+        raise
+    if not rationale:
+        message = _("Say why: the rationale is required.")
+        raise InvalidInput(message, field_errors={"rationale": [message]})
+    if not decision_type.is_active:
+        message = _("This decision type is not in use.")
+        raise InvalidInput(message, field_errors={"decision_type": [message]})
+    ensure_may_act_on_case(employee=employee, case=case)
+
+    fingerprint = _fingerprint(case=case, decision_type=decision_type, amount=amount, rationale=rationale)
+    if idempotency_key:
+        # Serialize one employee's keyed submissions so a retry racing the original waits for it.
+        Employee.objects.select_for_update().filter(pk=employee.pk).exists()
+        earlier = Decision.objects.filter(made_by=employee, idempotency_key=idempotency_key).first()
+        if earlier:
+            if earlier.request_fingerprint != fingerprint:
+                raise Conflict(_("This idempotency key was used for another request."), code="idempotency_conflict")
+            return earlier
+    if case.status != Case.Status.OPEN:
+        raise Conflict(_("This case is resolved; reopen it to decide."), code="case_resolved")
+
+    now = timezone.now()
+    held = [d for d in delegations_held(employee=employee, at=now) if decision_type in d.decision_types.all()]
+    holders = [employee, *(d.delegator for d in held)]
+    snapshots = authority_snapshots(
+        wanted=[(h, decision_type.pk, case.customer_id) for h in holders], at=now, lock=True
+    )
+    # Own authority first; then what the employee holds as a stand-in, on the delegator's caps.
+    mine = [snapshots[(h.pk, decision_type.pk, case.customer_id)] for h in holders]
+    own_exceeded = mine[0].exceeded(amount)
+    covering = next((s for s in mine if s.covers(amount)), None)
+    holder = covering.employee if covering else None
+    # A decision is created approved or escalated; later moves go through `Decision.move_to`.
+    if holder is not None:
+        outcome = {
+            "status": Decision.Status.APPROVED,
+            "within_authority": True,
+            "final_amount": amount,
+            "approved_by": employee,
+            "authority_of": holder,
+            "decided_at": now,
+        }
+    else:
+        outcome = {"status": Decision.Status.ESCALATED, "within_authority": False, "exceeded": own_exceeded}
+    decision = Decision.objects.create(
+        case=case,
+        decision_type=decision_type,
+        made_by=employee,
+        amount=amount,
+        currency=settings.EMPOWER_CURRENCY,
+        rationale=rationale,
+        idempotency_key=idempotency_key or None,
+        request_fingerprint=fingerprint,
+        limits_snapshot=(covering or mine[0]).as_record(),
+        created_at=now,
+        **outcome,
+    )
+    if holder is not None:
+        count_usage(covering, amount)
+        audit(
+            actor=employee,
+            action="decision.approved",
+            target=decision,
+            after=decision_state(decision),
+            reason=rationale,
+            subject=employee,
+            on_behalf_of=holder if holder != employee else None,
+        )
+        return decision
+
+    escalation = Escalation.objects.create(
+        decision=decision, route_above=employee, exceeded=own_exceeded, created_at=now, routing_since=now
+    )
+    audit(
+        actor=employee,
+        action="decision.escalated",
+        target=decision,
+        after=decision_state(decision) | {"exceeded": own_exceeded},
+        reason=rationale,
+        subject=employee,
+    )
+    enqueue_routing(escalation.pk)
+    return decision
