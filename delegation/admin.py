@@ -38,6 +38,7 @@ from delegation.models import (
 from delegation.selectors import escalations_waiting_for_routing
 from empower.admin import admin_reason, pretty_json
 from empower.errors import Conflict, DomainError
+from empower.forms import add_domain_error
 from empower.models import Employee
 from empower.selectors import employee_for_user
 
@@ -243,7 +244,7 @@ class AuthorityLimitForm(forms.ModelForm):
             try:
                 services.authority_limit_check(limit=candidate, actor=self.actor)
             except DomainError as error:
-                self._add_refusal(error)
+                add_domain_error(self, error)
         if not self.instance.pk and decision_type is not None:
             existing = AuthorityLimit.objects.filter(decision_type=decision_type)
             if role is not None and existing.filter(role=role).exists():
@@ -255,16 +256,6 @@ class AuthorityLimitForm(forms.ModelForm):
             ):
                 self.add_error("employee", _("This employee already has a standing limit for this type."))
         return cleaned
-
-    def _add_refusal(self, error: DomainError) -> None:
-        """A service's refusal as form errors: each field's beside it, the refusal itself above the form."""
-        shown = set()
-        for field, field_messages in (error.field_errors or {}).items():
-            for message in field_messages if isinstance(field_messages, list | tuple) else [field_messages]:
-                shown.add(str(message))
-                self.add_error(field if field in self.fields else None, str(message))
-        if str(error.message) not in shown:
-            self.add_error(None, str(error.message))
 
 
 @admin.register(AuthorityLimit)

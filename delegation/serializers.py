@@ -13,7 +13,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.fields import empty
 
-from delegation.models import CAPS, Decision, DecisionType, Escalation, EscalationStep
+from delegation.models import CAPS, Decision, DecisionType, Escalation, EscalationStep, Timed
 from delegation.services import validate_amount
 from empower.errors import InvalidInput
 from empower.fields import parse_moment
@@ -239,7 +239,7 @@ class LimitWindowSerializer(serializers.Serializer):
     set_by = serializers.CharField(source="set_by.user.username", allow_null=True, help_text=_("A username."))
 
     def get_running(self, window) -> bool:
-        return window.starts_at is None or window.starts_at <= timezone.now()
+        return window.state_at(timezone.now()) == Timed.RUNNING
 
 
 class EmployeeAuthoritySerializer(AuthoritySerializer):
@@ -361,10 +361,7 @@ class DelegationOutputSerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.ChoiceField(choices=STATES))
     def get_state(self, delegation) -> str:
-        now = timezone.now()
-        if delegation.starts_at > now and delegation.ended_at is None:
-            return "scheduled"
-        return "active" if delegation.is_active_at(now) else "ended"
+        return delegation.state_at(timezone.now())
 
 
 class HistoricLineSerializer(serializers.Serializer):

@@ -5,16 +5,13 @@ out on a page), never a server error: ids up to 2**63-1, scores in their range, 
 exist once converted to UTC.
 """
 
-from datetime import UTC
-
 import django_filters
 from django import forms
-from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_filters.fields import IsoDateTimeField
 
+from empower.fields import MomentField
 from feedback.models import FollowUp, FrictionReport, Survey
 
 ID_MAX = 2**63 - 1  # the largest id a database column holds
@@ -32,21 +29,10 @@ class WholeNumberFilter(django_filters.NumberFilter):
         return None  # the field's own max_value bounds it
 
 
-class _BoundedIsoDateTimeField(IsoDateTimeField):
-    def to_python(self, value):
-        value = super().to_python(value)
-        try:
-            if value is not None:
-                value.astimezone(UTC)  # e.g. 0001-01-01T00:00+01:00 does not exist in UTC
-        except OverflowError:
-            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
-        return value
-
-
 class DateTimeFilter(django_filters.IsoDateTimeFilter):
-    """An ISO 8601 moment that exists once converted to UTC (what the database compares)."""
+    """An ISO 8601 moment read by the one bounded parser (`empower.fields.MomentField`)."""
 
-    field_class = _BoundedIsoDateTimeField
+    field_class = MomentField
 
 
 def csat_filter(**kwargs) -> WholeNumberFilter:

@@ -19,7 +19,6 @@ from delegation.selectors import (
     employee_named,
     employee_visible_to,
     running_windows,
-    standing_limits,
     windows_of,
 )
 from delegation.serializers import (
@@ -117,12 +116,11 @@ class EmployeeLimitView(EmployeeAPIView):
         serializer = LimitInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        current = standing_limits(employee=employee, decision_type=decision_type_)
         limit = limit_set(
             granter=self.employee,
             employee=employee,
             decision_type=decision_type_,
-            values={cap: data[cap] if cap in data else getattr(current, cap) for cap in CAPS},
+            values={cap: data[cap] for cap in CAPS if cap in data},  # absent caps keep their value
             reason=data["reason"],
             starts_at=data.get("starts_at"),
             ends_at=data.get("ends_at"),

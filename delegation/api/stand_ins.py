@@ -7,7 +7,6 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from delegation.models import Delegation
 from delegation.selectors import (
     delegations_visible_to,
     employee_named,
@@ -91,7 +90,7 @@ class DelegationEndView(EmployeeAPIView):
         responses={200: DelegationOutputSerializer, **error_responses(400, 404, 409)},
     )
     def post(self, request: Request, pk: int) -> Response:
-        delegation = Delegation.objects.filter(pk=pk).first()
+        delegation = delegations_visible_to(employee=self.employee).filter(pk=pk).first()
         if delegation is None:
             raise NotFound(_("No such delegation."))
         serializer = ReasonInputSerializer(data=request.data)

@@ -24,15 +24,18 @@ from empower.services import (
 MAX_AMOUNT = Decimal("1000000000.00")
 
 
-def validate_amount(value, *, field: str = "amount") -> Decimal:
-    """A positive, finite amount with at most two decimals and below an absurd ceiling."""
+def validate_amount(value, *, field: str = "amount", allow_zero: bool = False) -> Decimal:
+    """A positive (or, for a limit, zero) finite amount with at most two decimals, below an absurd ceiling.
+
+    The one money parser: the API and the pages answer a bad amount in these words.
+    """
     try:
         amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
     except (InvalidOperation, ValueError):
         amount = None
     if amount is None or not amount.is_finite():
         message = _("Enter an amount such as 80.00.")
-    elif amount <= 0:
+    elif amount < 0 or (amount == 0 and not allow_zero):
         message = _("The amount must be greater than zero.")
     elif amount.as_tuple().exponent < -2:
         message = _("Use at most two decimal places.")

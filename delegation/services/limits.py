@@ -2,7 +2,7 @@
 API and the admin, with the granting rules every path shares."""
 
 from datetime import timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.db.models import Q
@@ -16,12 +16,12 @@ from delegation.models import (
 )
 from delegation.selectors import own_limits, standing_limits
 from delegation.services.common import (
-    MAX_AMOUNT,
     authority_limit_state,
     limit_changed,
     personal_limit_changed,
     required_reason,
     role_limit_changed,
+    validate_amount,
 )
 from empower.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from empower.models import AuditRecord, Employee
@@ -135,7 +135,7 @@ def authority_limit_delete(*, limit: AuthorityLimit, actor: Employee | None, rea
 
 
 def _limit_values(values: dict, *, caps=CAPS) -> dict[str, Decimal | None]:
-    """Each cap in `caps`: a non-negative amount with two decimals, or None for "no limit"."""
+    """Each cap in `caps`: an amount (zero allowed: "nothing of this"), or None for "no limit"."""
     cleaned, errors = {}, {}
     for cap in caps:
         raw = values.get(cap)
@@ -143,15 +143,9 @@ def _limit_values(values: dict, *, caps=CAPS) -> dict[str, Decimal | None]:
             cleaned[cap] = None
             continue
         try:
-            amount = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip())
-        except (InvalidOperation, ValueError):
-            amount = None
-        if amount is None or not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
-            errors[cap] = [_("Enter an amount such as 80.00, or leave it empty for no limit.")]
-        elif amount.as_tuple().exponent < -2:
-            errors[cap] = [_("Use at most two decimal places.")]
-        else:
-            cleaned[cap] = amount.quantize(Decimal("0.01"))
+            cleaned[cap] = validate_amount(raw, field=cap, allow_zero=True)
+        except InvalidInput as invalid:
+            errors |= invalid.field_errors
     if errors:
         raise InvalidInput(_("Some limits are not valid amounts."), field_errors=errors)
     return cleaned

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from delegation import services
 from delegation.authority import NO_AUTHORITY, Limits
 from delegation.forms import LimitForm
-from delegation.models import DecisionType
+from delegation.models import DecisionType, Timed
 from delegation.selectors import (
     AuthorityLine,
     active_decision_types,
@@ -149,7 +149,7 @@ def _limit_form_context(person, decision_type, form) -> dict:
         "can_clear": standing.source == "personal" or bool(windows),
         "standing": standing,
         "windows": windows,
-        "running_window": next((w for w in windows if w.starts_at is None or w.starts_at <= now), None),
+        "running_window": next((w for w in windows if w.state_at(now) == Timed.RUNNING), None),
         "currency": settings.EMPOWER_CURRENCY,
     }
 

@@ -1,7 +1,5 @@
 """Stand-ins: given, held and below me; set one up (`delegation_create`); end one (`delegation_end`)."""
 
-from datetime import datetime
-
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -11,7 +9,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from delegation.forms import DelegationForm
-from delegation.models import Delegation
 from delegation.selectors import (
     active_colleagues,
     active_decision_types,
@@ -41,7 +38,7 @@ def _delegations_page(request: HttpRequest, form: DelegationForm, status: int = 
     delegations = list(delegations_visible_to(employee=me)[:DELEGATIONS_SHOWN])
     below = set(subtree_ids(employee=me, include_self=True))
     for delegation in delegations:
-        delegation.state = _state(delegation, now)
+        delegation.state = delegation.state_at(now)
         # The button only where the service would agree: the delegator, or someone above them.
         delegation.can_end = delegation.state != "ended" and delegation.delegator_id in below
     context = {
@@ -54,12 +51,6 @@ def _delegations_page(request: HttpRequest, form: DelegationForm, status: int = 
         **extra,
     }
     return render(request, "authority/delegations.html", context, status=status)
-
-
-def _state(delegation: Delegation, now: datetime) -> str:
-    if delegation.ended_at is None and delegation.starts_at > now:
-        return "scheduled"
-    return "active" if delegation.is_active_at(now) else "ended"
 
 
 @require_http_methods(["GET", "POST"])
