@@ -80,3 +80,17 @@ def test_the_walk_sees_every_kind_of_import(tmp_path, monkeypatch):
         "empower.sub.late (line 2) imports feedback.services",
         "empower.sub.relative (line 1) imports delegation",
     ]
+
+
+def test_the_contracts_entry_points_are_thin_aliases_of_the_project_package():
+    """`empower.wsgi:application` and `celery -A empower` (which resolves the app as `find_app` does)."""
+    from celery.app.utils import find_app
+    from django.core.handlers.wsgi import WSGIHandler
+
+    import config.celery
+    import config.wsgi
+    import empower.wsgi
+
+    assert isinstance(empower.wsgi.application, WSGIHandler)
+    assert empower.wsgi.application is config.wsgi.application
+    assert find_app("empower") is config.celery.app
