@@ -14,7 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "empower.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DEBUG", "1")
 
 import django  # noqa: E402
@@ -26,10 +26,10 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
+from config.celery import app  # noqa: E402
 from delegation.models import DecisionType  # noqa: E402
 from delegation.selectors import authority_matrix, authority_of  # noqa: E402
 from delegation.services import decision_submit  # noqa: E402
-from empower.celery import app  # noqa: E402
 from empower.models import Employee, Role, Team  # noqa: E402
 from empower.services import case_open  # noqa: E402
 

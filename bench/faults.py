@@ -33,7 +33,7 @@ from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "empower.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 os.environ.setdefault("DEBUG", "1")
 os.environ["EMPOWER_ROUTING_GRACE_SECONDS"] = "3"  # the sweep may act quickly in this drill
 BROKER = urlparse(os.environ.get("CELERY_BROKER_URL", ""))
@@ -59,11 +59,11 @@ from django.core.management import call_command  # noqa: E402
 from django.db.models import Count  # noqa: E402
 from kombu import pools  # noqa: E402
 
+from config.celery import app  # noqa: E402
 from delegation.models import DecisionType, Escalation  # noqa: E402
 from delegation.services import decision_submit  # noqa: E402
 from delegation.tasks import sweep_unrouted_escalations  # noqa: E402
 from empower import services as empower_services  # noqa: E402
-from empower.celery import app  # noqa: E402
 from empower.models import Employee, Notification  # noqa: E402
 from empower.services import case_open  # noqa: E402
 

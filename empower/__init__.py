@@ -1,3 +1,6 @@
-from .celery import app as celery_app
+"""The organization: teams, roles, employees and their chain of command, customers and cases, the
+audit trail, notifications and outgoing mail.
 
-__all__ = ("celery_app",)
+It knows nothing of authority (`delegation`) or feedback (`feedback`); settings, URLs, Celery and
+WSGI live in the project package `config`.
+"""

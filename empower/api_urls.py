@@ -1,6 +1,6 @@
-"""The REST API at /api/v1/: the organization's calls, then authority's, then feedback's."""
+"""The organization's calls under /api/v1/ (included from `config.api_urls`)."""
 
-from django.urls import include, path
+from django.urls import path
 
 from empower import api
 
@@ -8,6 +8,4 @@ urlpatterns = [
     path("auth/token/", api.AuthTokenView.as_view(), name="api-auth-token"),
     path("me/", api.MeView.as_view(), name="api-me"),
     path("cases/", api.CaseListCreateView.as_view(), name="api-cases"),
-    path("", include("delegation.api_urls")),
-    path("", include("feedback.api_urls")),
 ]

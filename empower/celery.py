@@ -1,9 +1,5 @@
-import os
+"""`celery -A empower worker|beat`, as the contract names them: the app lives in `config.celery`."""
 
-from celery import Celery
+from config.celery import app
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "empower.settings")
-
-app = Celery("empower")
-app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks()
+__all__ = ("app",)

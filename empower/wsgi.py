@@ -1,7 +1,5 @@
-import os
+"""`empower.wsgi:application`, the WSGI entry point the contract names; it lives in `config.wsgi`."""
 
-from django.core.wsgi import get_wsgi_application
+from config.wsgi import application
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "empower.settings")
-
-application = get_wsgi_application()
+__all__ = ("application",)

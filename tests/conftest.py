@@ -1,14 +1,19 @@
-"""Shared fixtures: the contract's demo organization, named actors, cases and API clients."""
+"""Shared fixtures: the contract's demo organization, named actors, cases and API clients.
+
+The demo organization is built once, when the test database is created; each test then runs in a
+transaction of its own that is rolled back, so it finds the organization as seeded.
+"""
 
 import os
 from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
+from django.test import override_settings
 from rest_framework.test import APIClient
 
+from config.celery import app as celery_app
 from delegation.models import DecisionType
-from empower.celery import app as celery_app
 from empower.models import Employee
 from empower.services import case_open
 
@@ -19,9 +24,24 @@ PASSWORD = "demo-pass-123"
 PEOPLE = ("alice", "erin", "frank", "bob", "gina", "hank", "carol", "dan")
 
 
+FAST_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def seed_demo() -> None:
+    with override_settings(PASSWORD_HASHERS=FAST_HASHERS):
+        call_command("seed_demo", password=PASSWORD, stdout=open(os.devnull, "w"))  # noqa: SIM115
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, with the demo organization in it (committed, once per session)."""
+    with django_db_blocker.unblock():
+        seed_demo()
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.PASSWORD_HASHERS = FAST_HASHERS
 
 
 @pytest.fixture(autouse=True)
@@ -34,9 +54,15 @@ def eager_celery():
 
 @pytest.fixture
 def org(db):
-    """The demo organization; attributes are the employees (org.alice, org.bob, …) and types."""
-    call_command("seed_demo", password=PASSWORD, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    """The demo organization; attributes are the employees (org.alice, org.bob, …) and types.
+
+    Seeded once for the session (`django_db_setup`); a test that committed and flushed the tables
+    (`transactional_db`, `live_server`) leaves it empty, so it is seeded again when missing.
+    """
     people = {e.user.username: e for e in Employee.objects.select_related("user", "role", "team", "parent")}
+    if not set(PEOPLE) <= set(people):
+        seed_demo()
+        people = {e.user.username: e for e in Employee.objects.select_related("user", "role", "team", "parent")}
     types = {t.code: t for t in DecisionType.objects.all()}
     return SimpleNamespace(**people, types=types, refund=types["refund"], goodwill=types["goodwill_credit"])
 

@@ -166,7 +166,7 @@ def test_beyond_authority_is_escalated_and_routed_to_bob(org, api, submit):
     shown = api("alice").get(f"/api/v1/escalations/{escalation.pk}/").json()
     assert shown["assigned_to"] == "bob" and shown["status"] == "assigned" and shown["level"] == 1
     assert shown["requested_by"] == "alice" and shown["exceeded"] == ["per_decision"] and shown["due_at"]
-    assert [e["id"] for e in api("bob").get("/api/v1/escalations/").json()] == [escalation.pk]
+    assert [e["id"] for e in api("bob").get("/api/v1/escalations/").json()["results"]] == [escalation.pk]
     assert not UsageCounter.objects.filter(amount__gt=0).exists()
 
 
@@ -513,10 +513,10 @@ def test_the_inbox_lists_open_ones_first(org, api, submit):
     bob = api("bob")
     assert bob.post(f"/api/v1/escalations/{done.pk}/reject/", {"note": "No"}, format="json").status_code == 200
     waiting = Escalation.objects.get(decision_id=submit("erin", "160.00").json()["id"])
-    body = bob.get("/api/v1/escalations/").json()
+    body = bob.get("/api/v1/escalations/").json()["results"]
     assert [(e["id"], e["status"]) for e in body] == [(waiting.pk, "assigned"), (done.pk, "rejected")]
     assert body[0]["requested_by"] == "erin" and body[0]["amount"] == "160.00"
-    assert api("alice").get("/api/v1/escalations/").json() == []  # only what is assigned to the caller
+    assert api("alice").get("/api/v1/escalations/").json()["results"] == []  # only what is assigned to the caller
 
 
 # --- query budgets --------------------------------------------------------------------------------
@@ -581,6 +581,6 @@ def test_the_inbox_stays_within_a_query_budget(org, api, submit, django_assert_m
     for n in range(6):
         submit("alice" if n % 2 else "erin", "150.00")
     client = api("bob")
-    with django_assert_max_num_queries(5):  # token, employee, stand-in duties (+ their types), escalations
-        body = client.get("/api/v1/escalations/").json()
+    with django_assert_max_num_queries(6):  # token, employee, stand-in duties (+ their types), count, escalations
+        body = client.get("/api/v1/escalations/").json()["results"]
     assert len(body) == 6

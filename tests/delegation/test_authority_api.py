@@ -319,7 +319,7 @@ def test_carol_hands_her_refunds_to_bob_and_alices_800_goes_to_bob(
         )
     escalation = Escalation.objects.get(decision=decision)
     assert escalation.approver == org.carol and escalation.assigned_to == org.bob
-    inbox = api("bob").get("/api/v1/escalations/").json()
+    inbox = api("bob").get("/api/v1/escalations/").json()["results"]
     assert [e["id"] for e in inbox] == [escalation.pk]
 
 

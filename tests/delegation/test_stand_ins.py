@@ -154,7 +154,7 @@ def test_ending_through_the_api_hands_back_and_the_former_stand_in_is_refused(or
     assert [s["reason"] for s in body["steps"]] == ["stand_in", "stand_in_ended"]
     response = api("bob").post(f"/api/v1/escalations/{escalation.pk}/approve/", {}, format="json")
     assert response.status_code == 403 and response.json()["code"] == "not_assignee"
-    assert [e["id"] for e in api("carol").get("/api/v1/escalations/").json()] == [escalation.pk]
+    assert [e["id"] for e in api("carol").get("/api/v1/escalations/").json()["results"]] == [escalation.pk]
 
 
 def test_ending_on_the_page_puts_the_answer_forms_back_in_the_delegators_inbox(org, login, escalate):
@@ -230,7 +230,7 @@ def test_a_stand_in_who_starts_after_the_assignment_sees_and_answers_it_in_api_a
     erin = api("erin")
 
     assert erin.get(f"/api/v1/escalations/{escalation.pk}/").status_code == 200
-    assert [e["id"] for e in erin.get("/api/v1/escalations/").json()] == [escalation.pk]
+    assert [e["id"] for e in erin.get("/api/v1/escalations/").json()["results"]] == [escalation.pk]
     pages = login(org.erin)
     assert approve_form_for(escalation) in pages.get("/escalations/").content.decode()
     assert approve_form_for(escalation) in pages.get(f"/escalations/{escalation.pk}/").content.decode()

@@ -1,9 +1,11 @@
+"""Root URLs: admin, login, health, the API and its documents, then each app's pages."""
+
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from empower import health
+from config import health
 from empower.api import ApiDocsView
 
 urlpatterns = [
@@ -14,7 +16,7 @@ urlpatterns = [
     path("healthz/", health.healthz, name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="schema"), name="api-docs"),
-    path("api/v1/", include("empower.api_urls")),
+    path("api/v1/", include("config.api_urls")),
     path("", include("empower.page_urls")),
     path("", include("delegation.urls")),
     path("", include("delegation.authority_urls")),

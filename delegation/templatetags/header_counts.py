@@ -10,7 +10,7 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def nav_counts(context) -> dict[str, int] | None:
+def header_counts(context) -> dict[str, int] | None:
     """Unread notifications, escalations waiting for the employee's answer, and the stand-in duties
     they hold now (for the banner on every page)."""
     employee = context.get("employee")

@@ -1,3 +1,5 @@
+"""`/healthz/` for load balancers and operators: the database, the broker, and the routing backlog."""
+
 from django.conf import settings
 from django.db import connection
 from django.http import JsonResponse

@@ -80,8 +80,8 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "empower.views.login_locked_out"
 
-ROOT_URLCONF = "empower.urls"
-WSGI_APPLICATION = "empower.wsgi.application"
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
 
 TEMPLATES = [
     {
@@ -156,8 +156,7 @@ STORAGES = {
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
 # EMAIL_BACKEND (a dotted path), when set, overrides the backend EMAIL_URL names.
-if env.str("EMAIL_BACKEND", default=""):
-    EMAIL_BACKEND = env.str("EMAIL_BACKEND")
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="") or EMAIL_CONFIG["EMAIL_BACKEND"]
 # E-mail is sent by workers, never in a request; still, a hung SMTP server must not hold a worker.
 EMAIL_TIMEOUT = env.float("EMAIL_TIMEOUT", default=10.0)
 EMAIL_SUBJECT_PREFIX = env.str("EMAIL_SUBJECT_PREFIX", default="[Empower] ")
@@ -204,6 +203,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Every list answers pages: {"count", "next", "previous", "results"}; ?page=2, ?page_size= (at most 500).
+    "DEFAULT_PAGINATION_CLASS": "empower.pagination.Pagination",
+    "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "empower.api_errors.exception_handler",
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_THROTTLE_RATES": {"anon": "60/minute"},
@@ -236,7 +238,7 @@ SPECTACULAR_SETTINGS = {
 BROKER_DIR = DATA_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for folder in ("out", "processed"):
+    for folder in ("out", "processed", "control"):
         (BROKER_DIR / folder).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "out"),
@@ -245,7 +247,6 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
         "control_folder": str(BROKER_DIR / "control"),
     }
-    (BROKER_DIR / "control").mkdir(parents=True, exist_ok=True)
 else:
     # Never let a web request hang on a broker that is down or drops packets: one attempt, and
     # connecting or any command gives up within half a second; the sweep routes what was left.
