@@ -19,6 +19,5 @@ urlpatterns = [
     path("api/v1/", include("config.api_urls")),
     path("", include("empower.page_urls")),
     path("", include("delegation.urls")),
-    path("", include("delegation.authority_urls")),
     path("feedback/", include("feedback.urls")),
 ]

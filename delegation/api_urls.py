@@ -1,4 +1,4 @@
-"""Authority, decisions and escalations under /api/v1/ (included from `empower.api_urls`)."""
+"""Authority, decisions and escalations under /api/v1/ (included from `config.api_urls`)."""
 
 from django.urls import path
 

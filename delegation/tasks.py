@@ -10,7 +10,7 @@ from delegation import selectors, services
 logger = logging.getLogger(__name__)
 
 # Every task acks late, is redelivered when its worker is lost, and has 45 s soft / 60 s hard time limits:
-# the global Celery settings (empower/settings.py). Only what differs is set on a task below.
+# the global Celery settings (config/settings.py). Only what differs is set on a task below.
 
 # The periodic tasks work in bounded batches and stop before their time limit; what is left waits
 # for the next run (every minute), the oldest first.

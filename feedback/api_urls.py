@@ -1,4 +1,4 @@
-"""Feedback's calls under /api/v1/ (included from `empower.api_urls`)."""
+"""Feedback's calls under /api/v1/ (included from `config.api_urls`)."""
 
 from django.urls import path
 

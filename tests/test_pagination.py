@@ -73,10 +73,6 @@ def test_the_escalation_inbox_answers_pages(org, api, three_escalations):
     _pages_through(api("bob"), "/api/v1/escalations/")
 
 
-@pytest.mark.xfail(
-    reason="DelegationListCreateView (delegation/api.py) is a plain APIView that does not paginate yet",
-    strict=True,
-)
 def test_the_delegation_list_answers_pages(org, api, three_delegations):
     _pages_through(api("alice"), "/api/v1/delegations/")
 

@@ -7,7 +7,7 @@ import pytest
 import time_machine
 from django.utils import timezone
 
-from delegation.models import AuthorityLimit, Decision
+from delegation.models import CAPS, AuthorityLimit, Decision
 from delegation.selectors import authority_at, authority_matrix, authority_of, authority_timeline
 from delegation.services import (
     authority_changes_announce,
@@ -92,7 +92,13 @@ def test_granting_rules_refuse_and_change_nothing(org, granter, employee, values
 
 
 def test_only_someone_without_a_limit_grants_no_limit(org):
-    limit_set(granter=org.dan, employee=org.alice, decision_type=org.refund, values={}, reason="Unlimited trial")
+    limit_set(
+        granter=org.dan,
+        employee=org.alice,
+        decision_type=org.refund,
+        values=dict.fromkeys(CAPS),
+        reason="Unlimited trial",
+    )
     assert refund_line(authority_of(employee=org.alice), org).limits.per_decision is None
 
 

@@ -321,7 +321,7 @@ def test_a_refusal_without_javascript_is_a_page(org, login):
 @pytest.mark.parametrize(
     ("change", "field", "message"),
     [
-        ({"per_day": "abc"}, "per_day", "Enter an amount such as 80.00, or leave it empty for no limit."),
+        ({"per_day": "abc"}, "per_day", "Enter an amount such as 80.00."),
         ({"per_month": "1.001"}, "per_month", "Use at most two decimal places."),
         ({"reason": " "}, "reason", "Say why: a reason is required."),
         ({"ends_at": "2001-01-01T10:00"}, "ends_at", "The end must be after the start, and in the future."),

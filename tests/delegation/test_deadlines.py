@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
-import empower.settings as settings_module
+import config.settings as settings_module
 from delegation import services
 from delegation.deadlines import add_working_hours
 from delegation.models import (
@@ -200,7 +200,7 @@ def test_a_deadline_needs_a_positive_response_time():
 
 
 def _settings_with(monkeypatch, **env) -> dict:
-    """Load empower/settings.py afresh with these environment variables."""
+    """Load config/settings.py afresh with these environment variables."""
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     return runpy.run_path(str(Path(settings_module.__file__)))

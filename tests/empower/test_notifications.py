@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from kombu.exceptions import OperationalError
 
-import empower.settings as settings_module
+import config.settings as settings_module
 from empower import services, tasks
 from empower.models import Notification
 from empower.services import email_subject, notify
@@ -194,7 +194,7 @@ def test_operators_find_failed_emails_and_send_them_again(
 
 
 def _settings_with(monkeypatch, **env) -> dict:
-    """Load empower/settings.py afresh with these environment variables."""
+    """Load config/settings.py afresh with these environment variables."""
     for name, value in env.items():
         if value is None:
             monkeypatch.delenv(name, raising=False)
