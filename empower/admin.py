@@ -376,7 +376,7 @@ class NotificationAdmin(admin.ModelAdmin):
     @admin.action(description=_("Send the e-mail again (those not sent)"), permissions=["send"])
     def send_email_again(self, request, queryset) -> None:
         # Queued for a worker after commit: the request never waits on SMTP, and nothing goes twice.
-        count = emails_retry(keys=[notification.email_key for notification in queryset.only("pk")])
+        count = emails_retry(keys=map(Notification.email_key_of, queryset.values_list("pk", flat=True)))
         self.message_user(request, _emails_queued_message(count), messages.SUCCESS)
 
     def has_add_permission(self, request):

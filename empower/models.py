@@ -224,7 +224,12 @@ class Notification(models.Model):
 
     @property
     def email_key(self) -> str:
-        return f"{self.EMAIL_KEY_PREFIX}{self.pk}"
+        return self.email_key_of(self.pk)
+
+    @classmethod
+    def email_key_of(cls, pk: int) -> str:
+        """The outbox key of notification `pk`'s e-mail."""
+        return f"{cls.EMAIL_KEY_PREFIX}{pk}"
 
 
 class OutgoingEmailQuerySet(models.QuerySet):
