@@ -296,6 +296,25 @@ def email_administrators(*, subject: str, body: str) -> int:
     return len(recipients)
 
 
+def email_queue_to_administrators(*, key: str, subject: str, body: str) -> int:
+    """Queue one outbox e-mail per administrator (ADMIN_EMAILS, else the active superusers with an
+    address), keyed `key:<address>`, in the site's language; how many were addressed (queued now
+    or before). Replaces `email_administrators` once its callers move to the outbox.
+    """
+    recipients = administrator_addresses()
+    if not recipients:
+        logger.warning("Nobody to tell (set ADMIN_EMAILS or give a superuser an address): %s", subject)
+    for address in recipients:
+        email_queue(
+            key=f"{key}:{address}",
+            to=address,
+            subject=f"{settings.EMAIL_SUBJECT_PREFIX}{subject}",
+            body=body,
+            language=settings.LANGUAGE_CODE,
+        )
+    return len(recipients)
+
+
 def notification_mark_read(*, employee: Employee, notification_id: int | None = None) -> int:
     """Mark one of the employee's notifications (or all of them) as read."""
     unread = Notification.objects.filter(recipient=employee, read_at__isnull=True)

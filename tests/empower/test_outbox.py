@@ -13,7 +13,13 @@ from django.utils import timezone
 from empower import services, tasks
 from empower.models import OutgoingEmail
 from empower.selectors import emails_by_key
-from empower.services import email_queue, email_send, emails_retry, emails_send_again
+from empower.services import (
+    email_queue,
+    email_queue_to_administrators,
+    email_send,
+    emails_retry,
+    emails_send_again,
+)
 
 LATER = services.EMAIL_SEND_AGAIN_AFTER + timedelta(minutes=1)
 
@@ -215,3 +221,20 @@ def _permissions(*codenames):
     from django.contrib.auth.models import Permission
 
     return Permission.objects.filter(content_type__app_label="empower", codename__in=codenames)
+
+
+def test_administrators_get_one_email_each_once_per_event(
+    org, settings, mailoutbox, django_capture_on_commit_callbacks
+):
+    settings.ADMINS = [("Ops", "ops@example.com"), ("Night", "night@example.com")]
+    with django_capture_on_commit_callbacks(execute=True):
+        told = email_queue_to_administrators(key="escalation:5:unroutable:9", subject="Unroutable\n#5", body="Help")
+        again = email_queue_to_administrators(key="escalation:5:unroutable:9", subject="Unroutable #5", body="Help")
+
+    assert told == again == 2
+    assert sorted(m.to[0] for m in mailoutbox) == ["night@example.com", "ops@example.com"]
+    assert {m.subject for m in mailoutbox} == {f"{settings.EMAIL_SUBJECT_PREFIX}Unroutable"}
+    assert set(OutgoingEmail.objects.values_list("key", flat=True)) == {
+        "escalation:5:unroutable:9:ops@example.com",
+        "escalation:5:unroutable:9:night@example.com",
+    }
