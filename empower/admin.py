@@ -332,13 +332,22 @@ class EmailStateFilter(admin.SimpleListFilter):
         return getattr(queryset, state)() if state else queryset
 
 
-class NotificationEmailFilter(EmailStateFilter):
+class RowEmailFilter(EmailStateFilter):
+    """The same filter on a model whose rows each queue one outbox e-mail keyed
+    `email_key_prefix` + pk (subclass and set the prefix, e.g. "survey:")."""
+
+    email_key_prefix = ""
+
     def queryset(self, request, queryset):
         state = self.state()
         if state is None:
             return queryset
         emails = getattr(OutgoingEmail.objects, state)()
-        return queryset.filter(Exists(emails.filter(key=email_key_of_row(Notification.EMAIL_KEY_PREFIX))))
+        return queryset.filter(Exists(emails.filter(key=email_key_of_row(self.email_key_prefix))))
+
+
+class NotificationEmailFilter(RowEmailFilter):
+    email_key_prefix = Notification.EMAIL_KEY_PREFIX
 
 
 def _emails_queued_message(count: int) -> str:
