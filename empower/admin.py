@@ -1,4 +1,5 @@
-"""Operators' back office for the organization: teams, roles, people, customers, cases, audit."""
+"""Operators' back office for the organization: teams, roles, people, customers, cases, audit,
+notifications and the outbox of e-mails."""
 
 import json
 
@@ -6,14 +7,26 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.validators import UnicodeUsernameValidator
-from django.db.models import Count
+from django.db.models import Count, Exists
 from django.urls import NoReverseMatch, reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html
+from django.utils.timezone import localtime
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from empower.models import AuditRecord, Case, Customer, Employee, Notification, Role, Team
-from empower.services import audit, notification_emails_retry
+from empower.models import (
+    AuditRecord,
+    Case,
+    Customer,
+    Employee,
+    Notification,
+    OutgoingEmail,
+    Role,
+    Team,
+)
+from empower.selectors import email_key_of_row, notifications_with_email
+from empower.services import audit, emails_retry
 
 
 def admin_reason(request, reason: str = "") -> str:
@@ -300,7 +313,7 @@ class ReadFilter(admin.SimpleListFilter):
         return queryset
 
 
-class EmailFilter(admin.SimpleListFilter):
+class EmailStateFilter(admin.SimpleListFilter):
     """Failed work for operators: e-mails not sent (still being tried, or given up on)."""
 
     title = _("e-mail")
@@ -309,63 +322,71 @@ class EmailFilter(admin.SimpleListFilter):
     def lookups(self, request, model_admin):
         return [("unsent", _("E-mail not sent")), ("failed", _("E-mail failed")), ("sent", _("E-mail sent"))]
 
+    def state(self) -> str | None:
+        """ "unsent", "failed" or "sent": the names of the outbox queryset methods that say what each
+        state means (one home for the rule, used by every list that filters by it)."""
+        return self.value() if self.value() in ("unsent", "failed", "sent") else None
+
     def queryset(self, request, queryset):
-        unsent = queryset.filter(emailed_at__isnull=True).exclude(recipient__user__email="")
-        if self.value() == "unsent":
-            return unsent
-        if self.value() == "failed":
-            return unsent.exclude(email_error="")
-        if self.value() == "sent":
-            return queryset.filter(emailed_at__isnull=False)
-        return queryset
+        state = self.state()
+        return getattr(queryset, state)() if state else queryset
+
+
+class RowEmailFilter(EmailStateFilter):
+    """The same filter on a model whose rows each queue one outbox e-mail keyed
+    `email_key_prefix` + pk (subclass and set the prefix, e.g. "survey:")."""
+
+    email_key_prefix = ""
+
+    def queryset(self, request, queryset):
+        state = self.state()
+        if state is None:
+            return queryset
+        emails = getattr(OutgoingEmail.objects, state)()
+        return queryset.filter(Exists(emails.filter(key=email_key_of_row(self.email_key_prefix))))
+
+
+class NotificationEmailFilter(RowEmailFilter):
+    email_key_prefix = Notification.EMAIL_KEY_PREFIX
+
+
+def _emails_queued_message(count: int) -> str:
+    return ngettext("%(count)d e-mail queued to be sent.", "%(count)d e-mails queued to be sent.", count) % {
+        "count": count
+    }
+
+
+def _email_link(email_id: int | None, label: str) -> str:
+    if email_id is None:
+        return label
+    return format_html('<a href="{}">{}</a>', reverse("admin:empower_outgoingemail_change", args=[email_id]), label)
 
 
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
     """Notifications are written by the services; operators read them (and may tidy them away),
-    and send again the e-mails that could not be sent."""
+    see whether each one's e-mail went (its outbox row), and send again those that could not be sent."""
 
-    list_display = [
-        "created_at",
-        "recipient",
-        "short_message",
-        "read_at",
-        "emailed_at",
-        "email_attempts",
-        "email_error",
-    ]
-    list_filter = [EmailFilter, ReadFilter, ("recipient", admin.RelatedOnlyFieldListFilter)]
+    list_display = ["created_at", "recipient", "short_message", "read_at", "email_state", "email_attempts"]
+    list_filter = [NotificationEmailFilter, ReadFilter, ("recipient", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["message", "key", "recipient__user__username"]
     list_select_related = ["recipient__user"]
     date_hierarchy = "created_at"
-    readonly_fields = [
-        "recipient",
-        "key",
-        "message",
-        "url",
-        "created_at",
-        "read_at",
-        "emailed_at",
-        "email_attempts",
-        "email_error",
-        "email_claimed_at",
-    ]
+    readonly_fields = ["recipient", "key", "message", "url", "created_at", "read_at", "email_state", "email_attempts"]
     fields = readonly_fields
     actions = ["send_email_again"]
 
+    def get_queryset(self, request):
+        return notifications_with_email(super().get_queryset(request))
+
     def has_send_permission(self, request) -> bool:
-        return request.user.has_perm("empower.change_notification")
+        return request.user.has_perm("empower.change_outgoingemail")
 
     @admin.action(description=_("Send the e-mail again (those not sent)"), permissions=["send"])
     def send_email_again(self, request, queryset) -> None:
         # Queued for a worker after commit: the request never waits on SMTP, and nothing goes twice.
-        count = notification_emails_retry(notification_ids=list(queryset.values_list("pk", flat=True)))
-        self.message_user(
-            request,
-            ngettext("%(count)d e-mail queued to be sent.", "%(count)d e-mails queued to be sent.", count)
-            % {"count": count},
-            messages.SUCCESS,
-        )
+        count = emails_retry(keys=map(Notification.email_key_of, queryset.values_list("pk", flat=True)))
+        self.message_user(request, _emails_queued_message(count), messages.SUCCESS)
 
     def has_add_permission(self, request):
         return False
@@ -376,3 +397,76 @@ class NotificationAdmin(admin.ModelAdmin):
     @admin.display(description=_("message"))
     def short_message(self, notification: Notification) -> str:
         return notification.message if len(notification.message) <= 80 else f"{notification.message[:79]}…"
+
+    @admin.display(description=_("e-mail"), ordering="email_sent_at")
+    def email_state(self, notification: Notification) -> str:
+        if notification.email_id is None:
+            return "—"  # the recipient had no address
+        if notification.email_sent_at is not None:
+            label = gettext("sent %(when)s") % {
+                "when": date_format(localtime(notification.email_sent_at), "SHORT_DATETIME_FORMAT")
+            }
+        elif notification.email_error:
+            label = gettext("failed: %(error)s") % {"error": notification.email_error}
+        else:
+            label = gettext("not sent yet")
+        return _email_link(notification.email_id, label)
+
+    @admin.display(description=_("e-mail attempts"))
+    def email_attempts(self, notification: Notification) -> int | str:
+        return "—" if notification.email_attempts is None else notification.email_attempts
+
+
+@admin.register(OutgoingEmail)
+class OutgoingEmailAdmin(admin.ModelAdmin):
+    """The outbox: every e-mail to a person, written by the services and sent by workers. Read-only;
+    operators find what failed (with the last error and attempts) and send it again."""
+
+    list_display = ["created_at", "to", "subject", "language", "state", "attempts", "sent_at", "short_error"]
+    list_filter = [EmailStateFilter, "language"]
+    search_fields = ["=key", "key", "to", "subject"]
+    date_hierarchy = "created_at"
+    fields = [
+        "key",
+        "to",
+        "subject",
+        "language",
+        "body",
+        "created_at",
+        "send_until",
+        "claimed_at",
+        "sent_at",
+        "attempts",
+        "last_error",
+    ]
+    readonly_fields = fields
+    actions = ["send_again"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # The row is the once-only key of its event: deleting it would let the event e-mail again.
+        return False
+
+    def has_send_permission(self, request) -> bool:
+        return request.user.has_perm("empower.change_outgoingemail")
+
+    @admin.action(description=_("Send again (those not sent)"), permissions=["send"])
+    def send_again(self, request, queryset) -> None:
+        # Queued for a worker after commit: the request never waits on SMTP, and nothing goes twice.
+        count = emails_retry(keys=queryset.values_list("key", flat=True))
+        self.message_user(request, _emails_queued_message(count), messages.SUCCESS)
+
+    @admin.display(description=_("state"))
+    def state(self, email: OutgoingEmail) -> str:
+        if email.sent_at is not None:
+            return gettext("sent")
+        return gettext("failed") if email.last_error else gettext("not sent yet")
+
+    @admin.display(description=_("last error"))
+    def short_error(self, email: OutgoingEmail) -> str:
+        return email.last_error if len(email.last_error) <= 80 else f"{email.last_error[:79]}…"

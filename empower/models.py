@@ -170,6 +170,9 @@ class AuditRecord(models.Model):
     after = models.JSONField(_("after"), null=True, blank=True)
     reason = models.TextField(_("reason"), blank=True)
     created_at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
+    # Set only on records of events that happen once (see `services.audit_once`): the unique index
+    # lets exactly one of two concurrent writers record the event.
+    once_key = models.CharField(_("once-only key"), max_length=255, null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -178,6 +181,11 @@ class AuditRecord(models.Model):
         indexes = [
             models.Index(fields=["target_type", "target_id"], name="audit_target"),
             models.Index(fields=["subject", "created_at"], name="audit_subject_time"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["once_key"], condition=models.Q(once_key__isnull=False), name="audit_event_once"
+            )
         ]
 
     def __str__(self) -> str:
@@ -190,7 +198,10 @@ class AuditRecord(models.Model):
 
 
 class Notification(models.Model):
-    """An in-app message; `key` makes one event notify each person once."""
+    """An in-app message; `key` makes one event notify each person once. Its e-mail, if the
+    recipient has an address, is the outbox row keyed `email_key`."""
+
+    EMAIL_KEY_PREFIX = "notification:"
 
     recipient = models.ForeignKey(
         Employee, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
@@ -200,25 +211,77 @@ class Notification(models.Model):
     url = models.CharField(_("link"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
-    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
-    # A worker claims the e-mail before sending it, so that no two send it; a claim left by a worker
-    # that died mid-send expires, and the periodic re-send then tries again.
-    email_claimed_at = models.DateTimeField(_("e-mail being sent since"), null=True, blank=True)
-    email_attempts = models.PositiveSmallIntegerField(_("e-mail attempts"), default=0)
-    email_error = models.CharField(_("last e-mail error"), max_length=300, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         constraints = [models.UniqueConstraint(fields=["recipient", "key"], name="notification_once_per_event")]
-        indexes = [
-            models.Index(fields=["recipient", "read_at"], name="notification_unread"),
-            # The periodic re-send looks for e-mails not sent yet.
-            models.Index(
-                fields=["created_at"], condition=models.Q(emailed_at__isnull=True), name="notification_email_unsent"
-            ),
-        ]
+        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
 
     def __str__(self) -> str:
         return self.message[:60]
+
+    @property
+    def email_key(self) -> str:
+        return self.email_key_of(self.pk)
+
+    @classmethod
+    def email_key_of(cls, pk: int) -> str:
+        """The outbox key of notification `pk`'s e-mail."""
+        return f"{cls.EMAIL_KEY_PREFIX}{pk}"
+
+
+class OutgoingEmailQuerySet(models.QuerySet):
+    """The states operators filter by; the admin of the outbox and of each sender use these."""
+
+    def unsent(self) -> "OutgoingEmailQuerySet":
+        return self.filter(sent_at__isnull=True)
+
+    def failed(self) -> "OutgoingEmailQuerySet":
+        """Unsent, and the last attempt failed (still being retried, or given up on)."""
+        return self.unsent().exclude(last_error="")
+
+    def sent(self) -> "OutgoingEmailQuerySet":
+        return self.filter(sent_at__isnull=False)
+
+
+class OutgoingEmail(models.Model):
+    """One e-mail to one address, queued by a service and sent by a worker, exactly once.
+
+    `key` names the event ("notification:12", "survey:7"): the same event never queues two mails.
+    Subject and body are rendered by the caller, in the recipient's language. A worker claims the
+    row (`claimed_at`) before sending and marks it sent only afterwards; a claim left by a worker
+    that died mid-send expires, and the periodic re-send tries again until `send_until`.
+    """
+
+    key = models.CharField(_("event key"), max_length=200, unique=True)
+    to = models.EmailField(_("to"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=200)
+    body = models.TextField(_("body"))
+    language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="en")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    send_until = models.DateTimeField(_("send until"), help_text=_("The periodic re-send gives up after this."))
+    claimed_at = models.DateTimeField(_("being sent since"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.CharField(_("last error"), max_length=300, blank=True)
+
+    objects = OutgoingEmailQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("outgoing e-mail")
+        verbose_name_plural = _("outgoing e-mails")
+        constraints = [models.CheckConstraint(condition=~models.Q(key=""), name="outgoing_email_has_key")]
+        indexes = [
+            # The periodic re-send looks only at e-mails not sent yet, oldest first.
+            models.Index(fields=["created_at"], condition=models.Q(sent_at__isnull=True), name="outgoing_email_unsent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.to}: {self.subject}"
+
+    @property
+    def is_sent(self) -> bool:
+        return self.sent_at is not None

@@ -1,10 +1,12 @@
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Cast, Concat
 
-from empower.models import Case, Employee, Notification
+from empower.models import Case, Employee, Notification, OutgoingEmail, OutgoingEmailQuerySet
 
 
 def employee_for_user(*, user) -> Employee | None:
@@ -57,23 +59,48 @@ def notifications_for(*, employee: Employee) -> QuerySet[Notification]:
     return Notification.objects.filter(recipient=employee)
 
 
-def notification_emails_to_send_again(
-    *, created_before: datetime, created_after: datetime, claimed_before: datetime, max_attempts: int, limit: int
+def emails_to_send_again(
+    *, now: datetime, queued_before: datetime, claimed_before: datetime, max_attempts: int, limit: int
 ) -> list[int]:
-    """Notifications whose e-mail is still unsent (the task was lost, a worker died, SMTP failed),
-    oldest first: created in the window, not being sent right now (no claim, or a stale one), with
-    an address, and tried fewer than `max_attempts` times."""
+    """Outbox e-mails still unsent (the task was lost, a worker died, SMTP failed), oldest first:
+    queued before `queued_before`, still within their `send_until`, not being sent right now (no
+    claim, or a stale one), and tried fewer than `max_attempts` times."""
     return list(
-        Notification.objects.filter(
-            emailed_at__isnull=True,
-            created_at__lt=created_before,
-            created_at__gt=created_after,
-            email_attempts__lt=max_attempts,
-        )
-        .filter(Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=claimed_before))
-        .exclude(recipient__user__email="")
+        OutgoingEmail.objects.unsent()
+        .filter(created_at__lt=queued_before, send_until__gt=now, attempts__lt=max_attempts)
+        .filter(Q(claimed_at__isnull=True) | Q(claimed_at__lt=claimed_before))
         .order_by("created_at", "id")
         .values_list("pk", flat=True)[:limit]
+    )
+
+
+def emails_by_key(*, keys: Iterable[str]) -> dict[str, OutgoingEmail]:
+    """The outbox e-mails of these events, by key (events that queued no e-mail are absent)."""
+    return {email.key: email for email in OutgoingEmail.objects.filter(key__in=list(keys))}
+
+
+def email_key_of_row(prefix: str, field: str = "pk") -> Concat:
+    """For a subquery: the outbox key of the outer row, `prefix` followed by its `field`
+    (e.g. `email_key_of_row("survey:")` is "survey:12" for survey 12)."""
+    return Concat(Value(prefix), Cast(OuterRef(field), output_field=CharField()), output_field=CharField())
+
+
+def email_of_row(prefix: str, field: str = "pk") -> OutgoingEmailQuerySet:
+    """The outer row's outbox e-mail, to annotate a queryset with or filter it by, e.g.
+    `Survey.objects.annotate(emailed_at=Subquery(email_of_row("survey:").values("sent_at")[:1]))`
+    or `.filter(Exists(email_of_row("survey:").failed()))`."""
+    return OutgoingEmail.objects.filter(key=email_key_of_row(prefix, field))
+
+
+def notifications_with_email(notifications: QuerySet[Notification]) -> QuerySet[Notification]:
+    """Notifications with their e-mail's state (from the outbox) as `email_id`, `email_sent_at`,
+    `email_attempts` and `email_error`; all None where no e-mail was queued (no address)."""
+    email = email_of_row(Notification.EMAIL_KEY_PREFIX)
+    return notifications.annotate(
+        email_id=Subquery(email.values("pk")[:1]),
+        email_sent_at=Subquery(email.values("sent_at")[:1]),
+        email_attempts=Subquery(email.values("attempts")[:1]),
+        email_error=Subquery(email.values("last_error")[:1]),
     )
 
 

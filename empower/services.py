@@ -1,12 +1,15 @@
+import hashlib
 import logging
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
-from django.db.models import F, Model, Q
+from django.db.models import F, Model, Q, Value
+from django.db.models.functions import Greatest
 from django.dispatch import Signal
 from django.utils import timezone, translation
 from django.utils.functional import lazy
@@ -14,8 +17,8 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from empower.errors import Conflict, InvalidInput, NotAllowed
-from empower.models import AuditRecord, Case, Customer, Employee, Notification
-from empower.selectors import administrator_addresses, notification_emails_to_send_again, visible_team_ids
+from empower.models import AuditRecord, Case, Customer, Employee, Notification, OutgoingEmail
+from empower.selectors import administrator_addresses, emails_to_send_again, visible_team_ids
 
 logger = logging.getLogger(__name__)
 
@@ -33,9 +36,12 @@ def audit(
     reason: str = "",
     subject: Employee | None = None,
     on_behalf_of: Employee | None = None,
+    once_key: str | None = None,
 ) -> AuditRecord:
-    """Write one append-only audit record; call it inside the transaction that makes the change."""
+    """Write one append-only audit record; call it inside the transaction that makes the change.
+    (`once_key` is set by `audit_once` only.)"""
     return AuditRecord.objects.create(
+        once_key=once_key,
         actor=actor,
         on_behalf_of=on_behalf_of,
         action=action,
@@ -46,6 +52,55 @@ def audit(
         after=_jsonable(after),
         reason=reason,
     )
+
+
+def audit_once(
+    *,
+    action: str,
+    target: Model,
+    key: str = "",
+    actor: Employee | None = None,
+    subject: Employee | None = None,
+    before: dict | None = None,
+    after: dict | None = None,
+    reason: str = "",
+    on_behalf_of: Employee | None = None,
+) -> bool:
+    """Record an event that happens once (a delegation starting, a temporary limit expiring, the
+    administrators told of an unroutable escalation): True when this call wrote the record, False
+    when it was recorded before. The record is the once-only key, so callers act on True only.
+
+    Without `key`, any record of `action` on `target` counts (also one written by plain `audit`).
+    With `key` (a moment, a step id: an event that may recur on the same target), only a record of
+    the same action, target and key counts. Two concurrent callers cannot both write: the record's
+    `once_key` is unique, and the loser (waiting for the winner's transaction) gets False.
+    """
+    target_type, target_id = target._meta.label_lower, str(target.pk)
+    once_key = f"{action}|{target_type}|{target_id}|{key}"
+    if len(once_key) > AuditRecord._meta.get_field("once_key").max_length:
+        once_key = hashlib.sha256(once_key.encode()).hexdigest()
+    if key:
+        recorded = AuditRecord.objects.filter(once_key=once_key)
+    else:
+        recorded = AuditRecord.objects.filter(action=action, target_type=target_type, target_id=target_id)
+    if recorded.exists():
+        return False
+    try:
+        with transaction.atomic():
+            audit(
+                actor=actor,
+                action=action,
+                target=target,
+                before=before,
+                after=after,
+                reason=reason,
+                subject=subject,
+                on_behalf_of=on_behalf_of,
+                once_key=once_key,
+            )
+    except IntegrityError:  # recorded concurrently
+        return False
+    return True
 
 
 def _jsonable(values: dict | None) -> dict | None:
@@ -64,7 +119,7 @@ def notify(*, recipient: Employee, key: str, message, url: str = "") -> Notifica
     """Tell someone in the app (and by e-mail, from a worker after commit), once per event `key`.
 
     `message` is a lazy translatable string (see `lazy_message`); it is rendered in the
-    recipient's language.
+    recipient's language, in the app and in the e-mail (whose link is absolute, on SITE_URL).
     """
     with translation.override(recipient.language):
         text = str(message)
@@ -73,24 +128,33 @@ def notify(*, recipient: Employee, key: str, message, url: str = "") -> Notifica
             notification, created = Notification.objects.get_or_create(
                 recipient=recipient, key=key, defaults={"message": text, "url": url}
             )
+            if created and recipient.user.email:
+                link = f"{settings.SITE_URL}{url}" if url else ""
+                email_queue(
+                    key=notification.email_key,
+                    to=recipient.user.email,
+                    subject=text,
+                    body=f"{text}\n\n{link}".strip(),
+                    language=recipient.language,
+                )
     except IntegrityError:  # the same event, notified concurrently
         return None
-    if created and recipient.user.email:
-        # Never in the request: a worker sends it. If the broker is down, the periodic re-send does.
-        enqueue_after_commit(SEND_EMAIL_TASK, notification.pk)
     return notification if created else None
 
 
-# E-mails not sent this long after their notification (the task was lost, a worker died, SMTP
-# failed) are sent again by a periodic task, up to EMAIL_MAX_ATTEMPTS tries within
-# EMAIL_GIVE_UP_AFTER; after that an operator sends them again from the admin.
+# --- the outbox: every e-mail to a person goes through it --------------------------------------
+
+# E-mails not sent this long after they were queued (the task was lost, a worker died, SMTP
+# failed) are sent again by a periodic task, up to EMAIL_MAX_ATTEMPTS tries until the e-mail's
+# `send_until` (EMAIL_GIVE_UP_AFTER unless the caller says otherwise); after that an operator
+# sends them again from the admin.
 EMAIL_SEND_AGAIN_AFTER = timedelta(minutes=5)
 EMAIL_GIVE_UP_AFTER = timedelta(days=2)
 EMAIL_MAX_ATTEMPTS = 10
 # A claim older than this was left by a worker that died mid-send (the task's time limit is 60 s).
 EMAIL_CLAIM_EXPIRES = timedelta(minutes=10)
 EMAIL_SUBJECT_MAX = 78
-SEND_EMAIL_TASK = "empower.tasks.send_notification_email"
+SEND_EMAIL_TASK = "empower.tasks.send_email"
 
 
 def enqueue(task_path: str, *args) -> None:
@@ -118,68 +182,99 @@ def email_subject(text: str) -> str:
     return subject
 
 
-def notification_email_send(*, notification_id: int) -> bool:
-    """Send a notification's e-mail, exactly once: claim it in the database, send, then mark it sent.
+def email_queue(
+    *, key: str, to: str, subject: str, body: str, language: str = "en", send_until: datetime | None = None
+) -> OutgoingEmail | None:
+    """Queue one e-mail for a worker to send after commit, once per event `key` (e.g. "survey:12").
 
-    A second delivery finds it sent or claimed and does nothing. A failed send releases the claim
-    and raises (the task retries; the periodic re-send picks it up later). Call it from a worker:
-    it waits on SMTP. True when this call sent it.
+    Renders nothing: `subject` and `body` come already in the recipient's `language` (the subject
+    is cut to one header-safe line). The periodic re-send tries it until `send_until` (default:
+    EMAIL_GIVE_UP_AFTER from now). Returns the new e-mail; None when `key` was queued before
+    (whatever its state) or there is no address.
+    """
+    to = to.strip()
+    if not to:
+        return None
+    send_until = send_until or timezone.now() + EMAIL_GIVE_UP_AFTER
+    try:
+        with transaction.atomic():
+            email, created = OutgoingEmail.objects.get_or_create(
+                key=key,
+                defaults={
+                    "to": to,
+                    "subject": email_subject(subject),
+                    "body": body,
+                    "language": language,
+                    "send_until": send_until,
+                },
+            )
+    except IntegrityError:  # the same event, queued concurrently
+        return None
+    if not created:
+        return None
+    # Never in the request: a worker sends it. If the broker is down, the periodic re-send does.
+    enqueue_after_commit(SEND_EMAIL_TASK, email.pk)
+    return email
+
+
+def email_send(*, email_id: int) -> bool:
+    """Send one queued e-mail, exactly once: claim it in the database, send, then mark it sent.
+
+    A second delivery finds it sent or claimed and does nothing; a claim older than
+    EMAIL_CLAIM_EXPIRES (its worker died) is taken over. A failed send records the error, releases
+    the claim and raises (the task retries; the periodic re-send picks it up later). Call it from
+    a worker: it waits on SMTP. True when this call sent it.
     """
     now = timezone.now()
-    claimable = Q(email_claimed_at__isnull=True) | Q(email_claimed_at__lt=now - EMAIL_CLAIM_EXPIRES)
-    claimed = Notification.objects.filter(claimable, pk=notification_id, emailed_at__isnull=True).update(
-        email_claimed_at=now, email_attempts=F("email_attempts") + 1
+    claimable = Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - EMAIL_CLAIM_EXPIRES)
+    claimed = OutgoingEmail.objects.filter(claimable, pk=email_id, sent_at__isnull=True).update(
+        claimed_at=now, attempts=F("attempts") + 1
     )
     if not claimed:
         return False
-    mine = Notification.objects.filter(pk=notification_id, email_claimed_at=now)
-    notification = Notification.objects.select_related("recipient__user").get(pk=notification_id)
-    address = notification.recipient.user.email
-    if not address:
-        mine.update(email_claimed_at=None, email_error="no e-mail address")
-        return False
-    link = f"{settings.SITE_URL}{notification.url}" if notification.url else ""
+    # Only while the claim is still ours: a worker taking over an expired claim makes it theirs.
+    mine = OutgoingEmail.objects.filter(pk=email_id, claimed_at=now)
+    email = OutgoingEmail.objects.get(pk=email_id)
     try:
-        send_mail(
-            subject=email_subject(notification.message),
-            message=f"{notification.message}\n\n{link}".strip(),
-            from_email=None,
-            recipient_list=[address],
-        )
-    except Exception as error:
-        mine.update(email_claimed_at=None, email_error=f"{type(error).__name__}: {error}"[:300])
+        send_mail(subject=email.subject, message=email.body, from_email=None, recipient_list=[email.to])
+    except Exception as error:  # also the soft time limit: release the claim so a retry sends it
+        mine.update(claimed_at=None, last_error=f"{type(error).__name__}: {error}"[:300])
         raise
-    mine.update(emailed_at=timezone.now(), email_claimed_at=None, email_error="")
+    mine.update(sent_at=timezone.now(), claimed_at=None, last_error="")
     return True
 
 
-def notification_emails_send_again(*, now=None, limit: int = 500) -> int:
-    """Periodic: queue again the e-mails still unsent a while after their notification, oldest first.
+def emails_send_again(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Periodic: queue again the e-mails still unsent a while after they were queued, oldest first,
+    until their `send_until` and EMAIL_MAX_ATTEMPTS tries.
 
     Safe to run any number of times: sending claims each e-mail, so none goes out twice.
     """
     now = now or timezone.now()
-    waiting = notification_emails_to_send_again(
-        created_before=now - EMAIL_SEND_AGAIN_AFTER,
-        created_after=now - EMAIL_GIVE_UP_AFTER,
+    waiting = emails_to_send_again(
+        now=now,
+        queued_before=now - EMAIL_SEND_AGAIN_AFTER,
         claimed_before=now - EMAIL_CLAIM_EXPIRES,
         max_attempts=EMAIL_MAX_ATTEMPTS,
         limit=limit,
     )
-    for notification_id in waiting:
-        enqueue(SEND_EMAIL_TASK, notification_id)
+    for email_id in waiting:
+        enqueue(SEND_EMAIL_TASK, email_id)
     return len(waiting)
 
 
-def notification_emails_retry(*, notification_ids: list[int]) -> int:
-    """An operator sends unsent e-mails again (admin): their attempts start over and each is queued."""
-    unsent = Notification.objects.filter(pk__in=notification_ids, emailed_at__isnull=True).exclude(
-        recipient__user__email=""
-    )
+def emails_retry(*, keys: Iterable[str]) -> int:
+    """An operator sends again the unsent e-mails of these events (admin): their attempts start
+    over, the periodic re-send keeps trying for EMAIL_GIVE_UP_AFTER more, and each is queued after
+    commit. Sent ones are left alone. Returns how many were queued."""
+    unsent = OutgoingEmail.objects.unsent().filter(key__in=list(keys))
     ids = list(unsent.values_list("pk", flat=True))
-    Notification.objects.filter(pk__in=ids).update(email_attempts=0, email_error="")
-    for notification_id in ids:
-        enqueue_after_commit(SEND_EMAIL_TASK, notification_id)
+    later = timezone.now() + EMAIL_GIVE_UP_AFTER
+    OutgoingEmail.objects.filter(pk__in=ids).update(
+        attempts=0, last_error="", send_until=Greatest("send_until", Value(later))
+    )
+    for email_id in ids:
+        enqueue_after_commit(SEND_EMAIL_TASK, email_id)
     return len(ids)
 
 
@@ -198,6 +293,25 @@ def email_administrators(*, subject: str, body: str) -> int:
         from_email=None,
         recipient_list=recipients,
     )
+    return len(recipients)
+
+
+def email_queue_to_administrators(*, key: str, subject: str, body: str) -> int:
+    """Queue one outbox e-mail per administrator (ADMIN_EMAILS, else the active superusers with an
+    address), keyed `key:<address>`, in the site's language; how many were addressed (queued now
+    or before). Replaces `email_administrators` once its callers move to the outbox.
+    """
+    recipients = administrator_addresses()
+    if not recipients:
+        logger.warning("Nobody to tell (set ADMIN_EMAILS or give a superuser an address): %s", subject)
+    for address in recipients:
+        email_queue(
+            key=f"{key}:{address}",
+            to=address,
+            subject=f"{settings.EMAIL_SUBJECT_PREFIX}{subject}",
+            body=body,
+            language=settings.LANGUAGE_CODE,
+        )
     return len(recipients)
 
 

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from delegation.services import decision_submit
-from empower.models import AuditRecord, Case, Customer, Employee, Notification, Role, Team
+from empower.models import AuditRecord, Case, Customer, Employee, Notification, OutgoingEmail, Role, Team
 
 EMPOWER_MODELS = [model for model in admin.site._registry if model._meta.app_label == "empower"]
 
@@ -33,7 +33,7 @@ def url(model, view: str, *args) -> str:
 
 def test_every_organization_model_is_registered():
     names = {model.__name__ for model in EMPOWER_MODELS}
-    assert names == {"Team", "Role", "Employee", "Customer", "Case", "AuditRecord", "Notification"}
+    assert names == {"Team", "Role", "Employee", "Customer", "Case", "AuditRecord", "Notification", "OutgoingEmail"}
 
 
 @pytest.mark.parametrize("model", EMPOWER_MODELS, ids=lambda m: m.__name__)
@@ -230,3 +230,16 @@ def test_notifications_are_read_only(admin_web, escalated_case, org):
     assert "asks you to decide" in notification.message
     unread = admin_web.get(url(Notification, "changelist"), {"read": "no"}).context["cl"].result_list
     assert list(unread) == [notification]
+
+
+def test_the_outbox_is_read_only_and_keeps_its_rows(admin_web, escalated_case, org):
+    email = OutgoingEmail.objects.get(to="bob@example.com")
+    assert admin_web.get(url(OutgoingEmail, "add")).status_code == 403
+    response = admin_web.post(url(OutgoingEmail, "change", email.pk), {"to": "mallory@example.com"})
+    assert response.status_code == 403
+    # Deleting a row would let its event e-mail again.
+    assert admin_web.post(url(OutgoingEmail, "delete", email.pk), {"post": "yes"}).status_code == 403
+    email.refresh_from_db()
+    assert email.to == "bob@example.com"
+    page = admin_web.get(url(OutgoingEmail, "change", email.pk)).content.decode()
+    assert email.body.splitlines()[0] in page

@@ -1,5 +1,6 @@
-"""Notification e-mails reach people exactly once: sent by a worker after commit, retried when
-sending fails, sent again by a periodic task when the task was lost, never twice."""
+"""Notification e-mails reach people exactly once: queued in the outbox with the notification, sent
+by a worker after commit, retried when sending fails, sent again by a periodic task when the task
+was lost, never twice. (The outbox itself: test_outbox.py.)"""
 
 import runpy
 import smtplib
@@ -15,9 +16,9 @@ from kombu.exceptions import OperationalError
 
 import config.settings as settings_module
 from empower import services, tasks
-from empower.models import Notification
+from empower.models import Notification, OutgoingEmail
 from empower.services import email_subject, notify
-from empower.tasks import send_notification_email, send_unsent_emails_again
+from empower.tasks import send_email, send_unsent_emails_again
 
 RESEND_AFTER = services.EMAIL_SEND_AGAIN_AFTER + timedelta(minutes=1)
 
@@ -51,6 +52,10 @@ def smtp(monkeypatch):
 
     monkeypatch.setattr(services, "send_mail", send_mail)
     return server
+
+
+def email_of(notification: Notification) -> OutgoingEmail:
+    return OutgoingEmail.objects.get(key=notification.email_key)
 
 
 @pytest.fixture
@@ -101,29 +106,30 @@ def test_a_multi_line_note_approves_and_the_requester_is_emailed_the_note_with_a
     assert note in email.body
     assert f"http://127.0.0.1:8000/cases/{case.pk}/" in email.body
     notification = Notification.objects.get(recipient=org.alice, key=f"escalation:{escalation_id}:approved")
-    assert notification.emailed_at is not None
+    assert email_of(notification).sent_at is not None
+    assert email_of(notification).language == org.alice.language
 
 
 def test_a_failed_send_is_retried_and_goes_out_exactly_once(org, smtp, notify_now, mailoutbox):
     smtp.fail_next(1)
-    notification = notify_now(org.bob)
+    email = email_of(notify_now(org.bob))
 
     assert smtp.calls == 2 and len(mailoutbox) == 1  # failed, then the task's retry sent it
-    assert notification.emailed_at is not None and notification.email_attempts == 2
-    assert notification.email_claimed_at is None and notification.email_error == ""
+    assert email.sent_at is not None and email.attempts == 2
+    assert email.claimed_at is None and email.last_error == ""
     # Delivered again (e.g. by the broker after a lost ack): nothing more is sent.
-    assert send_notification_email(notification.pk) is False
+    assert send_email(email.pk) is False
     assert len(mailoutbox) == 1
 
 
 def test_an_email_that_keeps_failing_is_sent_again_later_exactly_once(org, smtp, notify_now, mailoutbox):
     smtp.down()
-    notification = notify_now(org.bob)
+    email = email_of(notify_now(org.bob))
 
-    assert mailoutbox == [] and notification.emailed_at is None
-    assert notification.email_claimed_at is None  # released, so it can be sent again
-    assert "SMTPServerDisconnected" in notification.email_error
-    assert notification.email_attempts == 1 + tasks.send_notification_email.max_retries
+    assert mailoutbox == [] and email.sent_at is None
+    assert email.claimed_at is None  # released, so it can be sent again
+    assert "SMTPServerDisconnected" in email.last_error
+    assert email.attempts == 1 + tasks.send_email.max_retries
 
     smtp.up()
     assert send_unsent_emails_again() == 0  # within the grace period the task's own retries act
@@ -137,9 +143,9 @@ def test_an_email_whose_task_was_lost_is_sent_by_the_periodic_task(org, notify_n
     def broker_down(*args, **kwargs):
         raise OperationalError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
 
-    monkeypatch.setattr(tasks.send_notification_email, "delay", broker_down)
-    notification = notify_now(org.bob)  # the notification is written; enqueuing its e-mail fails quietly
-    assert notification.emailed_at is None and "a periodic task will pick it up" in caplog.text
+    monkeypatch.setattr(tasks.send_email, "delay", broker_down)
+    notification = notify_now(org.bob)  # the notification and its e-mail are written; enqueuing fails quietly
+    assert email_of(notification).sent_at is None and "a periodic task will pick it up" in caplog.text
 
     monkeypatch.undo()
     with time_machine.travel(timezone.now() + RESEND_AFTER):
@@ -148,15 +154,15 @@ def test_an_email_whose_task_was_lost_is_sent_by_the_periodic_task(org, notify_n
 
 
 def test_a_claim_left_by_a_worker_that_died_mid_send_expires(org, monkeypatch, mailoutbox):
-    monkeypatch.setattr(tasks.send_notification_email, "delay", lambda *args: None)  # no worker
-    notification = notify(recipient=org.bob, key="event:1", message="Hello", url="")
-    Notification.objects.filter(pk=notification.pk).update(email_claimed_at=timezone.now() - timedelta(minutes=1))
+    monkeypatch.setattr(tasks.send_email, "delay", lambda *args: None)  # no worker
+    email = email_of(notify(recipient=org.bob, key="event:1", message="Hello", url=""))
+    OutgoingEmail.objects.filter(pk=email.pk).update(claimed_at=timezone.now() - timedelta(minutes=1))
 
-    assert send_notification_email(notification.pk) is False  # someone is sending it right now
+    assert send_email(email.pk) is False  # someone is sending it right now
     with time_machine.travel(timezone.now() + RESEND_AFTER):
         assert send_unsent_emails_again() == 0
-    Notification.objects.filter(pk=notification.pk).update(email_claimed_at=timezone.now() - timedelta(minutes=11))
-    assert send_notification_email(notification.pk) is True
+    OutgoingEmail.objects.filter(pk=email.pk).update(claimed_at=timezone.now() - timedelta(minutes=11))
+    assert send_email(email.pk) is True
     assert len(mailoutbox) == 1
 
 
@@ -166,7 +172,8 @@ def test_nobody_without_an_address_is_emailed(org, notify_now, mailoutbox):
     notification = notify_now(org.bob)
     with time_machine.travel(timezone.now() + RESEND_AFTER):
         assert send_unsent_emails_again() == 0
-    assert mailoutbox == [] and notification.email_attempts == 0
+    assert mailoutbox == [] and not OutgoingEmail.objects.filter(key=notification.email_key).exists()
+    assert notification.message == "Bob approved your refund."  # told in the app all the same
 
 
 def test_operators_find_failed_emails_and_send_them_again(
@@ -188,9 +195,12 @@ def test_operators_find_failed_emails_and_send_them_again(
 
     assert "1 e-mail queued to be sent." in response.content.decode()
     assert [m.to for m in mailoutbox] == [["carol@example.com"], ["bob@example.com"]]
-    failed.refresh_from_db()
-    assert failed.emailed_at is not None and failed.email_attempts == 1
+    assert email_of(failed).sent_at is not None and email_of(failed).attempts == 1
     assert list(client.get(changelist, {"email": "unsent"}).context["cl"].result_list) == []
+    sent_list = client.get(changelist, {"email": "sent"})
+    assert set(sent_list.context["cl"].result_list) == {sent, failed}
+    # Each notification links to its outbox e-mail.
+    assert reverse("admin:empower_outgoingemail_change", args=[email_of(sent).pk]) in sent_list.content.decode()
 
 
 def _settings_with(monkeypatch, **env) -> dict:
