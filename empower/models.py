@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 from tree_queries.fields import TreeNodeForeignKey
 from tree_queries.models import TreeNode
 
+from empower.errors import Conflict
+
 
 class Team(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
@@ -99,6 +101,9 @@ class Case(models.Model):
         OPEN = "open", _("Open")
         RESOLVED = "resolved", _("Resolved")
 
+    # The legal moves: an open case is resolved; nothing moves a resolved one (yet).
+    TRANSITIONS = {Status.OPEN: {Status.RESOLVED}}
+
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="cases")
     team = models.ForeignKey(Team, verbose_name=_("team"), on_delete=models.PROTECT, related_name="cases")
     assigned_to = models.ForeignKey(
@@ -134,6 +139,16 @@ class Case(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.pk} {self.subject}"
+
+    def move_to(self, status: str, **changes) -> None:
+        """Move the case (e.g. resolve it) with the fields that change with it; an illegal move (a
+        resolved case resolved again) is refused with `Conflict` and changes nothing."""
+        if status not in self.TRANSITIONS.get(self.status, ()):
+            raise Conflict(_("This case is already resolved."), code="case_resolved")
+        for name, value in changes.items():
+            setattr(self, name, value)
+        self.status = status
+        self.save(update_fields=["status", "updated_at", *changes])
 
     @property
     def is_open(self) -> bool:

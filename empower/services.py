@@ -16,7 +16,7 @@ from django.utils.functional import lazy
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
-from empower.errors import Conflict, InvalidInput, NotAllowed
+from empower.errors import InvalidInput, NotAllowed
 from empower.models import AuditRecord, Case, Customer, Employee, Notification, OutgoingEmail
 from empower.selectors import administrator_addresses, emails_to_send_again, visible_team_ids
 
@@ -376,18 +376,13 @@ def case_resolve(*, employee: Employee, case: Case, resolution_note: str) -> Cas
     """Resolve an open case with a note; the customer is then asked how it went."""
     ensure_may_act_on_case(employee=employee, case=case)
     case = Case.objects.select_for_update().get(pk=case.pk)
-    if case.status != Case.Status.OPEN:
-        raise Conflict(_("This case is already resolved."), code="case_resolved")
-    if not resolution_note.strip():
+    note = resolution_note.strip()
+    if case.status == Case.Status.OPEN and not note:
         raise InvalidInput(
             _("Say how the case was resolved."), field_errors={"resolution_note": [_("This field is required.")]}
         )
     before = {"status": case.status}
-    case.status = Case.Status.RESOLVED
-    case.resolution_note = resolution_note.strip()
-    case.resolved_by = employee
-    case.resolved_at = timezone.now()
-    case.save(update_fields=["status", "resolution_note", "resolved_by", "resolved_at", "updated_at"])
+    case.move_to(Case.Status.RESOLVED, resolution_note=note, resolved_by=employee, resolved_at=timezone.now())
     audit(
         actor=employee,
         action="case.resolved",
