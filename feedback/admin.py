@@ -48,7 +48,6 @@ class SurveyEmailFilter(RowEmailFilter):
 
 
 class ReplyEmailFilter(RowEmailFilter):
-    title = _("reply e-mail")
     email_key_prefix = FollowUp.REPLY_EMAIL_KEY_PREFIX
 
 
@@ -110,7 +109,7 @@ class SurveyAdmin(EmailRetryAdmin):
     def email_state(self, survey: Survey) -> str:
         return _email_state(survey.email_id, survey.emailed_at, survey.email_error)
 
-    @admin.action(description=_("Send the survey e-mail again (those not sent)"), permissions=["send"])
+    @admin.action(description=_("Send the e-mail again (those not sent)"), permissions=["send"])
     def send_survey_email(self, request, queryset: QuerySet[Survey]) -> None:
         # Queued for a worker after commit: the request never waits on SMTP, and nothing goes twice.
         count = emails_retry(keys=map(Survey.email_key_of, queryset.values_list("pk", flat=True)))
@@ -142,11 +141,11 @@ class FollowUpAdmin(EmailRetryAdmin):
     def get_queryset(self, request):
         return selectors.follow_ups_with_reply_email(super().get_queryset(request))
 
-    @admin.display(description=_("reply e-mail"), ordering="reply_emailed_at")
+    @admin.display(description=_("e-mail"), ordering="reply_emailed_at")
     def reply_email_state(self, follow_up: FollowUp) -> str:
         return _email_state(follow_up.reply_email_id, follow_up.reply_emailed_at, follow_up.reply_email_error)
 
-    @admin.action(description=_("Send the reply e-mail again (those not sent)"), permissions=["send"])
+    @admin.action(description=_("Send the e-mail again (those not sent)"), permissions=["send"])
     def send_reply_email(self, request, queryset: QuerySet[FollowUp]) -> None:
         # Queued for a worker after commit: the request never waits on SMTP, and nothing goes twice.
         count = emails_retry(keys=map(FollowUp.reply_email_key_of, queryset.values_list("pk", flat=True)))
