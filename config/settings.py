@@ -299,10 +299,6 @@ CELERY_BEAT_SCHEDULE = {
         "task": "feedback.tasks.move_overdue_friction_reports",
         "schedule": 300.0,
     },
-    "resend-unsent-feedback-emails": {
-        "task": "feedback.tasks.resend_unsent_emails",
-        "schedule": 600.0,
-    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 

@@ -278,6 +278,17 @@ def emails_retry(*, keys: Iterable[str]) -> int:
     return len(ids)
 
 
+def email_cancel(*, key: str) -> bool:
+    """Withdraw the e-mail of event `key` while it is still unsent and no worker is sending it (the
+    event no longer calls for it, e.g. a survey answered before its e-mail went). Its row goes: a
+    task already queued then finds nothing to claim, and the re-send never sees it. The caller makes
+    sure the event does not queue it again. True when one was withdrawn; an e-mail sent or being
+    sent right now stays as it is."""
+    claimable = Q(claimed_at__isnull=True) | Q(claimed_at__lt=timezone.now() - EMAIL_CLAIM_EXPIRES)
+    deleted, _rows = OutgoingEmail.objects.unsent().filter(claimable, key=key).delete()
+    return bool(deleted)
+
+
 def email_administrators(*, subject: str, body: str) -> int:
     """E-mail the administrators (ADMIN_EMAILS, else the active superusers); how many were addressed.
 

@@ -1,14 +1,23 @@
 """Operators' back office for feedback. Surveys, follow-ups and reports change only through the
-services (single use, deadlines, audit), so their pages are read-only; the actions send again a
-survey or reply e-mail that could not be sent (the periodic task also retries them).
+services (single use, deadlines, audit), so their pages are read-only. The customers' e-mails live in
+the organization's outbox: each survey and follow-up shows its e-mail's state (linked to the outbox
+row), operators filter by it and queue again those not sent (the outbox's sweep also retries them).
 """
+
+from datetime import datetime
 
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html
+from django.utils.timezone import localtime
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
-from feedback import services
+from empower.admin import RowEmailFilter
+from empower.services import emails_retry
+from feedback import selectors
 from feedback.models import FollowUp, FrictionAnswer, FrictionReport, FrictionSecond, Survey
 
 
@@ -34,6 +43,40 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+class SurveyEmailFilter(RowEmailFilter):
+    email_key_prefix = Survey.EMAIL_KEY_PREFIX
+
+
+class ReplyEmailFilter(RowEmailFilter):
+    email_key_prefix = FollowUp.REPLY_EMAIL_KEY_PREFIX
+
+
+def _email_state(email_id: int | None, sent_at: datetime | None, error: str | None) -> str:
+    """An outbox e-mail's state for a list, linked to its outbox row; "—" where none is queued."""
+    if email_id is None:
+        return "—"
+    if sent_at is not None:
+        label = gettext("sent %(when)s") % {"when": date_format(localtime(sent_at), "SHORT_DATETIME_FORMAT")}
+    elif error:
+        label = gettext("failed: %(error)s") % {"error": error}
+    else:
+        label = gettext("not sent yet")
+    return format_html('<a href="{}">{}</a>', reverse("admin:empower_outgoingemail_change", args=[email_id]), label)
+
+
+def _queued_message(count: int) -> str:
+    return ngettext("%(count)d e-mail queued to be sent.", "%(count)d e-mails queued to be sent.", count) % {
+        "count": count
+    }
+
+
+class EmailRetryAdmin(ReadOnlyAdmin):
+    """Queueing an e-mail again is a change to the outbox: only for those who may change it."""
+
+    def has_send_permission(self, request) -> bool:
+        return request.user.has_perm("empower.change_outgoingemail")
+
+
 class FollowUpInline(ReadOnlyInline):
     model = FollowUp
     fields = ["reason", "status", "assigned_to", "level", "due_at", "replied_at"]
@@ -42,28 +85,39 @@ class FollowUpInline(ReadOnlyInline):
 
 
 @admin.register(Survey)
-class SurveyAdmin(ReadOnlyAdmin):
-    list_display = ["case", "team", "resolved_by", "created_at", "emailed_at", "answered_at", "csat", "nps"]
-    list_filter = ["csat", "comment_is_complaint", "team", ("answered_at", admin.EmptyFieldListFilter)]
+class SurveyAdmin(EmailRetryAdmin):
+    list_display = ["case", "team", "resolved_by", "created_at", "email_state", "answered_at", "csat", "nps"]
+    list_filter = [
+        "csat",
+        "comment_is_complaint",
+        "team",
+        ("answered_at", admin.EmptyFieldListFilter),
+        SurveyEmailFilter,
+    ]
     list_select_related = ["case", "team", "resolved_by__user"]
     search_fields = ["case__subject", "case__customer__email", "comment"]
     raw_id_fields = ["case", "resolved_by"]
+    readonly_fields = ["email_state"]
     date_hierarchy = "created_at"
     inlines = [FollowUpInline]
     actions = ["send_survey_email"]
 
-    @admin.action(description=_("Send the survey e-mail (where it was not sent)"))
+    def get_queryset(self, request):
+        return selectors.surveys_with_email(super().get_queryset(request))
+
+    @admin.display(description=_("e-mail"), ordering="emailed_at")
+    def email_state(self, survey: Survey) -> str:
+        return _email_state(survey.email_id, survey.emailed_at, survey.email_error)
+
+    @admin.action(description=_("Send the e-mail again (those not sent)"), permissions=["send"])
     def send_survey_email(self, request, queryset: QuerySet[Survey]) -> None:
-        sent = sum(1 for pk in queryset.values_list("pk", flat=True) if services.send_survey_email(survey_id=pk))
-        self.message_user(
-            request,
-            ngettext("%(count)d survey e-mail sent.", "%(count)d survey e-mails sent.", sent) % {"count": sent},
-            messages.SUCCESS,
-        )
+        # Queued for a worker after commit: the request never waits on SMTP, and nothing goes twice.
+        count = emails_retry(keys=map(Survey.email_key_of, queryset.values_list("pk", flat=True)))
+        self.message_user(request, _queued_message(count), messages.SUCCESS)
 
 
 @admin.register(FollowUp)
-class FollowUpAdmin(ReadOnlyAdmin):
+class FollowUpAdmin(EmailRetryAdmin):
     list_display = [
         "id",
         "case",
@@ -74,23 +128,28 @@ class FollowUpAdmin(ReadOnlyAdmin):
         "level",
         "due_at",
         "replied_at",
-        "reply_emailed_at",  # empty on a reply: its e-mail has not gone out yet
+        "reply_email_state",
     ]
-    list_filter = ["status", "reason", "level", ("reply_emailed_at", admin.EmptyFieldListFilter)]
+    list_filter = ["status", "reason", "level", ReplyEmailFilter]
     list_select_related = ["case", "resolver__user", "assigned_to__user"]
     search_fields = ["case__subject", "reply", "action_taken", "customer_message"]
     raw_id_fields = ["survey", "case", "resolver", "assigned_to", "on_behalf_of", "replied_by"]
+    readonly_fields = ["reply_email_state"]
     date_hierarchy = "created_at"
     actions = ["send_reply_email"]
 
-    @admin.action(description=_("Send the reply e-mail (where it was not sent)"))
+    def get_queryset(self, request):
+        return selectors.follow_ups_with_reply_email(super().get_queryset(request))
+
+    @admin.display(description=_("e-mail"), ordering="reply_emailed_at")
+    def reply_email_state(self, follow_up: FollowUp) -> str:
+        return _email_state(follow_up.reply_email_id, follow_up.reply_emailed_at, follow_up.reply_email_error)
+
+    @admin.action(description=_("Send the e-mail again (those not sent)"), permissions=["send"])
     def send_reply_email(self, request, queryset: QuerySet[FollowUp]) -> None:
-        sent = sum(1 for pk in queryset.values_list("pk", flat=True) if services.send_reply_email(follow_up_id=pk))
-        self.message_user(
-            request,
-            ngettext("%(count)d reply e-mail sent.", "%(count)d reply e-mails sent.", sent) % {"count": sent},
-            messages.SUCCESS,
-        )
+        # Queued for a worker after commit: the request never waits on SMTP, and nothing goes twice.
+        count = emails_retry(keys=map(FollowUp.reply_email_key_of, queryset.values_list("pk", flat=True)))
+        self.message_user(request, _queued_message(count), messages.SUCCESS)
 
 
 class FrictionAnswerInline(ReadOnlyInline):

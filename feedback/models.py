@@ -57,7 +57,12 @@ class StatusPipeline:
 
 
 class Survey(models.Model):
-    """A customer's "how did it go?" for one resolved case; answered once, through a signed link."""
+    """A customer's "how did it go?" for one resolved case; answered once, through a signed link.
+
+    Its e-mail (the link) is the outbox row keyed `email_key`.
+    """
+
+    EMAIL_KEY_PREFIX = "survey:"
 
     case = models.OneToOneField(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="survey")
     # The context when the customer was asked: who resolved it, in which team.
@@ -73,7 +78,6 @@ class Survey(models.Model):
         related_name="surveys_resolved",
     )
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    emailed_at = models.DateTimeField(_("e-mailed at"), null=True, blank=True)
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     csat = models.PositiveSmallIntegerField(_("satisfaction (1-5)"), null=True, blank=True)
     nps = models.PositiveSmallIntegerField(_("likely to recommend (0-10)"), null=True, blank=True)
@@ -106,6 +110,15 @@ class Survey(models.Model):
         return f"Survey for {self.case}"
 
     @property
+    def email_key(self) -> str:
+        return self.email_key_of(self.pk)
+
+    @classmethod
+    def email_key_of(cls, pk: int) -> str:
+        """The outbox key of survey `pk`'s e-mail."""
+        return f"{cls.EMAIL_KEY_PREFIX}{pk}"
+
+    @property
     def is_answered(self) -> bool:
         return self.answered_at is not None
 
@@ -119,8 +132,11 @@ class FollowUp(StatusPipeline, models.Model):
     """A human answer to an unhappy customer, owed by a deadline; "you said, we did".
 
     It goes first to the employee who resolved the case (they know the customer); when the
-    deadline passes it moves to their manager, and so on up the chain.
+    deadline passes it moves to their manager, and so on up the chain. The reply's e-mail to the
+    customer is the outbox row keyed `reply_email_key`.
     """
+
+    REPLY_EMAIL_KEY_PREFIX = "reply:"
 
     class Reason(models.TextChoices):
         LOW_SCORE = "low_score", _("Low satisfaction score")
@@ -167,7 +183,6 @@ class FollowUp(StatusPipeline, models.Model):
         Employee, verbose_name=_("replied by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     replied_at = models.DateTimeField(_("replied at"), null=True, blank=True)
-    reply_emailed_at = models.DateTimeField(_("reply e-mailed at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -194,6 +209,15 @@ class FollowUp(StatusPipeline, models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
+
+    @property
+    def reply_email_key(self) -> str:
+        return self.reply_email_key_of(self.pk)
+
+    @classmethod
+    def reply_email_key_of(cls, pk: int) -> str:
+        """The outbox key of the e-mail carrying follow-up `pk`'s reply to the customer."""
+        return f"{cls.REPLY_EMAIL_KEY_PREFIX}{pk}"
 
     def move_to(self, status: str, *, by: Employee, action_taken: str, reply: str) -> None:
         """open → done: what was done and the reply to the customer, by `by`; saved and audited."""

@@ -16,15 +16,14 @@ analytics floor adds to it.
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.conf import settings
-from django.db.models import Avg, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Avg, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from delegation.models import Decision
 from empower.errors import Conflict, DomainError, NotAllowed
 from empower.models import AuditRecord, Employee
-from empower.selectors import chain_above, subtree_ids, visible_team_ids
+from empower.selectors import chain_above, email_of_row, subtree_ids, visible_team_ids
 from feedback.models import MAX_COMPLAINTS, FollowUp, FrictionAnswer, FrictionReport, FrictionSecond, Survey
 
 # A case counts as escalated when any decision on it went beyond the maker's authority.
@@ -91,11 +90,35 @@ def follow_up_list(*, employee: Employee, status: str | None = None) -> QuerySet
 
 
 def follow_up_detail(*, employee: Employee, follow_up_id: int) -> FollowUp | None:
-    """One follow-up the employee may see, with its survey's context (decisions, escalated or not)."""
-    follow_up = follow_ups_visible_to(employee=employee).filter(pk=follow_up_id).first()
+    """One follow-up the employee may see, with its survey's context (decisions, escalated or not)
+    and when its reply was e-mailed (`reply_emailed_at`)."""
+    follow_ups = follow_ups_with_reply_email(follow_ups_visible_to(employee=employee))
+    follow_up = follow_ups.filter(pk=follow_up_id).first()
     if follow_up is not None:
         follow_up.survey = surveys_with_context().get(pk=follow_up.survey_id)
     return follow_up
+
+
+def surveys_with_email(surveys: QuerySet[Survey]) -> QuerySet[Survey]:
+    """Surveys with their e-mail's state from the outbox: `email_id`, `emailed_at` (when it went),
+    `email_error`; None where no e-mail is queued (the survey was answered before it went)."""
+    email = email_of_row(Survey.EMAIL_KEY_PREFIX)
+    return surveys.annotate(
+        email_id=Subquery(email.values("pk")[:1]),
+        emailed_at=Subquery(email.values("sent_at")[:1]),
+        email_error=Subquery(email.values("last_error")[:1]),
+    )
+
+
+def follow_ups_with_reply_email(follow_ups: QuerySet[FollowUp]) -> QuerySet[FollowUp]:
+    """Follow-ups with their reply e-mail's state from the outbox: `reply_email_id`,
+    `reply_emailed_at` (when it went), `reply_email_error`; None before the reply."""
+    email = email_of_row(FollowUp.REPLY_EMAIL_KEY_PREFIX)
+    return follow_ups.annotate(
+        reply_email_id=Subquery(email.values("pk")[:1]),
+        reply_emailed_at=Subquery(email.values("sent_at")[:1]),
+        reply_email_error=Subquery(email.values("last_error")[:1]),
+    )
 
 
 def may_handle_follow_up(*, employee: Employee, follow_up: FollowUp) -> bool:
@@ -195,28 +218,6 @@ def overdue_follow_up_ids(*, now: datetime | None = None) -> list[int]:
         FollowUp.objects.filter(_HOLDER_HAS_A_MANAGER, FollowUp.overdue_q(now))
         .order_by("due_at")
         .values_list("pk", flat=True)
-    )
-
-
-def unsent_survey_ids(*, now: datetime | None = None, limit: int = 50) -> list[int]:
-    """Surveys whose e-mail never went out (the mail server failed), while their link still works."""
-    now = now or timezone.now()
-    since = now - timedelta(days=settings.FEEDBACK_SURVEY_DAYS)
-    return list(
-        Survey.objects.filter(emailed_at__isnull=True, answered_at__isnull=True, created_at__gt=since)
-        .order_by("created_at", "id")
-        .values_list("pk", flat=True)[:limit]
-    )
-
-
-def unsent_reply_ids(*, now: datetime | None = None, limit: int = 50) -> list[int]:
-    """Replies to customers whose e-mail never went out, while the link in it still works."""
-    now = now or timezone.now()
-    since = now - timedelta(days=settings.FEEDBACK_SURVEY_DAYS)
-    return list(
-        FollowUp.objects.filter(status=FollowUp.Status.DONE, reply_emailed_at__isnull=True, replied_at__gt=since)
-        .order_by("replied_at", "id")
-        .values_list("pk", flat=True)[:limit]
     )
 
 

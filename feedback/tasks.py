@@ -1,5 +1,5 @@
-"""Deadlines live in the database; beat runs these every few minutes to find what is overdue, and
-to send again the e-mails a mail server refused.
+"""Deadlines live in the database; beat runs these every few minutes to find what is overdue.
+(Customers' e-mails go through the organization's outbox: `empower.tasks` sends and re-sends them.)
 
 Never long countdown/ETA tasks: a broker may redeliver or lose them. Each service claims its row
 under a lock, so two deliveries (or two beats) move a follow-up or report once. Late acks, rejecting
@@ -22,26 +22,3 @@ def move_overdue_follow_ups() -> int:
 def move_overdue_friction_reports() -> int:
     """Unanswered friction reports past their deadline go to the next manager up; returns how many moved."""
     return sum(1 for pk in selectors.overdue_report_ids() if services.friction_report_move_up(report_id=pk))
-
-
-@shared_task(soft_time_limit=50)  # the sweep gets a little longer than the global 45 s
-def resend_unsent_emails() -> int:
-    """Survey and reply e-mails that could not be sent (the mail server was down) go out again while
-    their link still works; returns how many went. Each send claims its row first, so a second
-    delivery, or the first attempt still running, sends nothing twice.
-    """
-    surveys = sum(1 for pk in selectors.unsent_survey_ids() if services.send_survey_email(survey_id=pk))
-    replies = sum(1 for pk in selectors.unsent_reply_ids() if services.send_reply_email(follow_up_id=pk))
-    return surveys + replies
-
-
-# Customers' e-mails go from a worker after commit, never from the request: a slow mail server
-# must not hold up resolving a case or replying. Each send claims its row, so redelivery sends once.
-@shared_task
-def send_survey_email(survey_id: int) -> bool:
-    return services.send_survey_email(survey_id=survey_id)
-
-
-@shared_task
-def send_reply_email(follow_up_id: int) -> bool:
-    return services.send_reply_email(follow_up_id=follow_up_id)

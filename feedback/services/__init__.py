@@ -7,7 +7,8 @@ move only through the models' `move_to` (see `feedback.models`).
 What lives where (each module imports only those above it in this list):
 - `common`: cleaning text from the outside world; who receives work (first active person, stand-ins).
 - `links`: the customer's signed survey link, its life and `LinkExpired`.
-- `email`: the customers' e-mails (survey link, reply), claimed, sent once, released on failure.
+- `email`: the customers' e-mails (survey link, reply), rendered in their language and queued in the
+  organization's outbox (`empower.services.email_queue`), which sends, retries and re-sends them.
 - `follow_ups`: opening, replying to and moving up follow-ups.
 - `surveys`: asking the customer, their answer, complaints, staff flagging a comment.
 - `friction`: filing, seconding, answering and moving up policy-friction reports.
@@ -17,7 +18,7 @@ The names below are the package's public face: callers import `feedback.services
 
 from feedback.models import MAX_COMPLAINTS
 from feedback.services.common import clean_text
-from feedback.services.email import send_reply_email, send_survey_email
+from feedback.services.email import reply_email_queue, survey_email_cancel, survey_email_queue
 from feedback.services.follow_ups import follow_up_move_up, follow_up_reply
 from feedback.services.friction import (
     friction_report_answer,
@@ -51,10 +52,11 @@ __all__ = [
     "friction_report_file",
     "friction_report_move_up",
     "friction_report_second",
-    "send_reply_email",
-    "send_survey_email",
+    "reply_email_queue",
     "survey_answer",
     "survey_complain",
+    "survey_email_cancel",
+    "survey_email_queue",
     "survey_expires_at",
     "survey_flag_complaint",
     "survey_from_token",

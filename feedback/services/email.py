@@ -1,34 +1,33 @@
-"""Customers' e-mails of the feedback loop (the survey link, the reply to a follow-up), sent from a
-worker: each send claims its row first, so it goes once, and releases the claim when it fails so the
-periodic retry sends it later. Kept together here to move to one outbox later.
+"""Customers' e-mails of the feedback loop (the survey link, the reply to a follow-up): rendered here in
+the customer's language, then queued in the organization's one outbox (`empower.services.email_queue`),
+which sends each from a worker after commit, exactly once, and retries what failed while the link in
+it still works.
 """
 
-import logging
-
 from django.conf import settings
-from django.core.mail import send_mail
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import translation
 
+from empower.models import OutgoingEmail
+from empower.services import email_cancel, email_queue
 from feedback.models import FollowUp, Survey
-from feedback.services.links import survey_url
-
-logger = logging.getLogger(__name__)
+from feedback.services.links import survey_expires_at, survey_url
 
 
-def _send(*, to: str, language: str, template: str, context: dict) -> None:
+def _render(*, language: str, template: str, context: dict) -> tuple[str, str]:
+    """Subject and body of `feedback/email/<template>_subject.txt|_body.txt` in `language` (the
+    caller's own language is restored afterwards)."""
     with translation.override(language):
-        subject = " ".join(render_to_string(f"feedback/email/{template}_subject.txt", context).split())
+        subject = render_to_string(f"feedback/email/{template}_subject.txt", context)
         body = render_to_string(f"feedback/email/{template}_body.txt", context)
-    send_mail(subject=subject[:200], message=body, from_email=None, recipient_list=[to])
+    return subject, body
 
 
-def send_survey_email(*, survey_id: int) -> bool:
-    """E-mail the survey link in the customer's language; the row is claimed first so it goes once."""
-    claimed = Survey.objects.filter(pk=survey_id, emailed_at__isnull=True).update(emailed_at=timezone.now())
-    if not claimed:
-        return False
-    survey = Survey.objects.select_related("case__customer").get(pk=survey_id)
+def survey_email_queue(*, survey: Survey) -> OutgoingEmail | None:
+    """Queue the survey link for the customer, once per survey; the outbox tries it until the link
+    expires. An answered survey asks nothing more: no e-mail. Call it in the survey's transaction."""
+    if survey.is_answered:
+        return None
     customer = survey.case.customer
     context = {
         "first_name": customer.first_name,
@@ -36,40 +35,40 @@ def send_survey_email(*, survey_id: int) -> bool:
         "url": survey_url(survey=survey),
         "days": settings.FEEDBACK_SURVEY_DAYS,
     }
-    sent = False
-    try:
-        _send(to=customer.email, language=customer.language, template="survey", context=context)
-        sent = True
-    except OSError:
-        logger.exception("Survey e-mail %s could not be sent", survey_id)
-    finally:
-        if not sent:  # also when a task's time limit interrupts: release the claim so a retry sends it
-            Survey.objects.filter(pk=survey_id).update(emailed_at=None)
-    return sent
+    subject, body = _render(language=customer.language, template="survey", context=context)
+    return email_queue(
+        key=survey.email_key,
+        to=customer.email,
+        subject=subject,
+        body=body,
+        language=customer.language,
+        send_until=survey_expires_at(survey=survey),
+    )
 
 
-def send_reply_email(*, follow_up_id: int) -> bool:
-    """E-mail the reply to the customer in their language ("you said, we did"), once."""
-    claimed = FollowUp.objects.filter(
-        pk=follow_up_id, status=FollowUp.Status.DONE, reply_emailed_at__isnull=True
-    ).update(reply_emailed_at=timezone.now())
-    if not claimed:
-        return False
-    follow_up = FollowUp.objects.select_related("survey", "case__customer").get(pk=follow_up_id)
+def survey_email_cancel(*, survey: Survey) -> bool:
+    """The customer answered before their survey e-mail went (another copy of the link, a retry still
+    waiting): it would only ask again, so it does not go. True when one was withdrawn."""
+    return email_cancel(key=survey.email_key)
+
+
+def reply_email_queue(*, follow_up: FollowUp) -> OutgoingEmail | None:
+    """Queue the reply to the customer ("you said, we did"), once per follow-up, tried until the link
+    in it expires. Call it in the reply's transaction."""
+    survey = follow_up.survey
     customer = follow_up.case.customer
     context = {
         "first_name": customer.first_name,
         "subject": follow_up.case.subject,
         "reply": follow_up.reply,
-        "url": survey_url(survey=follow_up.survey),
+        "url": survey_url(survey=survey),
     }
-    sent = False
-    try:
-        _send(to=customer.email, language=customer.language, template="reply", context=context)
-        sent = True
-    except OSError:
-        logger.exception("Follow-up reply e-mail %s could not be sent", follow_up_id)
-    finally:
-        if not sent:  # release the claim: the periodic retry (or an operator) sends it later
-            FollowUp.objects.filter(pk=follow_up_id).update(reply_emailed_at=None)
-    return sent
+    subject, body = _render(language=customer.language, template="reply", context=context)
+    return email_queue(
+        key=follow_up.reply_email_key,
+        to=customer.email,
+        subject=subject,
+        body=body,
+        language=customer.language,
+        send_until=survey_expires_at(survey=survey),
+    )

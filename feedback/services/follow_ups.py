@@ -13,10 +13,11 @@ from django.utils.translation import gettext_lazy as _
 from empower.errors import NotFound
 from empower.models import Employee
 from empower.selectors import chain_above
-from empower.services import audit, enqueue_after_commit, lazy_message, notify
+from empower.services import audit, lazy_message, notify
 from feedback import selectors
 from feedback.models import REPLY_MAX, FollowUp, Survey
 from feedback.services.common import _assignee, _first_active, _text, _when
+from feedback.services.email import reply_email_queue
 
 
 def _follow_up_url(follow_up: FollowUp) -> str:
@@ -81,7 +82,7 @@ def follow_up_reply(*, follow_up_id: int, employee: Employee, action_taken: str,
     with transaction.atomic():
         follow_up = (
             FollowUp.objects.select_for_update(of=("self",))
-            .select_related("case", "resolver__user", "assigned_to__user")
+            .select_related("case__customer", "survey", "resolver__user", "assigned_to__user")
             .filter(pk=follow_up_id)
             .first()
         )
@@ -109,7 +110,7 @@ def follow_up_reply(*, follow_up_id: int, employee: Employee, action_taken: str,
                 ),
                 url=_follow_up_url(follow_up),
             )
-        enqueue_after_commit("feedback.tasks.send_reply_email", follow_up.pk)
+        reply_email_queue(follow_up=follow_up)
     return follow_up
 
 

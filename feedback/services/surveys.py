@@ -9,21 +9,23 @@ from django.utils.translation import gettext_lazy as _
 
 from empower.errors import Conflict, InvalidInput
 from empower.models import Case, Employee
-from empower.services import audit, case_resolved, enqueue_after_commit
+from empower.services import audit, case_resolved
 from feedback import selectors
 from feedback.models import COMMENT_MAX, FollowUp, Survey
 from feedback.services.common import _text
+from feedback.services.email import survey_email_cancel, survey_email_queue
 from feedback.services.follow_ups import _follow_up_open
 
 
 @transaction.atomic
 def survey_request(*, case: Case) -> Survey:
-    """Ask the customer of a resolved case how it went: once per case, by e-mail after commit."""
+    """Ask the customer of a resolved case how it went: once per case, by an outbox e-mail that a
+    worker sends after commit (never from the request)."""
     survey, created = Survey.objects.get_or_create(
         case=case, defaults={"team_id": case.team_id, "resolved_by_id": case.resolved_by_id}
     )
     if created:
-        enqueue_after_commit("feedback.tasks.send_survey_email", survey.pk)
+        survey_email_queue(survey=survey)
     return survey
 
 
@@ -34,7 +36,8 @@ def _on_case_resolved(sender, case: Case, **kwargs) -> None:
 
 def survey_answer(*, survey_id: int, csat, nps=None, comment: str = "", comment_is_complaint: bool = False) -> Survey:
     """Record the customer's answer, once. A low score (CSAT 1-2) or a comment flagged as a complaint
-    opens a follow-up for the employee who resolved the case.
+    opens a follow-up for the employee who resolved the case. A survey e-mail still waiting to go is
+    withdrawn: it would only ask again.
     """
     csat = _score(csat, field="csat", low=1, high=5, message=_("Choose a score from 1 to 5."))
     nps = None if nps in (None, "") else _score(nps, field="nps", low=0, high=10, message=_("Choose 0 to 10."))
@@ -47,6 +50,7 @@ def survey_answer(*, survey_id: int, csat, nps=None, comment: str = "", comment_
         survey.comment_is_complaint = bool(comment_is_complaint)
         survey.answered_at = timezone.now()
         survey.save(update_fields=["csat", "nps", "comment", "comment_is_complaint", "answered_at"])
+        survey_email_cancel(survey=survey)
         audit(
             actor=None,
             action="survey.answered",

@@ -1,8 +1,13 @@
-"""Feedback fixtures: resolved cases with their surveys, tokens, and a clean throttle per test."""
+"""Feedback fixtures: resolved cases with their surveys, tokens, the mail server, and a clean throttle
+per test."""
+
+import smtplib
 
 import pytest
 from django.core.cache import cache
 
+from empower import services as empower_services
+from empower.models import OutgoingEmail
 from empower.services import case_resolve
 from feedback import services
 from feedback.models import Survey
@@ -37,6 +42,38 @@ def resolve(org, make_case, django_capture_on_commit_callbacks):
         return Survey.objects.select_related("case__customer").get(case=case)
 
     return resolve_case
+
+
+@pytest.fixture
+def smtp(monkeypatch):
+    """The mail server the outbox sends through: `smtp.down = True` refuses every message."""
+
+    class Server:
+        down = False
+        calls = 0
+
+    server = Server()
+    real_send = empower_services.send_mail
+
+    def send_mail(**kwargs):
+        server.calls += 1
+        if server.down:
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return real_send(**kwargs)
+
+    monkeypatch.setattr(empower_services, "send_mail", send_mail)
+    return server
+
+
+@pytest.fixture
+def email_of():
+    """`email_of(survey)` / `email_of(follow_up)`: the customer's e-mail in the outbox (None if none)."""
+
+    def outbox_row(row) -> OutgoingEmail | None:
+        key = row.email_key if isinstance(row, Survey) else row.reply_email_key
+        return OutgoingEmail.objects.filter(key=key).first()
+
+    return outbox_row
 
 
 @pytest.fixture

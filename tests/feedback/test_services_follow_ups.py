@@ -8,11 +8,15 @@ from django.conf import settings
 from django.core import mail
 from django.utils import timezone
 
+from empower import services as empower_services
+from empower import tasks as empower_tasks
 from empower.errors import Conflict, InvalidInput, NotAllowed
 from empower.models import AuditRecord, Notification
 from feedback import selectors, services, tasks
-from feedback.models import FollowUp, Survey
-from feedback.services import email as feedback_email
+from feedback.models import FollowUp
+
+# Past the outbox's grace period, when its periodic re-send takes over from the task's own retries.
+RESEND_AFTER = empower_services.EMAIL_SEND_AGAIN_AFTER + timedelta(minutes=1)
 
 
 def low_score(survey, csat=1, comment="Still broken"):
@@ -123,11 +127,13 @@ def test_the_periodic_tasks_are_in_the_beat_schedule():
     tasks_scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "feedback.tasks.move_overdue_follow_ups" in tasks_scheduled
     assert "feedback.tasks.move_overdue_friction_reports" in tasks_scheduled
-    assert "feedback.tasks.resend_unsent_emails" in tasks_scheduled
+    # The customers' e-mails are re-sent by the outbox's sweep; feedback has none of its own.
+    assert "empower.tasks.send_unsent_emails_again" in tasks_scheduled
+    assert not any(task.startswith("feedback.") and "email" in task for task in tasks_scheduled)
 
 
 def test_the_resolver_replies_and_the_customer_hears_in_their_language(
-    resolve, org, django_capture_on_commit_callbacks
+    resolve, org, django_capture_on_commit_callbacks, email_of
 ):
     survey = resolve(org.alice, language="ru", name="Olga Ivanova")
     follow_up = low_score(survey)
@@ -141,14 +147,18 @@ def test_the_resolver_replies_and_the_customer_hears_in_their_language(
         )
     follow_up.refresh_from_db()
     assert follow_up.status == FollowUp.Status.DONE and follow_up.replied_by == org.alice
-    assert follow_up.reply_emailed_at is not None
+    email = email_of(follow_up)
+    assert email.sent_at is not None and email.language == "ru"
+    assert email.send_until == services.survey_expires_at(survey=survey)  # while the link in it works
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == [survey.case.customer.email]
     assert "We sent you a new kettle by courier" in message.body
+    assert "Olga" in message.body and "Ivanova" not in message.body
     assert services.survey_url(survey=survey) in message.body
     assert "Called Olga" not in message.body  # what was done stays internal
-    assert services.send_reply_email(follow_up_id=follow_up.pk) is False  # never twice
+    assert empower_tasks.send_email(email.pk) is False  # never twice
+    assert services.reply_email_queue(follow_up=follow_up) is None
     record = AuditRecord.objects.get(action="follow_up.replied", target_id=str(follow_up.pk))
     assert record.actor == org.alice and record.after["on_time"] is True
 
@@ -257,51 +267,52 @@ def test_a_follow_up_deadline_is_read_from_settings_at_each_call(resolve, org, s
     assert follow_up.assigned_to == org.bob and follow_up.due_at == start + timedelta(hours=8, minutes=1)
 
 
-def _smtp_down(**kwargs):
-    raise OSError("SMTP down")
-
-
-def test_a_reply_email_that_failed_is_sent_by_the_periodic_retry_once(
-    resolve, org, monkeypatch, django_capture_on_commit_callbacks
+def test_a_reply_email_that_failed_is_sent_by_the_outbox_sweep_once(
+    resolve, org, smtp, email_of, django_capture_on_commit_callbacks
 ):
     follow_up = low_score(resolve(org.alice, language="pl"))
     mail.outbox.clear()
-    monkeypatch.setattr(feedback_email, "send_mail", _smtp_down)
+    smtp.down = True
     with django_capture_on_commit_callbacks(execute=True):
         services.follow_up_reply(follow_up_id=follow_up.pk, employee=org.alice, action_taken="x", reply="Refunded")
-    assert tasks.resend_unsent_emails() == 0  # still down: the claim is released again
-    follow_up.refresh_from_db()
-    assert follow_up.reply_emailed_at is None and mail.outbox == []
+    email = email_of(follow_up)
+    assert email.sent_at is None and email.last_error and mail.outbox == []  # the task's own retries failed
 
-    monkeypatch.undo()
-    assert tasks.resend_unsent_emails() == 1
-    assert tasks.resend_unsent_emails() == 0  # a second beat (or delivery) sends nothing twice
-    follow_up.refresh_from_db()
-    assert follow_up.reply_emailed_at is not None
-    assert len(mail.outbox) == 1 and "Refunded" in mail.outbox[0].body
+    smtp.down = False
+    assert empower_tasks.send_unsent_emails_again() == 0  # within the grace period
+    with time_machine.travel(timezone.now() + RESEND_AFTER):
+        assert empower_tasks.send_unsent_emails_again() >= 1  # (alice's notification e-mail waits too)
+        assert empower_tasks.send_unsent_emails_again() == 0  # a second beat (or delivery) sends nothing twice
+    email.refresh_from_db()
+    assert email.sent_at is not None
+    [reply] = [m for m in mail.outbox if m.to == [follow_up.case.customer.email]]
+    assert "Refunded" in reply.body
 
 
-def test_a_survey_email_that_failed_is_retried_while_its_link_works(resolve, org, make_case, monkeypatch):
-    monkeypatch.setattr(feedback_email, "send_mail", _smtp_down)
+def test_a_survey_email_that_failed_is_retried_while_its_link_works(resolve, org, smtp, email_of):
+    smtp.down = True
     survey = resolve(org.alice)
-    monkeypatch.undo()
+    smtp.down = False
     start = survey.created_at
     with time_machine.travel(start + timedelta(days=31)):  # the link is dead: no e-mail with it
-        assert tasks.resend_unsent_emails() == 0
-    assert Survey.objects.get(pk=survey.pk).emailed_at is None
-    assert tasks.resend_unsent_emails() == 1
-    assert Survey.objects.get(pk=survey.pk).emailed_at is not None
-    assert mail.outbox[-1].to == [survey.case.customer.email]
+        assert empower_tasks.send_unsent_emails_again() == 0
+    assert email_of(survey).sent_at is None
+    with time_machine.travel(timezone.now() + RESEND_AFTER):
+        assert empower_tasks.send_unsent_emails_again() == 1
+    assert email_of(survey).sent_at is not None
+    assert [m.to for m in mail.outbox] == [[survey.case.customer.email]]
 
 
-def test_an_interrupted_send_releases_its_claim(resolve, org, monkeypatch):
+def test_an_interrupted_send_releases_its_claim(resolve, org, monkeypatch, email_of):
     follow_up = low_score(resolve(org.alice))
     services.follow_up_reply(follow_up_id=follow_up.pk, employee=org.alice, action_taken="x", reply="Sorry")
+    email = email_of(follow_up)  # queued; its on-commit task never ran here
 
     def interrupted(**kwargs):
-        raise RuntimeError("the task's time limit struck")  # not an OSError
+        raise RuntimeError("the task's time limit struck")  # not an SMTP error
 
-    monkeypatch.setattr(feedback_email, "_send", interrupted)
+    monkeypatch.setattr(empower_services, "send_mail", interrupted)
     with pytest.raises(RuntimeError):
-        services.send_reply_email(follow_up_id=follow_up.pk)
-    assert FollowUp.objects.get(pk=follow_up.pk).reply_emailed_at is None
+        empower_services.email_send(email_id=email.pk)
+    email.refresh_from_db()
+    assert email.sent_at is None and email.claimed_at is None and "RuntimeError" in email.last_error

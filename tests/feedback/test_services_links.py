@@ -10,57 +10,62 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from empower import tasks as empower_tasks
 from empower.errors import Conflict, NotFound
-from feedback import services, tasks
+from empower.models import OutgoingEmail
+from feedback import services
 from feedback.models import Survey
 from feedback.services import email as feedback_email
 
 
-def test_resolving_a_case_asks_the_customer_once_by_email_in_their_language(resolve, settings):
+def test_resolving_a_case_asks_the_customer_once_by_email_in_their_language(resolve, settings, email_of):
     settings.SITE_URL = "https://empower.example"
     survey = resolve(language="pl", name="Zofia Nowak", subject="Zepsuty czajnik")
 
     assert survey.team_id == survey.case.team_id and survey.resolved_by.username == "alice"
-    assert survey.emailed_at is not None
+    email = email_of(survey)
+    assert email.sent_at is not None and email.language == "pl"
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == [survey.case.customer.email]
+    assert "Zepsuty czajnik" in message.subject and "How did it go" not in message.subject
     assert services.survey_url(survey=survey) in message.body
     assert services.survey_url(survey=survey).startswith("https://empower.example/feedback/")
     assert "Zofia" in message.body and "Nowak" not in message.body
-    # A second attempt (a retried hook, an operator's action) sends nothing: the row is claimed.
-    assert services.send_survey_email(survey_id=survey.pk) is False
+    # A second attempt (a redelivered task, a retried hook) sends nothing: the outbox holds one per survey.
+    assert empower_tasks.send_email(email.pk) is False
+    assert services.survey_email_queue(survey=survey) is None
     assert services.survey_request(case=survey.case) == survey
     assert len(mail.outbox) == 1 and Survey.objects.count() == 1
+    assert OutgoingEmail.objects.filter(key__startswith="survey:").count() == 1
 
 
 def test_the_email_is_rendered_in_the_customers_language(resolve, monkeypatch):
     seen = []
-    real_send = feedback_email._send
+    real_render = feedback_email._render
 
     def spy(**kwargs):
         from django.utils import translation
 
         seen.append(kwargs["language"])
-        real_send(**kwargs)
+        rendered = real_render(**kwargs)
         seen.append(translation.get_language())  # restored afterwards
+        return rendered
 
-    monkeypatch.setattr(feedback_email, "_send", spy)
+    monkeypatch.setattr(feedback_email, "_render", spy)
     resolve(language="is")
     assert seen[0] == "is" and seen[1] != "is"
 
 
-def test_a_failed_send_releases_the_claim_so_it_can_be_sent_again(resolve, monkeypatch, org, make_case):
-    def broken(**kwargs):
-        raise OSError("SMTP down")
-
-    monkeypatch.setattr(feedback_email, "send_mail", broken)
+def test_a_failed_send_is_recorded_in_the_outbox_and_sent_again(resolve, smtp, email_of):
+    smtp.down = True
     survey = resolve()
-    survey.refresh_from_db()
-    assert survey.emailed_at is None and len(mail.outbox) == 0
-    monkeypatch.undo()
-    assert services.send_survey_email(survey_id=survey.pk) is True
-    assert len(mail.outbox) == 1
+    email = email_of(survey)
+    assert email.sent_at is None and "SMTPServerDisconnected" in email.last_error and len(mail.outbox) == 0
+    assert email.claimed_at is None  # released, so it can be sent again
+    smtp.down = False
+    assert empower_tasks.send_email(email.pk) is True
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [survey.case.customer.email]
 
 
 def test_the_token_is_signed_stable_and_opens_only_its_survey(resolve, token):
@@ -190,24 +195,28 @@ def test_an_answer_alone_keeps_the_link_30_days_from_the_answer(resolve, token):
         services.survey_from_token(token=link)
 
 
-def test_the_life_of_a_link_is_read_from_settings_at_each_call(resolve, token, settings):
+def test_the_life_of_a_link_is_read_from_settings_at_each_call(resolve, token, settings, email_of):
     survey = resolve()
     settings.FEEDBACK_SURVEY_DAYS = 7
     assert services.survey_expires_at(survey=survey) == survey.created_at + timedelta(days=7)
     with _day(survey.created_at, 8), pytest.raises(services.LinkExpired):
         services.survey_from_token(token=token(survey))
+
+    # A survey asked now says so in its e-mail, and the outbox tries it only while the link works.
     mail.outbox.clear()
-    Survey.objects.filter(pk=survey.pk).update(emailed_at=None)
-    assert services.send_survey_email(survey_id=survey.pk) is True
+    later = resolve()
     assert "works for 7 days" in mail.outbox[0].body
+    assert email_of(later).send_until == services.survey_expires_at(survey=later)
+    assert email_of(later).send_until == later.created_at + timedelta(days=7)
 
 
-def test_the_survey_email_goes_from_a_worker_not_from_the_request(resolve, monkeypatch):
+def test_the_survey_email_goes_from_a_worker_not_from_the_request(resolve, monkeypatch, email_of):
     queued = []
-    monkeypatch.setattr(tasks.send_survey_email, "delay", queued.append)  # a worker that has not run yet
+    monkeypatch.setattr(empower_tasks.send_email, "delay", queued.append)  # a worker that has not run yet
 
     survey = resolve()
 
-    assert queued == [survey.pk] and len(mail.outbox) == 0
-    assert tasks.send_survey_email(survey.pk) is True  # the worker's turn
+    email = email_of(survey)
+    assert queued == [email.pk] and len(mail.outbox) == 0 and email.sent_at is None
+    assert empower_tasks.send_email(email.pk) is True  # the worker's turn
     assert len(mail.outbox) == 1

@@ -4,11 +4,14 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core import mail
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from delegation.services import decision_submit
+from empower import services as empower_services
+from empower.models import OutgoingEmail
 from empower.services import case_resolve
 from feedback import services
 from feedback.models import FollowUp, FrictionReport, Survey
@@ -218,12 +221,33 @@ def test_the_admin_pages_load(client, org, resolve, make_case):
         f"/admin/feedback/frictionreport/{report.pk}/change/",
     ):
         assert admin_client.get(url).status_code == 200, url
-    Survey.objects.filter(pk=survey.pk).update(emailed_at=None)
-    response = admin_client.post(
-        "/admin/feedback/survey/", {"action": "send_survey_email", "_selected_action": [survey.pk]}
-    )
-    assert response.status_code == 302
-    assert Survey.objects.get(pk=survey.pk).emailed_at is not None
+
+
+def test_operators_find_a_survey_email_that_failed_and_queue_it_again(
+    client, org, resolve, smtp, django_capture_on_commit_callbacks
+):
+    sent = resolve()
+    smtp.down = True
+    failed = resolve()
+    smtp.down = False
+    client.force_login(get_user_model().objects.get(username="admin"))
+    changelist = "/admin/feedback/survey/"
+
+    html = client.get(changelist).content.decode()
+    assert "failed: SMTPServerDisconnected" in html and "sent " in html
+    assert list(client.get(changelist, {"email": "failed"}).context["cl"].result_list) == [failed]
+    assert list(client.get(changelist, {"email": "sent"}).context["cl"].result_list) == [sent]
+    assert client.get(changelist, {"o": "5"}).status_code == 200  # ordered by when the e-mail went
+    mail.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            changelist, {"action": "send_survey_email", "_selected_action": [failed.pk, sent.pk]}, follow=True
+        )
+
+    assert "1 e-mail queued to be sent." in response.content.decode()
+    assert [m.to for m in mail.outbox] == [[failed.case.customer.email]]
+    assert OutgoingEmail.objects.get(key=failed.email_key).sent_at is not None
+    assert list(client.get(changelist, {"email": "unsent"}).context["cl"].result_list) == []
 
 
 HUGE = "1" + "0" * 30
@@ -297,19 +321,40 @@ def test_a_bad_decision_posted_with_the_report_is_a_form_error(client, org, make
     assert not FrictionReport.objects.exists()
 
 
-def test_the_admin_sends_a_reply_email_again(client, org, resolve, monkeypatch):
-    from django.core import mail
-
+def test_the_admin_queues_a_reply_email_again(client, org, resolve, django_capture_on_commit_callbacks):
     survey = resolve()
     services.survey_answer(survey_id=survey.pk, csat=1)
     follow_up = FollowUp.objects.get()
     services.follow_up_reply(follow_up_id=follow_up.pk, employee=org.alice, action_taken="x", reply="We refunded")
-    assert FollowUp.objects.get(pk=follow_up.pk).reply_emailed_at is None  # its on-commit send never ran here
     client.force_login(get_user_model().objects.get(username="admin"))
+    changelist = "/admin/feedback/followup/"
+    # Its on-commit send never ran here: the reply's e-mail waits in the outbox.
+    assert list(client.get(changelist, {"email": "unsent"}).context["cl"].result_list) == [follow_up]
+    assert "not sent yet" in client.get(changelist).content.decode()
     mail.outbox.clear()
-    response = client.post(
-        "/admin/feedback/followup/", {"action": "send_reply_email", "_selected_action": [follow_up.pk]}
-    )
-    assert response.status_code == 302
-    assert FollowUp.objects.get(pk=follow_up.pk).reply_emailed_at is not None
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            changelist, {"action": "send_reply_email", "_selected_action": [follow_up.pk]}, follow=True
+        )
+    assert "1 e-mail queued to be sent." in response.content.decode()
+    assert OutgoingEmail.objects.get(key=follow_up.reply_email_key).sent_at is not None
     assert len(mail.outbox) == 1 and "We refunded" in mail.outbox[0].body
+    assert list(client.get(changelist, {"email": "sent"}).context["cl"].result_list) == [follow_up]
+
+
+def test_the_follow_up_page_says_when_the_reply_was_emailed(client, org, resolve, django_capture_on_commit_callbacks):
+    follow_up = FollowUp.objects.get(pk=_replied(resolve, org, django_capture_on_commit_callbacks, send=False).pk)
+    page = reverse("feedback:follow-up-detail", args=[follow_up.pk])
+    logged_in(client, org.alice)
+    assert "e-mailed to the customer" not in client.get(page).content.decode()
+    empower_services.email_send(email_id=OutgoingEmail.objects.get(key=follow_up.reply_email_key).pk)
+    assert "e-mailed to the customer" in client.get(page).content.decode()
+
+
+def _replied(resolve, org, django_capture_on_commit_callbacks, *, send: bool) -> FollowUp:
+    survey = resolve()
+    services.survey_answer(survey_id=survey.pk, csat=1)
+    follow_up = FollowUp.objects.get(survey=survey)
+    with django_capture_on_commit_callbacks(execute=send):
+        services.follow_up_reply(follow_up_id=follow_up.pk, employee=org.alice, action_taken="x", reply="Sorry")
+    return follow_up
