@@ -356,9 +356,17 @@ def _emails_queued_message(count: int) -> str:
     }
 
 
-def _email_link(email_id: int | None, label: str) -> str:
+def email_state_label(email_id: int | None, sent_at, error: str | None) -> str:
+    """An outbox e-mail's state for an admin list, linked to its outbox row; "—" where none was queued
+    (e.g. the recipient had no address). Every admin that shows a row's e-mail uses it."""
     if email_id is None:
-        return label
+        return "—"
+    if sent_at is not None:
+        label = gettext("sent %(when)s") % {"when": date_format(localtime(sent_at), "SHORT_DATETIME_FORMAT")}
+    elif error:
+        label = gettext("failed: %(error)s") % {"error": error}
+    else:
+        label = gettext("not sent yet")
     return format_html('<a href="{}">{}</a>', reverse("admin:empower_outgoingemail_change", args=[email_id]), label)
 
 
@@ -400,17 +408,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("e-mail"), ordering="email_sent_at")
     def email_state(self, notification: Notification) -> str:
-        if notification.email_id is None:
-            return "—"  # the recipient had no address
-        if notification.email_sent_at is not None:
-            label = gettext("sent %(when)s") % {
-                "when": date_format(localtime(notification.email_sent_at), "SHORT_DATETIME_FORMAT")
-            }
-        elif notification.email_error:
-            label = gettext("failed: %(error)s") % {"error": notification.email_error}
-        else:
-            label = gettext("not sent yet")
-        return _email_link(notification.email_id, label)
+        return email_state_label(notification.email_id, notification.email_sent_at, notification.email_error)
 
     @admin.display(description=_("e-mail attempts"))
     def email_attempts(self, notification: Notification) -> int | str:

@@ -4,18 +4,12 @@ the organization's outbox: each survey and follow-up shows its e-mail's state (l
 row), operators filter by it and queue again those not sent (the outbox's sweep also retries them).
 """
 
-from datetime import datetime
-
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
-from django.urls import reverse
-from django.utils.formats import date_format
-from django.utils.html import format_html
-from django.utils.timezone import localtime
-from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
-from empower.admin import RowEmailFilter
+from empower.admin import RowEmailFilter, email_state_label
 from empower.services import emails_retry
 from feedback import selectors
 from feedback.models import FollowUp, FrictionAnswer, FrictionReport, FrictionSecond, Survey
@@ -49,19 +43,6 @@ class SurveyEmailFilter(RowEmailFilter):
 
 class ReplyEmailFilter(RowEmailFilter):
     email_key_prefix = FollowUp.REPLY_EMAIL_KEY_PREFIX
-
-
-def _email_state(email_id: int | None, sent_at: datetime | None, error: str | None) -> str:
-    """An outbox e-mail's state for a list, linked to its outbox row; "—" where none is queued."""
-    if email_id is None:
-        return "—"
-    if sent_at is not None:
-        label = gettext("sent %(when)s") % {"when": date_format(localtime(sent_at), "SHORT_DATETIME_FORMAT")}
-    elif error:
-        label = gettext("failed: %(error)s") % {"error": error}
-    else:
-        label = gettext("not sent yet")
-    return format_html('<a href="{}">{}</a>', reverse("admin:empower_outgoingemail_change", args=[email_id]), label)
 
 
 def _queued_message(count: int) -> str:
@@ -107,7 +88,7 @@ class SurveyAdmin(EmailRetryAdmin):
 
     @admin.display(description=_("e-mail"), ordering="emailed_at")
     def email_state(self, survey: Survey) -> str:
-        return _email_state(survey.email_id, survey.emailed_at, survey.email_error)
+        return email_state_label(survey.email_id, survey.emailed_at, survey.email_error)
 
     @admin.action(description=_("Send the e-mail again (those not sent)"), permissions=["send"])
     def send_survey_email(self, request, queryset: QuerySet[Survey]) -> None:
@@ -143,7 +124,7 @@ class FollowUpAdmin(EmailRetryAdmin):
 
     @admin.display(description=_("e-mail"), ordering="reply_emailed_at")
     def reply_email_state(self, follow_up: FollowUp) -> str:
-        return _email_state(follow_up.reply_email_id, follow_up.reply_emailed_at, follow_up.reply_email_error)
+        return email_state_label(follow_up.reply_email_id, follow_up.reply_emailed_at, follow_up.reply_email_error)
 
     @admin.action(description=_("Send the e-mail again (those not sent)"), permissions=["send"])
     def send_reply_email(self, request, queryset: QuerySet[FollowUp]) -> None:
