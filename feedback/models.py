@@ -14,7 +14,6 @@ from django.utils.translation import gettext_lazy as _
 from delegation.models import CAPS, Decision, DecisionType
 from empower.errors import Conflict
 from empower.models import Case, Employee, Team
-from empower.services import audit
 
 COMMENT_MAX = 2000
 REPLY_MAX = 4000
@@ -25,7 +24,7 @@ class StatusPipeline:
     """A status that moves only along `TRANSITIONS` ({from: (to, …)}), through the model's `move_to`.
 
     `move_to` refuses an illegal move with `Conflict` (`REFUSAL`: the message and code when the row
-    has already left `open`), saves and writes the audit in the caller's transaction. Services call
+    has already left `open`) and saves, in the caller's transaction; the service audits the move. Services call
     `ensure_can_move_to` first when a move must be refused before other input is checked.
     """
 
@@ -220,22 +219,12 @@ class FollowUp(StatusPipeline, models.Model):
         return f"{cls.REPLY_EMAIL_KEY_PREFIX}{pk}"
 
     def move_to(self, status: str, *, by: Employee, action_taken: str, reply: str) -> None:
-        """open → done: what was done and the reply to the customer, by `by`; saved and audited."""
+        """open → done: what was done and the reply to the customer, by `by`; saved."""
         self.ensure_can_move_to(status)
-        before = {"status": self.status, "assigned_to": self.assigned_to.username}
         self.status = status
         self.action_taken, self.reply = action_taken, reply
         self.replied_by, self.replied_at = by, timezone.now()
         self.save(update_fields=["status", "action_taken", "reply", "replied_by", "replied_at"])
-        audit(
-            actor=by,
-            action="follow_up.replied",
-            target=self,
-            before=before,
-            after={"status": self.status, "on_time": self.replied_at <= self.due_at},
-            reason=action_taken,
-            subject=self.resolver,
-        )
 
 
 class FrictionReport(StatusPipeline, models.Model):
@@ -332,26 +321,15 @@ class FrictionReport(StatusPipeline, models.Model):
 
     def move_to(self, status: str, *, by: Employee, note: str, now: datetime | None = None) -> "FrictionAnswer":
         """open → accepted or explained, answered by `by` with `note`: saved, the answer recorded as a
-        step of the report, audited. (Passing a report up is an answer too, but not a move: it stays open.)
+        step of the report. (Passing a report up is an answer too, but not a move: it stays open.)
         """
         self.ensure_can_move_to(status)
         now = now or timezone.now()
-        before = {"status": self.status, "assigned_to": self.assigned_to.username}
         self.status = status
         self.answer, self.answered_by, self.answered_at = note, by, now
         self.save(update_fields=["status", "answer", "answered_by", "answered_at"])
         outcome = FrictionAnswer.Outcome.ACCEPT if status == self.Status.ACCEPTED else FrictionAnswer.Outcome.EXPLAIN
-        step = FrictionAnswer.objects.create(report=self, by=by, outcome=outcome, note=note, created_at=now)
-        audit(
-            actor=by,
-            action=f"friction.{status}",
-            target=self,
-            before=before,
-            after={"status": status},
-            reason=note,
-            subject=self.reporter,
-        )
-        return step
+        return FrictionAnswer.objects.create(report=self, by=by, outcome=outcome, note=note, created_at=now)
 
     @property
     def rule_key(self) -> str:

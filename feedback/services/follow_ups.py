@@ -100,7 +100,17 @@ def follow_up_reply(*, follow_up_id: int, employee: Employee, action_taken: str,
         reply = _text(
             reply, field="reply", max_length=REPLY_MAX, required=True, required_message=_("Write to the customer.")
         )
+        before = {"status": follow_up.status, "assigned_to": follow_up.assigned_to.username}
         follow_up.move_to(FollowUp.Status.DONE, by=employee, action_taken=action_taken, reply=reply)
+        audit(
+            actor=employee,
+            action="follow_up.replied",
+            target=follow_up,
+            before=before,
+            after={"status": follow_up.status, "on_time": follow_up.replied_at <= follow_up.due_at},
+            reason=action_taken,
+            subject=follow_up.resolver,
+        )
         if employee.pk != follow_up.resolver_id:
             notify(
                 recipient=follow_up.resolver,

@@ -189,7 +189,17 @@ def friction_report_answer(*, report_id: int, employee: Employee, outcome: str, 
             if outcome == FrictionAnswer.Outcome.ACCEPT
             else FrictionReport.Status.EXPLAINED
         )
+        before = {"status": report.status, "assigned_to": report.assigned_to.username}
         report.move_to(status, by=employee, note=note, now=now)
+        audit(
+            actor=employee,
+            action=f"friction.{status}",
+            target=report,
+            before=before,
+            after={"status": status},
+            reason=note,
+            subject=report.reporter,
+        )
         seconders = [s.employee for s in report.seconds.select_related("employee__user")]
         for person in [report.reporter, *seconders]:
             notify(
