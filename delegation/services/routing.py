@@ -291,7 +291,7 @@ def escalation_review(*, escalation_id: int) -> str | None:
         if escalation is None:
             return None
         now = timezone.now()
-        if escalation.due_at and escalation.due_at <= now:
+        if escalation.is_overdue(now):
             reason = EscalationStep.Reason.OVERDUE
         elif not _approver_covers(escalation, now):
             reason = EscalationStep.Reason.CAPACITY
