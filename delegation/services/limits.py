@@ -32,9 +32,10 @@ from delegation.services.common import (
     validate_amount,
 )
 from empower.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from empower.models import AuditRecord, Employee
+from empower.models import Employee
 from empower.services import (
     audit,
+    audit_once,
 )
 
 
@@ -284,27 +285,21 @@ def effective_state(*, employee: Employee, decision_type: DecisionType, at) -> d
 def limit_event_once(
     limit: AuthorityLimit, action: str, *, at, actor: Employee | None = None, reason: str = ""
 ) -> bool:
-    """Record that a temporary limit started or expired at `at`, once (the record is the key), with the
-    employee's effective limits just before and from then; True when this call wrote it.
+    """Record that a temporary limit started or expired at `at`, once (`audit_once`: the record is the
+    key), with the employee's effective limits just before and from then; True when this call wrote it.
 
     The effective limits are read from the limits as they stand now, so a row changed since the
     event shows its current values."""
-    exists = AuditRecord.objects.filter(
-        action=action, target_type=limit._meta.label_lower, target_id=str(limit.pk)
-    ).exists()
-    if exists:
-        return False
     employee, decision_type = limit.employee, limit.decision_type
-    audit(
-        actor=actor,
+    return audit_once(
         action=action,
         target=limit,
+        actor=actor,
         before=effective_state(employee=employee, decision_type=decision_type, at=at - timedelta(microseconds=1)),
         after=effective_state(employee=employee, decision_type=decision_type, at=at),
         reason=reason or str(_("On schedule")),
         subject=employee,
     )
-    return True
 
 
 def _window_end(window: AuthorityLimit, *, actor: Employee | None, reason: str, now) -> None:
