@@ -613,17 +613,17 @@ class StuckWorkFilter(admin.SimpleListFilter):
             # The same grace the sweep uses before it routes again.
             grace = timedelta(seconds=settings.EMPOWER_ROUTING_GRACE_SECONDS)
             routing = escalations_waiting_for_routing(longer_than=grace)
-        overdue = {"status": Escalation.Status.ASSIGNED, "due_at__lt": timezone.now()}
+        overdue = Escalation.overdue_q(timezone.now())  # what the review moves up
         if value == "routing":
             return queryset.filter(pk__in=routing)
         if value == "overdue":
-            return queryset.filter(**overdue)
+            return queryset.filter(overdue)
         if value == "unroutable":
             return queryset.filter(status=Escalation.Status.UNROUTABLE)
         if value == "any":
             return (
                 queryset.filter(pk__in=routing)
-                | queryset.filter(**overdue)
+                | queryset.filter(overdue)
                 | queryset.filter(status=Escalation.Status.UNROUTABLE)
             )
         return queryset

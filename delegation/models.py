@@ -441,6 +441,21 @@ class Escalation(models.Model):
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
 
+    @classmethod
+    def overdue_q(cls, now) -> Q:
+        """The SQL twin of `is_overdue`: the review moves these up, the admin filters them, the
+        selectors annotate `overdue` with it. Due exactly now counts as overdue."""
+        return Q(status=cls.Status.ASSIGNED, due_at__lte=now)
+
+    @classmethod
+    def overdue_annotation(cls, now=None) -> models.ExpressionWrapper:
+        return models.ExpressionWrapper(cls.overdue_q(now or timezone.now()), output_field=models.BooleanField())
+
+    def is_overdue(self, now=None) -> bool:
+        """Waiting for an answer past its deadline (it moves up a level at the next review)."""
+        now = now or timezone.now()
+        return self.status == self.Status.ASSIGNED and self.due_at is not None and self.due_at <= now
+
     def move_to(self, status: str, *, reason: str, at=None, step_assigned_to=..., **changes) -> "EscalationStep":
         """Make one legal move and write its step on the path (level, status, assignee, why) at `at`.
 

@@ -77,10 +77,11 @@ def review_escalation(escalation_id: int) -> str | None:
     return services.escalation_review(escalation_id=escalation_id)
 
 
-# Retried while SMTP is down (an audit record keeps a second delivery from telling them twice).
+# Routing now tells the administrators in its own transaction; this task stays for the deliveries
+# queued before that change. Retried (the audit record keeps a second delivery from telling them twice).
 @shared_task(autoretry_for=(Exception,), retry_backoff=60, retry_backoff_max=600, max_retries=5)
 def announce_unroutable(escalation_id: int) -> bool:
-    """E-mail the administrators that nobody above covers an escalation (once; retried if SMTP fails)."""
+    """Queue the administrators' e-mail that nobody above covers an escalation (once; the outbox sends it)."""
     return services.escalation_unroutable_announce(escalation_id=escalation_id)
 
 

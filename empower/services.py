@@ -289,28 +289,10 @@ def email_cancel(*, key: str) -> bool:
     return bool(deleted)
 
 
-def email_administrators(*, subject: str, body: str) -> int:
-    """E-mail the administrators (ADMIN_EMAILS, else the active superusers); how many were addressed.
-
-    Call it from a worker: it waits on SMTP. Raises when sending fails, so the task retries.
-    """
-    recipients = administrator_addresses()
-    if not recipients:
-        logger.warning("Nobody to tell (set ADMIN_EMAILS or give a superuser an address): %s", subject)
-        return 0
-    send_mail(
-        subject=email_subject(f"{settings.EMAIL_SUBJECT_PREFIX}{subject}"),
-        message=body,
-        from_email=None,
-        recipient_list=recipients,
-    )
-    return len(recipients)
-
-
 def email_queue_to_administrators(*, key: str, subject: str, body: str) -> int:
     """Queue one outbox e-mail per administrator (ADMIN_EMAILS, else the active superusers with an
     address), keyed `key:<address>`, in the site's language; how many were addressed (queued now
-    or before). Replaces `email_administrators` once its callers move to the outbox.
+    or before).
     """
     recipients = administrator_addresses()
     if not recipients:

@@ -10,6 +10,8 @@ One module per sub-domain; each public name is re-exported here, so callers keep
 - `history` — the authority timeline and what someone could decide at a past moment.
 - `escalations` — decisions and escalations: visibility, who may answer, the inbox, routing's and
   the review's work lists.
+- `granting` — who may change whose limits: the refusals the limits service raises and the
+  authority pages show their buttons from.
 - `people` — who is visible to whom on the authority pages; colleagues to choose from.
 """
 
@@ -27,6 +29,7 @@ from delegation.selectors.authority import (
     windows_of,
 )
 from delegation.selectors.escalations import (
+    answer_refusal,
     decisions_for_case,
     decisions_visible_to,
     escalation_inbox,
@@ -35,8 +38,22 @@ from delegation.selectors.escalations import (
     escalations_visible_to,
     escalations_waiting_for_routing,
     may_answer,
+    may_withdraw,
     response_hours,
     routing_backlog,
+    with_answer_rights,
+    withdraw_refusal,
+)
+from delegation.selectors.granting import (
+    limit_clear_refusal,
+    limits_refusal,
+    may_change_limits_of,
+    may_change_role_limits,
+    may_clear_limits,
+    may_end_window,
+    personal_limits_to_clear,
+    role_limits_refusal,
+    window_end_refusal,
 )
 from delegation.selectors.history import (
     LIMIT_ROW_ACTIONS,
@@ -54,9 +71,11 @@ from delegation.selectors.people import (
 )
 from delegation.selectors.stand_ins import (
     active_stand_ins,
+    delegation_end_refusal,
     delegations_given,
     delegations_held,
     delegations_visible_to,
+    may_end_delegation,
     stand_in_duties,
 )
 from delegation.selectors.usage import (
@@ -85,6 +104,7 @@ __all__ = [
     "active_colleagues",
     "active_decision_types",
     "active_stand_ins",
+    "answer_refusal",
     "authority_at",
     "authority_matrix",
     "authority_of",
@@ -95,6 +115,7 @@ __all__ = [
     "counter_keys",
     "decisions_for_case",
     "decisions_visible_to",
+    "delegation_end_refusal",
     "delegations_given",
     "delegations_held",
     "delegations_visible_to",
@@ -105,18 +126,31 @@ __all__ = [
     "escalations_to_review",
     "escalations_visible_to",
     "escalations_waiting_for_routing",
+    "limit_clear_refusal",
+    "limits_refusal",
     "matrix_teams",
     "may_answer",
+    "may_change_limits_of",
+    "may_change_role_limits",
+    "may_clear_limits",
+    "may_end_delegation",
+    "may_end_window",
+    "may_withdraw",
     "own_limits",
     "people_below",
     "personal_limits_of",
+    "personal_limits_to_clear",
     "response_hours",
     "role_defaults",
+    "role_limits_refusal",
     "routing_backlog",
     "running_windows",
     "stand_in_duties",
     "standing_limits",
     "timeline_with_stand_ins",
     "usage_from",
+    "window_end_refusal",
     "windows_of",
+    "with_answer_rights",
+    "withdraw_refusal",
 ]

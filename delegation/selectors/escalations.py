@@ -15,6 +15,7 @@ from django.db.models import (
 )
 from django.db.models import Case as SqlCase
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from delegation.models import (
     Decision,
@@ -24,6 +25,7 @@ from delegation.models import (
     ResponseTime,
 )
 from delegation.selectors.usage import authority_snapshots
+from empower.errors import Conflict, DomainError, NotAllowed
 from empower.models import Case, Employee
 from empower.selectors import subtree_ids, visible_team_ids
 
@@ -52,9 +54,10 @@ def _answerable_by(employee: Employee, at: datetime) -> Q:
     """Who may answer an escalation, as one filter: its approver, or whoever holds an active
     delegation from the approver for its decision type at `at`; never the requester.
 
-    The one home of the rule: the service's check (`may_answer`), the inbox and the pages use it.
-    A stale assignment to a former stand-in authorizes nothing, and authority is never chained
-    (a stand-in of the approver's stand-in holds nothing of the approver's).
+    The one home of the rule: `answer_refusal` (which the service raises), `may_answer`, the inbox
+    and the pages' `can_answer` all build on it. A stale assignment to a former stand-in authorizes
+    nothing, and authority is never chained (a stand-in of the approver's stand-in holds nothing of
+    the approver's).
     """
     stands_in_for_approver = Exists(
         Delegation.objects.active_at(at).filter(
@@ -66,31 +69,86 @@ def _answerable_by(employee: Employee, at: datetime) -> Q:
     return (Q(approver_id=employee.pk) | Q(stands_in_for_approver)) & ~Q(decision__made_by_id=employee.pk)
 
 
+def _flag(condition: Q) -> SqlCase:
+    return SqlCase(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
+
+
+def with_answer_rights(
+    escalations: QuerySet[Escalation], *, employee: Employee, at: datetime | None = None
+) -> QuerySet[Escalation]:
+    """Annotate what `employee` may do with each escalation at `at`: `answerable` (theirs to answer,
+    whatever its status), `can_answer` (and waiting for an answer now: the forms show only then),
+    and `overdue` (`Escalation.overdue_q`). `answer_refusal` reads the same two flags."""
+    at = at or timezone.now()
+    answerable = _answerable_by(employee, at)
+    return escalations.annotate(
+        answerable=_flag(answerable),
+        can_answer=_flag(answerable & Q(status=Escalation.Status.ASSIGNED)),
+        overdue=Escalation.overdue_annotation(at),
+    )
+
+
+def answer_refusal(*, escalation: Escalation, employee: Employee, at: datetime | None = None) -> DomainError | None:
+    """Why `employee` may not approve or reject `escalation` now (None: they may), in the contract's
+    order: the requester never (403); anyone but the approver or the approver's active stand-in for
+    its type is refused (403); only then is one not waiting for an answer a conflict (409).
+
+    The service raises it (on the locked row); the pages show the forms from the `can_answer` that
+    `with_answer_rights` annotates from the same filter, and a test holds the two together.
+    """
+    if escalation.decision.made_by_id == employee.pk:
+        return NotAllowed(_("Nobody approves their own decision."), code="own_decision")
+    rights = with_answer_rights(Escalation.objects.filter(pk=escalation.pk), employee=employee, at=at)
+    answerable, open_to_them = rights.values_list("answerable", "can_answer").first() or (False, False)
+    if not answerable:
+        return NotAllowed(_("This escalation is assigned to someone else."), code="not_assignee")
+    if not open_to_them:
+        return Conflict(
+            _("This escalation is already %(status)s.") % {"status": escalation.get_status_display().lower()},
+            code="already_decided",
+        )
+    return None
+
+
 def may_answer(*, escalation: Escalation, employee: Employee, at: datetime | None = None) -> bool:
-    """Whether `employee` may approve or reject `escalation` (whatever its status) at `at`."""
+    """Whether `employee` is the one to approve or reject `escalation` (whatever its status) at `at`."""
     at = at or timezone.now()
     return Escalation.objects.filter(pk=escalation.pk).filter(_answerable_by(employee, at)).exists()
 
 
-def _with_answer_rights(escalations: QuerySet[Escalation], *, employee: Employee, at: datetime) -> QuerySet[Escalation]:
-    """Annotate `can_answer`: open and `employee`'s to answer now (the forms show only then)."""
-    open_for_them = Q(status=Escalation.Status.ASSIGNED) & _answerable_by(employee, at)
-    return escalations.annotate(
-        can_answer=SqlCase(When(open_for_them, then=Value(True)), default=Value(False), output_field=BooleanField())
-    )
+def withdraw_refusal(*, escalation: Escalation, employee: Employee) -> DomainError | None:
+    """Why `employee` may not withdraw `escalation` now (None: they may): only the employee who
+    asked (403), and only while it waits (routing, assigned or unroutable; 409 otherwise).
+
+    The service raises it; the case page and the escalation page show "Withdraw" exactly when it is None.
+    Reads `escalation.decision` (select it with the escalation).
+    """
+    if escalation.decision.made_by_id != employee.pk:
+        return NotAllowed(_("Only the employee who asked can withdraw an escalation."), code="not_requester")
+    if not escalation.is_open:
+        return Conflict(
+            _("This escalation is already %(status)s.") % {"status": escalation.get_status_display().lower()},
+            code="already_decided",
+        )
+    return None
+
+
+def may_withdraw(*, escalation: Escalation, employee: Employee) -> bool:
+    return withdraw_refusal(escalation=escalation, employee=employee) is None
 
 
 def escalation_inbox(*, employee: Employee, at: datetime | None = None) -> QuerySet[Escalation]:
     """What the employee may answer (as the approver, or as the approver's active stand-in for its
     type) and what they answered; open ones first, the nearest deadline first.
 
-    Open rows are exactly those `may_answer` allows; each row carries `can_answer`.
+    Open rows are exactly those `answer_refusal` allows; each row carries `can_answer` and `overdue`
+    (`with_answer_rights`).
     """
     at = at or timezone.now()
     mine = _answerable_by(employee, at) & ~Q(status__in=[Escalation.Status.ROUTING, Escalation.Status.UNROUTABLE])
     answered = Q(decided_by_id=employee.pk) & ~Q(decision__made_by_id=employee.pk)
     return (
-        _with_answer_rights(Escalation.objects.filter(mine | answered), employee=employee, at=at)
+        with_answer_rights(Escalation.objects.filter(mine | answered), employee=employee, at=at)
         .select_related(
             "decision__decision_type",
             "decision__made_by__user",
@@ -108,7 +166,8 @@ def escalation_inbox(*, employee: Employee, at: datetime | None = None) -> Query
 
 def escalations_visible_to(*, employee: Employee, at: datetime | None = None) -> QuerySet[Escalation]:
     """The requester, the assignee, the approver and the people above any of them see an escalation;
-    so do the approver's active stand-in and whoever answered it. Each row carries `can_answer`."""
+    so do the approver's active stand-in and whoever answered it. Each row carries `can_answer` and
+    `overdue` (`with_answer_rights`)."""
     at = at or timezone.now()
     below = subtree_ids(employee=employee, include_self=True)
     seen = (
@@ -118,7 +177,7 @@ def escalations_visible_to(*, employee: Employee, at: datetime | None = None) ->
         | Q(decided_by_id=employee.pk)
         | _answerable_by(employee, at)
     )
-    return _with_answer_rights(Escalation.objects.filter(seen), employee=employee, at=at).select_related(
+    return with_answer_rights(Escalation.objects.filter(seen), employee=employee, at=at).select_related(
         "decision__decision_type", "decision__made_by__user", "assigned_to__user", "approver__user"
     )
 
@@ -148,7 +207,7 @@ def escalations_to_review(*, at: datetime | None = None, limit: int = 1000) -> l
     and checks each again before it moves it."""
     at = at or timezone.now()
     overdue = list(
-        Escalation.objects.filter(status=Escalation.Status.ASSIGNED, due_at__lte=at)
+        Escalation.objects.filter(Escalation.overdue_q(at))
         .order_by("due_at", "pk")
         .values_list("pk", flat=True)[:limit]
     )

@@ -1,4 +1,4 @@
-"""Stand-ins: the delegations running, given, held and visible."""
+"""Stand-ins: the delegations running, given, held and visible; who may end one."""
 
 from datetime import datetime
 
@@ -7,10 +7,13 @@ from django.db.models import (
     QuerySet,
 )
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from delegation.models import (
     Delegation,
+    Timed,
 )
+from empower.errors import Conflict, DomainError, NotAllowed, NotFound
 from empower.models import Employee
 from empower.selectors import subtree_ids
 
@@ -74,3 +77,34 @@ def stand_in_duties(*, employee_ids: list[int], at: datetime | None = None) -> d
     for delegation in delegations:
         duties.setdefault(delegation.delegate_id, []).append(delegation)
     return duties
+
+
+def delegation_end_refusal(
+    *, delegation: Delegation, actor: Employee | None, at: datetime | None = None, below: set[int] | None = None
+) -> DomainError | None:
+    """Why `actor` may not end `delegation` at `at` (None: they may); `actor` None is the system or
+    an operator who is no employee, held only to the delegation's state.
+
+    Whoever may not see it (neither delegator nor stand-in is they or below them) is told there is
+    no such delegation (404); the delegator or someone above them may end it, nobody else (403;
+    the stand-in neither, unless above the delegator); one already over is a conflict (409).
+
+    `delegation_end` raises it; the stand-ins page shows "End now" exactly when it is None.
+    `below`: the actor's subtree, themselves included, when a page has loaded it for many rows.
+    """
+    at = at or timezone.now()
+    if actor is not None and below is None:
+        below = set(subtree_ids(employee=actor, include_self=True))
+    if actor is not None and delegation.delegator_id not in below and delegation.delegate_id not in below:
+        return NotFound(_("No such delegation."), code="delegation_not_found")
+    if actor is not None and delegation.delegator_id not in below:
+        return NotAllowed(_("Only the delegator or someone above them may end it."), code="not_above")
+    if delegation.state_at(at) == Timed.ENDED:
+        return Conflict(_("This delegation has already ended."), code="delegation_ended")
+    return None
+
+
+def may_end_delegation(
+    *, delegation: Delegation, actor: Employee, at: datetime | None = None, below: set[int] | None = None
+) -> bool:
+    return delegation_end_refusal(delegation=delegation, actor=actor, at=at, below=below) is None

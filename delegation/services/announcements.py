@@ -15,10 +15,8 @@ from delegation.models import (
 from delegation.services.common import personal_limit_changed
 from delegation.services.limits import limit_event_once
 from delegation.services.stand_ins import announce_delegation, hand_back_escalations
-from empower.models import AuditRecord, Employee
-from empower.services import (
-    audit,
-)
+from empower.models import AuditRecord
+from empower.services import audit_once
 
 
 def heartbeat_record(*, name: str = "worker") -> None:
@@ -28,8 +26,8 @@ def heartbeat_record(*, name: str = "worker") -> None:
 def authority_changes_announce(*, now=None) -> int:
     """Periodic: tell people when scheduled delegations and temporary limits start or end.
 
-    Each event is audited and announced once (the notification key and the audit check
-    make a second run do nothing).
+    Each event is audited and announced once: its audit record is the once-only key (`audit_once`),
+    so a second or concurrent run does nothing.
     """
     now = now or timezone.now()
     told = 0
@@ -48,7 +46,15 @@ def authority_changes_announce(*, now=None) -> int:
                     "decision_types": sorted(delegation.decision_types.values_list("code", flat=True)),
                 }
                 before, after = (None, held) if event == "started" else (held, None)
-                if _audited_once(delegation, f"delegation.{action}", delegation.delegator, before=before, after=after):
+                told_now = audit_once(
+                    action=f"delegation.{action}",
+                    target=delegation,
+                    subject=delegation.delegator,
+                    before=before,
+                    after=after,
+                    reason=str(_("On schedule")),
+                )
+                if told_now:
                     announce_delegation(delegation, event)
                     told += 1
                     if event == "ended":
@@ -72,7 +78,7 @@ def _limit_windows_announce(*, now) -> int:
     told = 0
     for at, _order, event, limit in sorted(events, key=lambda e: (e[0], e[1], e[3].pk)):
         with transaction.atomic():
-            AuthorityLimit.objects.select_for_update().filter(pk=limit.pk).exists()  # one run records it
+            # The record is the once-only key (`audit_once`): a concurrent run records nothing and tells nobody.
             if not limit_event_once(limit, f"limit.{event}", at=at):
                 continue
             told += 1
@@ -90,21 +96,3 @@ def _not_recorded(model, *actions: str) -> Exists:
         target_type=model._meta.label_lower, target_id=Cast(OuterRef("pk"), CharField()), action__in=actions
     )
     return ~Exists(records)
-
-
-def _audited_once(target, action: str, subject: Employee, *, before=None, after=None) -> bool:
-    """Write the audit record of a timed event unless it exists; True when this call wrote it."""
-    exists = AuditRecord.objects.filter(
-        action=action, target_type=target._meta.label_lower, target_id=str(target.pk)
-    ).exists()
-    if not exists:
-        audit(
-            actor=None,
-            action=action,
-            target=target,
-            subject=subject,
-            before=before,
-            after=after,
-            reason=str(_("On schedule")),
-        )
-    return not exists

@@ -10,12 +10,13 @@ from delegation.models import (
     EscalationStep,
 )
 from delegation.selectors import (
+    answer_refusal,
     authority_snapshot,
-    may_answer,
+    withdraw_refusal,
 )
 from delegation.services.common import count_usage, decision_state, validate_amount
 from delegation.services.routing import escalation_move_up, lock_escalation
-from empower.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from empower.errors import Conflict, InvalidInput, NotFound
 from empower.models import Employee
 from empower.services import (
     audit,
@@ -25,18 +26,10 @@ from empower.services import (
 
 
 def _ensure_may_answer(escalation: Escalation, actor: Employee) -> None:
-    """Who may answer, in the contract's order: the requester never (403); anyone but the approver
-    or the approver's active stand-in for this type (`may_answer`) is refused (403); only then is
-    an escalation that is not waiting for an answer a conflict (409)."""
-    if escalation.decision.made_by_id == actor.pk:
-        raise NotAllowed(_("Nobody approves their own decision."), code="own_decision")
-    if not may_answer(escalation=escalation, employee=actor):
-        raise NotAllowed(_("This escalation is assigned to someone else."), code="not_assignee")
-    if escalation.status != Escalation.Status.ASSIGNED:
-        raise Conflict(
-            _("This escalation is already %(status)s.") % {"status": escalation.get_status_display().lower()},
-            code="already_decided",
-        )
+    """Raise `answer_refusal`: the pages show the answer forms from the same rule."""
+    refusal = answer_refusal(escalation=escalation, employee=actor)
+    if refusal is not None:
+        raise refusal
 
 
 def escalation_answer_check(*, escalation_id: int, actor: Employee) -> None:
@@ -191,13 +184,9 @@ def escalation_withdraw(*, escalation_id: int, employee: Employee, reason: str =
     with transaction.atomic():
         escalation = lock_escalation(escalation_id)
         decision = escalation.decision
-        if decision.made_by_id != employee.pk:
-            raise NotAllowed(_("Only the employee who asked can withdraw an escalation."), code="not_requester")
-        if not escalation.is_open:
-            raise Conflict(
-                _("This escalation is already %(status)s.") % {"status": escalation.get_status_display().lower()},
-                code="already_decided",
-            )
+        refusal = withdraw_refusal(escalation=escalation, employee=employee)
+        if refusal is not None:
+            raise refusal
         now = timezone.now()
         before = decision_state(decision)
         decision.move_to(Decision.Status.WITHDRAWN, at=now)

@@ -14,7 +14,15 @@ from delegation.models import (
     AuthorityLimit,
     DecisionType,
 )
-from delegation.selectors import own_limits, standing_limits
+from delegation.selectors import (
+    limit_clear_refusal,
+    limits_refusal,
+    own_limits,
+    personal_limits_to_clear,
+    role_limits_refusal,
+    standing_limits,
+    window_end_refusal,
+)
 from delegation.services.common import (
     authority_limit_state,
     limit_changed,
@@ -24,10 +32,10 @@ from delegation.services.common import (
     validate_amount,
 )
 from empower.errors import Conflict, InvalidInput, NotAllowed, NotFound
-from empower.models import AuditRecord, Employee
-from empower.selectors import is_above
+from empower.models import Employee
 from empower.services import (
     audit,
+    audit_once,
 )
 
 
@@ -170,19 +178,17 @@ def ensure_within_granters_own(*, granter: Employee, decision_type: DecisionType
 
 
 def ensure_may_grant_to(*, granter: Employee, employee: Employee) -> None:
-    if granter.pk == employee.pk:
-        raise NotAllowed(_("Nobody changes their own limits."), code="own_limits")
-    if not is_above(manager=granter, employee=employee):
-        raise NotAllowed(
-            _("Only someone above %(employee)s in the chain of command may change their limits.")
-            % {"employee": employee},
-            code="not_above",
-        )
+    """Raise `limits_refusal` (the pages show their buttons from it)."""
+    refusal = limits_refusal(granter=granter, employee=employee)
+    if refusal is not None:
+        raise refusal
 
 
 def ensure_may_set_role(*, granter: Employee, role) -> None:
-    if granter.role_id == role.pk or granter.role.rank <= role.rank:
-        raise NotAllowed(_("Only someone of a higher role may change this role's limits."), code="not_above")
+    """Raise `role_limits_refusal` (the role defaults page shows "Edit" from it)."""
+    refusal = role_limits_refusal(granter=granter, role=role)
+    if refusal is not None:
+        raise refusal
 
 
 def window_times(starts_at, ends_at, now):
@@ -279,27 +285,21 @@ def effective_state(*, employee: Employee, decision_type: DecisionType, at) -> d
 def limit_event_once(
     limit: AuthorityLimit, action: str, *, at, actor: Employee | None = None, reason: str = ""
 ) -> bool:
-    """Record that a temporary limit started or expired at `at`, once (the record is the key), with the
-    employee's effective limits just before and from then; True when this call wrote it.
+    """Record that a temporary limit started or expired at `at`, once (`audit_once`: the record is the
+    key), with the employee's effective limits just before and from then; True when this call wrote it.
 
     The effective limits are read from the limits as they stand now, so a row changed since the
     event shows its current values."""
-    exists = AuditRecord.objects.filter(
-        action=action, target_type=limit._meta.label_lower, target_id=str(limit.pk)
-    ).exists()
-    if exists:
-        return False
     employee, decision_type = limit.employee, limit.decision_type
-    audit(
-        actor=actor,
+    return audit_once(
         action=action,
         target=limit,
+        actor=actor,
         before=effective_state(employee=employee, decision_type=decision_type, at=at - timedelta(microseconds=1)),
         after=effective_state(employee=employee, decision_type=decision_type, at=at),
         reason=reason or str(_("On schedule")),
         subject=employee,
     )
-    return True
 
 
 def _window_end(window: AuthorityLimit, *, actor: Employee | None, reason: str, now) -> None:
@@ -405,15 +405,16 @@ def limit_clear(*, granter: Employee, employee: Employee, decision_type: Decisio
     ensure_may_grant_to(granter=granter, employee=employee)
     _lock_limits_of(employee)
     now = timezone.now()
+    # Under the lock, the same rule the page shows "Back to the role's limits" from.
+    refusal = limit_clear_refusal(granter=granter, employee=employee, decision_type=decision_type, at=now)
+    if refusal is not None:
+        raise refusal
     rows = list(
-        AuthorityLimit.objects.select_for_update(of=("self",))
+        personal_limits_to_clear(employee=employee, decision_type=decision_type, at=now)
+        .select_for_update(of=("self",))
         .select_related("decision_type", "employee__user")
-        .filter(employee=employee, decision_type=decision_type)
-        .filter(Q(ends_at__isnull=True) | Q(ends_at__gt=now))
         .order_by("pk")
     )
-    if not rows:
-        raise Conflict(_("There is no personal limit to clear."), code="no_personal_limit")
     for row in rows:
         if row.ends_at is not None:
             _window_end(row, actor=granter, reason=reason, now=now)
@@ -454,8 +455,9 @@ def limit_window_end(
     if window is None:
         raise NotFound(_("No such temporary limit."), code="no_such_window")
     now = timezone.now()
-    if window.ends_at <= now:
-        raise Conflict(_("This temporary limit has already ended."), code="window_ended")
+    refusal = window_end_refusal(granter=granter, employee=employee, window=window, at=now)
+    if refusal is not None:
+        raise refusal
     pk = window.pk
     _window_end(window, actor=granter, reason=reason, now=now)
     personal_limit_changed(employee=employee, decision_type=decision_type, key=f"limit:{pk}:ended")

@@ -20,12 +20,12 @@ from delegation.selectors import (
 )
 from delegation.services.common import enqueue_routing, required_reason, tell_of_step
 from empower.errors import Conflict, NotFound
-from empower.models import AuditRecord, Employee
-from empower.selectors import chain_above
+from empower.models import Employee
+from empower.selectors import administrator_addresses, chain_above
 from empower.services import (
     audit,
-    email_administrators,
-    enqueue_after_commit,
+    audit_once,
+    email_queue_to_administrators,
     lazy_message,
     notify,
 )
@@ -121,40 +121,56 @@ def _tell_about_routing(escalation: Escalation) -> None:
             url=url,
         )
         return
-    # Nobody above covers it: the administrators hear of it by e-mail, from a worker (never
-    # in a request: SMTP may be slow), once (`escalation_unroutable_announce`).
-    enqueue_after_commit("delegation.tasks.announce_unroutable", escalation.pk)
+    # Nobody above covers it: the administrators are told by e-mail, queued in this transaction
+    # (the outbox worker sends it after commit, and its re-send covers a broker that was down).
+    escalation_unroutable_announce(escalation_id=escalation.pk)
 
 
 def escalation_unroutable_announce(*, escalation_id: int) -> bool:
     """Tell the administrators that nobody above covers an escalation, once each time it becomes
-    unroutable: by e-mail to ADMIN_EMAILS, else to the active superusers.
+    unroutable: an outbox e-mail to ADMIN_EMAILS, else to the active superusers.
 
-    Runs in a worker. An audit record written after sending keeps a second delivery of the task
-    from telling them again; an escalation routed again meanwhile needs no telling.
+    Called by routing in the transaction that marks it unroutable (and by the `announce_unroutable`
+    task that older code queued). The `escalation.admins_told` record, keyed by the unroutable step
+    (`audit_once`), is the once-only key: a second call, or a concurrent one, queues nothing. One
+    routed again meanwhile needs no telling. True when this call queued mail for someone.
     """
-    escalation = (
-        Escalation.objects.select_related("decision__decision_type", "decision__made_by__user")
-        .filter(pk=escalation_id, status=Escalation.Status.UNROUTABLE)
-        .first()
-    )
-    if escalation is None:
-        return False
-    # This time it became unroutable (it may have been routed again and become unroutable since).
-    step_id = (
-        escalation.steps.filter(reason=EscalationStep.Reason.UNROUTABLE)
-        .order_by("-created_at", "-id")
-        .values_list("pk", flat=True)
-        .first()
-    )
-    told = AuditRecord.objects.filter(
-        action="escalation.admins_told",
-        target_type=escalation._meta.label_lower,
-        target_id=str(escalation.pk),
-        after__step=step_id,
-    )
-    if told.exists():
-        return False
+    with transaction.atomic():
+        escalation = (
+            Escalation.objects.select_related("decision__decision_type", "decision__made_by__user")
+            .filter(pk=escalation_id, status=Escalation.Status.UNROUTABLE)
+            .first()
+        )
+        if escalation is None:
+            return False
+        # This time it became unroutable (it may have been routed again and become unroutable since).
+        step_id = (
+            escalation.steps.filter(reason=EscalationStep.Reason.UNROUTABLE)
+            .order_by("-created_at", "-id")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        subject, body = _unroutable_email(escalation)
+        recipients = administrator_addresses()
+        told = audit_once(
+            action="escalation.admins_told",
+            target=escalation,
+            key=f"step:{step_id}",
+            after={"step": step_id, "recipients": len(recipients)},
+            reason=subject,
+            subject=escalation.decision.made_by,
+        )
+        if not told:
+            return False
+        queued = email_queue_to_administrators(
+            key=f"escalation:{escalation.pk}:unroutable:{step_id}", subject=subject, body=body
+        )
+    return queued > 0
+
+
+def _unroutable_email(escalation: Escalation) -> tuple[str, str]:
+    """The administrators' e-mail about an unroutable escalation, in the site's language (they have
+    no language of their own here)."""
     decision = escalation.decision
     values = {
         "id": escalation.pk,
@@ -165,7 +181,6 @@ def escalation_unroutable_announce(*, escalation_id: int) -> bool:
         "case": decision.case_id,
         "url": f"{settings.SITE_URL}/admin/delegation/escalation/{escalation.pk}/change/",
     }
-    # Administrators have no language of their own here: the site's.
     with translation.override(settings.LANGUAGE_CODE):
         subject = str(_("Escalation #%(id)s is unroutable")) % values
         body = (
@@ -178,16 +193,7 @@ def escalation_unroutable_announce(*, escalation_id: int) -> bool:
             )
             % values
         )
-    recipients = email_administrators(subject=subject, body=body)
-    audit(
-        actor=None,
-        action="escalation.admins_told",
-        target=escalation,
-        after={"step": step_id, "recipients": recipients},
-        reason=subject,
-        subject=decision.made_by,
-    )
-    return recipients > 0
+    return subject, body
 
 
 @transaction.atomic
@@ -291,7 +297,7 @@ def escalation_review(*, escalation_id: int) -> str | None:
         if escalation is None:
             return None
         now = timezone.now()
-        if escalation.due_at and escalation.due_at <= now:
+        if escalation.is_overdue(now):
             reason = EscalationStep.Reason.OVERDUE
         elif not _approver_covers(escalation, now):
             reason = EscalationStep.Reason.CAPACITY

@@ -13,11 +13,11 @@ from delegation.models import (
 )
 from delegation.selectors import (
     active_stand_ins,
-    delegations_visible_to,
+    delegation_end_refusal,
     own_limits,
 )
 from delegation.services.common import required_reason, tell_of_step
-from empower.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from empower.errors import Conflict, InvalidInput, NotAllowed
 from empower.models import Employee
 from empower.selectors import is_above
 from empower.services import (
@@ -35,7 +35,8 @@ def delegation_end(*, delegation: Delegation, actor: Employee | None, at=None, r
     delegation (404, as the page answers); one who sees it but is neither the delegator nor above
     them is refused (403). Ending one that is already over is refused (409). The change is audited,
     both people are told, and the open escalations the stand-in holds for the delegator go back
-    (`hand_back_escalations`).
+    (`hand_back_escalations`). The refusals are `delegation_end_refusal`, from which the stand-ins
+    page shows "End now".
     """
     at = at or timezone.now()
     delegation = (
@@ -43,16 +44,9 @@ def delegation_end(*, delegation: Delegation, actor: Employee | None, at=None, r
         .select_related("delegator__user", "delegate__user")
         .get(pk=delegation.pk)
     )
-    if actor is not None and not delegations_visible_to(employee=actor).filter(pk=delegation.pk).exists():
-        raise NotFound(_("No such delegation."), code="delegation_not_found")
-    if (
-        actor is not None
-        and actor.pk != delegation.delegator_id
-        and not is_above(manager=actor, employee=delegation.delegator)
-    ):
-        raise NotAllowed(_("Only the delegator or someone above them may end it."), code="not_above")
-    if delegation.ends_at <= at or (delegation.ended_at is not None and delegation.ended_at <= at):
-        raise Conflict(_("This delegation has already ended."), code="delegation_ended")
+    refusal = delegation_end_refusal(delegation=delegation, actor=actor, at=at)
+    if refusal is not None:
+        raise refusal
     before = {"ended_at": delegation.ended_at, "ended_by": None}
     delegation.ended_at = at
     delegation.ended_by = actor

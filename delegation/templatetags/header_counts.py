@@ -2,7 +2,6 @@
 
 from django import template
 
-from delegation.models import Escalation
 from delegation.selectors import delegations_held, escalation_inbox
 from empower.selectors import unread_notification_count
 
@@ -18,6 +17,7 @@ def header_counts(context) -> dict[str, int] | None:
         return None
     return {
         "unread": unread_notification_count(employee=employee),
-        "escalations": escalation_inbox(employee=employee).filter(status=Escalation.Status.ASSIGNED).count(),
+        # Those whose answer forms the inbox shows (`can_answer`, the rule the service raises).
+        "escalations": escalation_inbox(employee=employee).filter(can_answer=True).count(),
         "stand_in_for": delegations_held(employee=employee),
     }

@@ -4,10 +4,11 @@ and the decision's outcome polled while its escalation is routed.
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from delegation.forms import DecisionForm
@@ -16,7 +17,7 @@ from delegation.selectors import (
     Authority,
     authority_of,
     decisions_for_case,
-    delegations_held,
+    may_withdraw,
 )
 from delegation.services import decision_submit
 from empower.errors import DomainError
@@ -30,10 +31,9 @@ HISTORY_SHOWN = 20
 
 
 def _authority_context(employee: Employee, authority: Authority | None = None) -> dict:
+    # The stand-in banner comes with the header (`header_counts`), on every page.
     authority = authority or authority_of(employee=employee)
-    # Only someone holding borrowed lines is standing in; ask for the windows only then.
-    stand_in_for = delegations_held(employee=employee) if authority.borrowed else []
-    return {"authority": authority, "stand_in_for": stand_in_for, "currency": settings.EMPOWER_CURRENCY}
+    return {"authority": authority, "currency": settings.EMPOWER_CURRENCY}
 
 
 @require_GET
@@ -50,9 +50,20 @@ def _steps() -> Prefetch:
     return Prefetch("escalation__steps", queryset=EscalationStep.objects.select_related("assigned_to__user"))
 
 
-def _case_decisions(case: Case) -> QuerySet[Decision]:
-    # Everything the decision list shows, in a constant number of queries however many decisions.
-    return decisions_for_case(case=case).select_related("escalation__decided_by__user").prefetch_related(_steps())
+def _case_decisions(case: Case, employee: Employee) -> list[Decision]:
+    """Everything the decision list shows, in a constant number of queries however many decisions;
+    each escalation carries `overdue` (`Escalation.is_overdue`) and `can_withdraw` (the rule
+    `escalation_withdraw` raises), so the template decides nothing."""
+    decisions = list(
+        decisions_for_case(case=case).select_related("escalation__decided_by__user").prefetch_related(_steps())
+    )
+    now = timezone.now()
+    for decision in decisions:
+        escalation = getattr(decision, "escalation", None)
+        if escalation is not None:
+            escalation.overdue = escalation.is_overdue(now)
+            escalation.can_withdraw = may_withdraw(escalation=escalation, employee=employee)
+    return decisions
 
 
 def _case_context(
@@ -65,7 +76,7 @@ def _case_context(
 ) -> dict:
     employee = request.employee
     authority = authority or authority_of(employee=employee)
-    decisions = list(_case_decisions(case))
+    decisions = _case_decisions(case, employee)
     history = list(
         cases_visible_to(employee=employee)
         .filter(customer_id=case.customer_id)
@@ -144,4 +155,4 @@ def decision_outcome(request: HttpRequest, pk: int, decision_pk: int) -> HttpRes
     escalation = getattr(decision, "escalation", None) if decision.status == Decision.Status.ESCALATED else None
     if escalation is not None and escalation.status == Escalation.Status.ROUTING:
         return render(request, "cases/detail.html#outcome", context)
-    return render(request, "cases/outcome.html", context | {"decisions": list(_case_decisions(case))})
+    return render(request, "cases/outcome.html", context | {"decisions": _case_decisions(case, request.employee)})

@@ -1,4 +1,4 @@
-"""What the authority pages share: the stand-in banner, a decision type by code, a refusal page.
+"""What the authority pages share: their context, a decision type by code, a refusal page.
 
 A refusal on a form is shown by `empower.forms.add_domain_error`, the one adapter every page uses."""
 
@@ -11,12 +11,12 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from delegation.models import DecisionType
-from delegation.selectors import delegations_held
 
 
 def page_context(request: HttpRequest) -> dict:
-    """What every page here shows: the stand-in banner, the currency."""
-    return {"stand_in_for": delegations_held(employee=request.employee), "currency": settings.EMPOWER_CURRENCY}
+    """What every page here shows: the currency. (The stand-in banner comes with the header, from
+    `header_counts`: loading it here too cost every page two more queries.)"""
+    return {"currency": settings.EMPOWER_CURRENCY}
 
 
 def decision_type_or_404(code: str) -> DecisionType:

@@ -19,6 +19,7 @@ from delegation.models import Decision, Escalation, EscalationStep
 from delegation.selectors import (
     escalation_inbox,
     escalations_visible_to,
+    may_withdraw,
 )
 from delegation.services import (
     escalation_answer_check,
@@ -58,8 +59,10 @@ def _row(
 ) -> dict:
     return {
         "escalation": escalation,
-        # Annotated by the selectors with the service's own rule (the approver or their active stand-in).
+        # The buttons come from the rules the services raise: `can_answer` is annotated by
+        # `with_answer_rights` (what `answer_refusal` reads), "Withdraw" is `withdraw_refusal`.
         "can_answer": escalation.can_answer,
+        "can_withdraw": may_withdraw(escalation=escalation, employee=employee),
         "approve_form": approve_form or _approve_form(escalation.pk),
         "reject_form": reject_form or _reject_form(escalation.pk),
         "errors": errors or [],

@@ -26,6 +26,9 @@ from delegation.selectors import (
     employee_named,
     employee_visible_to,
     matrix_teams,
+    may_change_limits_of,
+    may_clear_limits,
+    may_end_window,
     own_limits,
     personal_limits_of,
     running_windows,
@@ -66,16 +69,40 @@ def authority_matrix_view(request: HttpRequest) -> HttpResponse:
     }
     if team_id is None and sum(count for *_, count in index) > MATRIX_ALL_AT_ONCE:
         return render(request, "authority/matrix.html", context)  # the teams, each opened on demand
-    teams = authority_matrix(manager=manager, team_id=team_id, types=types)
+    now = timezone.now()
+    teams = authority_matrix(manager=manager, team_id=team_id, types=types, at=now)
     people = [row.employee.pk for rows in teams.values() for row in rows]
     duties = stand_in_duties(employee_ids=people) if people else {}
+    below = set(people)  # everyone in the matrix is below the manager: no query per person
     context["teams"] = [
-        (team, [{"row": row, "duties": duties.get(row.employee.pk, [])} for row in rows])
+        (team, [_matrix_item(manager, row, duties.get(row.employee.pk, []), below, now) for row in rows])
         for team, rows in teams.items()
     ]
     if team_id is not None and request.htmx:
         return render(request, "authority/matrix.html#team-table", {**context, "rows": context["teams"][0][1]})
     return render(request, "authority/matrix.html", context)
+
+
+def _matrix_item(manager: Employee, row, duties: list, below: set[int], now) -> dict:
+    """One person's row: each cell with what the manager may do there, from the granting rules."""
+    person = row.employee
+    return {
+        "row": row,
+        "duties": duties,
+        "cells": [_cell_actions(manager, person, line, now=now, below=below) for line in row.cells],
+    }
+
+
+def _cell_actions(manager: Employee, person: Employee, line: AuthorityLine, *, now, below=None) -> dict:
+    """A cell and its buttons: "Edit" and "End the temporary limit now", shown exactly when
+    `limit_set` and `limit_window_end` would accept them (the same predicates)."""
+    window = line.window
+    return {
+        "line": line,
+        "can_edit": may_change_limits_of(granter=manager, employee=person, below=below),
+        "can_end_window": window is not None
+        and may_end_window(granter=manager, employee=person, window=window, at=now, below=below),
+    }
 
 
 def _team_of(request: HttpRequest, index: list[tuple[int, str, int]]) -> int | None:
@@ -111,13 +138,9 @@ def _below(request: HttpRequest, username: str) -> Employee:
     return person
 
 
-def _cell_context(person: Employee, decision_type: DecisionType, **extra) -> dict:
-    return {
-        "person": person,
-        "line": _cell_line(person, decision_type),
-        "currency": settings.EMPOWER_CURRENCY,
-        **extra,
-    }
+def _cell_context(request: HttpRequest, person: Employee, decision_type: DecisionType, **extra) -> dict:
+    cell = _cell_actions(request.employee, person, _cell_line(person, decision_type), now=timezone.now())
+    return {"person": person, **cell, "currency": settings.EMPOWER_CURRENCY, **extra}
 
 
 @require_GET
@@ -127,7 +150,9 @@ def limit_cell(request: HttpRequest, username: str, decision_type: str) -> HttpR
     person = _below(request, username)
     if not request.htmx:
         return redirect(f"{reverse('authority-matrix')}#row-{person.pk}")
-    return render(request, "authority/matrix.html#cell", _cell_context(person, decision_type_or_404(decision_type)))
+    return render(
+        request, "authority/matrix.html#cell", _cell_context(request, person, decision_type_or_404(decision_type))
+    )
 
 
 def _limit_form(person: Employee, data=None, limits: Limits | None = None) -> LimitForm:
@@ -137,16 +162,19 @@ def _limit_form(person: Employee, data=None, limits: Limits | None = None) -> Li
     return LimitForm.starting_from(limits or NO_AUTHORITY, auto_id=auto_id)
 
 
-def _limit_form_context(person, decision_type, form) -> dict:
+def _limit_form_context(request: HttpRequest, person, decision_type, form) -> dict:
+    granter = request.employee
     standing = standing_limits(employee=person, decision_type=decision_type)
     now = timezone.now()
     windows = windows_of(employee=person, decision_type=decision_type, at=now)
+    for window in windows:
+        window.can_end = may_end_window(granter=granter, employee=person, window=window, at=now)
     return {
         "person": person,
         "decision_type": decision_type,
         "form": form,
-        # Back to the role's limits: the standing personal limit goes, and so do temporary ones.
-        "can_clear": standing.source == "personal" or bool(windows),
+        # Back to the role's limits: shown exactly when `limit_clear` would accept it.
+        "can_clear": may_clear_limits(granter=granter, employee=person, decision_type=decision_type, at=now),
         "standing": standing,
         "windows": windows,
         "running_window": next((w for w in windows if w.state_at(now) == Timed.RUNNING), None),
@@ -169,7 +197,7 @@ def limit_edit(request: HttpRequest, username: str, decision_type: str) -> HttpR
         person = _below(request, username)
         limits = standing_limits(employee=person, decision_type=decision_type_)
         return _render_limit_form(
-            request, _limit_form_context(person, decision_type_, _limit_form(person, limits=limits))
+            request, _limit_form_context(request, person, decision_type_, _limit_form(person, limits=limits))
         )
     person = employee_named(username=username)
     if person is None:
@@ -216,7 +244,9 @@ def limit_edit(request: HttpRequest, username: str, decision_type: str) -> HttpR
             else:
                 note = _("Saved: %(name)s's limits for %(type)s.") % values
             if request.htmx:
-                return render(request, "authority/matrix.html#cell", _cell_context(person, decision_type_, note=note))
+                return render(
+                    request, "authority/matrix.html#cell", _cell_context(request, person, decision_type_, note=note)
+                )
             messages.success(request, note)
             return redirect(f"{reverse('authority-matrix')}#row-{person.pk}")
     if employee_visible_to(viewer=request.employee, username=username) in (None, request.employee):
@@ -224,7 +254,7 @@ def limit_edit(request: HttpRequest, username: str, decision_type: str) -> HttpR
         if not refusal:
             raise Http404
         return render_refusal(request, refusal, status)
-    context = _limit_form_context(person, decision_type_, form)
+    context = _limit_form_context(request, person, decision_type_, form)
     return _render_limit_form(request, context, status)
 
 
@@ -244,7 +274,7 @@ def limit_window_end(request: HttpRequest, username: str, decision_type: str, pk
         )
     except DomainError as error:
         if request.htmx:
-            context = _cell_context(person, decision_type_, refusal=str(error.message))
+            context = _cell_context(request, person, decision_type_, refusal=str(error.message))
             return render(request, "authority/matrix.html#cell", context, status=error.status)
         return render_refusal(request, str(error.message), error.status)
     note = _("The temporary limit of %(name)s for %(type)s has ended; the standing or role limits apply again.") % {
@@ -252,7 +282,7 @@ def limit_window_end(request: HttpRequest, username: str, decision_type: str, pk
         "type": decision_type_.name,
     }
     if request.htmx:
-        return render(request, "authority/matrix.html#cell", _cell_context(person, decision_type_, note=note))
+        return render(request, "authority/matrix.html#cell", _cell_context(request, person, decision_type_, note=note))
     messages.success(request, note)
     return redirect(f"{reverse('authority-matrix')}#row-{person.pk}")
 

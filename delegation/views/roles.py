@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from delegation.authority import CAPS, NO_AUTHORITY, Limits
 from delegation.forms import RoleLimitForm
 from delegation.models import DecisionType
-from delegation.selectors import role_defaults
+from delegation.selectors import may_change_role_limits, role_defaults
 from delegation.services import role_limit_set
 from delegation.views.common import decision_type_or_404, page_context, render_refusal
 from empower.errors import DomainError
@@ -39,7 +39,11 @@ def role_defaults_view(request: HttpRequest) -> HttpResponse:
     me = request.employee
     table = role_defaults(below_rank=me.role.rank, include_role_id=me.role_id)
     context = {
-        "table": [{"role": r.role, "editable": r.role.rank < me.role.rank, "limits": r.limits} for r in table],
+        # "Edit" exactly where `role_limit_set` accepts the role (the same predicate).
+        "table": [
+            {"role": r.role, "editable": may_change_role_limits(granter=me, role=r.role), "limits": r.limits}
+            for r in table
+        ],
         "types": [t for t, _limit in table[0].limits] if table else [],
         **page_context(request),
     }
@@ -48,7 +52,7 @@ def role_defaults_view(request: HttpRequest) -> HttpResponse:
 
 def _editable_role(request: HttpRequest, code: str) -> Role:
     role = get_object_or_404(Role, code=code)
-    if role.rank >= request.employee.role.rank:
+    if not may_change_role_limits(granter=request.employee, role=role):
         raise Http404
     return role
 
@@ -98,7 +102,7 @@ def role_edit(request: HttpRequest, role: str, decision_type: str) -> HttpRespon
                 return render(request, "authority/roles.html#role-cell", context)
             messages.success(request, note)
             return redirect("authority-roles")
-    if role_.rank >= request.employee.role.rank:
+    if not may_change_role_limits(granter=request.employee, role=role_):
         if not refusal:
             raise Http404
         return render_refusal(request, refusal, status)

@@ -14,6 +14,7 @@ from delegation.selectors import (
     active_decision_types,
     delegations_visible_to,
     employee_named,
+    may_end_delegation,
     people_below,
 )
 from delegation.services import delegation_create, delegation_end
@@ -39,8 +40,8 @@ def _delegations_page(request: HttpRequest, form: DelegationForm, status: int = 
     below = set(subtree_ids(employee=me, include_self=True))
     for delegation in delegations:
         delegation.state = delegation.state_at(now)
-        # The button only where the service would agree: the delegator, or someone above them.
-        delegation.can_end = delegation.state != "ended" and delegation.delegator_id in below
+        # "End now" exactly where `delegation_end` accepts it: the same predicate.
+        delegation.can_end = may_end_delegation(delegation=delegation, actor=me, at=now, below=below)
     context = {
         "form": form,
         "given": [d for d in delegations if d.delegator_id == me.pk],
