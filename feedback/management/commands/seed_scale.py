@@ -105,7 +105,7 @@ class Command(BaseCommand):
             f"cases {Case.objects.count()} ({counts['cases_resolved']} resolved)",
             f"  decisions {Decision.objects.count()}: {counts['within_authority']} within authority "
             f"({counts['within_authority'] / max(counts['decisions'], 1):.1%}), {counts['escalated']} escalated",
-            "  escalations {}: ".format(Escalation.objects.count())
+            f"  escalations {Escalation.objects.count()}: "
             + ", ".join(
                 f"{k} {counts[f'escalated_{k}']} ({counts[f'escalated_{k}'] / escalated:.0%})"
                 for k in ("approved", "lower", "rejected", "withdrawn", "waiting")

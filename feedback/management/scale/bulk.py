@@ -196,6 +196,7 @@ class Progress:
         filled = int(share * self.WIDTH)
         bar = "#" * filled + "." * (self.WIDTH - filled)
         extra = f"  {self.note()}" if self.note else ""
-        line = f"\r{self.label:<10} [{bar}] {share:4.0%}  {int(self.done)}/{self.total}  {now - self.started:6.1f} s{extra}"
+        count = f"{int(self.done)}/{self.total}"
+        line = f"\r{self.label:<10} [{bar}] {share:4.0%}  {count}  {now - self.started:6.1f} s{extra}"
         self.stream.write(line + ("\n" if final else ""))
         self.stream.flush()

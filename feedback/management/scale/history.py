@@ -43,7 +43,7 @@ WEEKDAYS = [1.1, 1.05, 1.0, 1.0, 0.95, 0.45, 0.3]
 # How escalations end (after any move up): approved as asked, approved lower, rejected, withdrawn.
 OUTCOMES = (("approved", 58), ("lower", 15), ("rejected", 19), ("withdrawn", 8))
 OVERDUE_SHARE = 0.07  # not answered in time: moved up a level by the periodic review
-STUCK_SHARE = 0.04  # of the last three days' escalations: nobody has answered yet
+STUCK_SHARE = 0.06  # of the last three days' escalations: nobody has answered yet
 
 
 def season(day: date) -> float:
@@ -185,7 +185,8 @@ class History:
             self.sim.counts["cases_resolved"] += 1
         subject = rng.choice(SUBJECTS)
         return (
-            case_id, case["customer"], agent.team_id, agent.id, agent.id, subject, f"Customer writes: {subject.lower()}.",
+            case_id, case["customer"], agent.team_id, agent.id, agent.id, subject,
+            f"Customer writes: {subject.lower()}.",
             "resolved" if resolved else "open", rng.choice(RESOLUTIONS) if resolved else "",
             agent.id if resolved else None, resolved_at if resolved else None, case["opened"],
             resolved_at if resolved else case["last"],
@@ -273,9 +274,7 @@ class History:
         else:
             case["mood"] = max(case["mood"], 1)
         if maker.role == "agent" and rng.random() < 0.02:
-            self.sim.frictions.append(
-                (decision_id, case["id"], maker.id, maker.team_id, type_id, exceeded[0], at)
-            )
+            self.sim.frictions.append((decision_id, case["id"], maker.id, maker.team_id, type_id, exceeded[0], at))
 
     def username(self, employee_id: int) -> str:
         if employee_id in self.usernames:
@@ -341,9 +340,13 @@ class History:
         if decided_at is None:
             outcome = "waiting"
         else:
-            status = {"approved": "approved", "lower": "approved", "rejected": "rejected", "withdrawn": "withdrawn"}[outcome]
+            status = {"approved": "approved", "lower": "approved", "rejected": "rejected", "withdrawn": "withdrawn"}[
+                outcome
+            ]
             decided_by = maker.id if outcome == "withdrawn" else approver
-            note = rng.choice({"approved": NOTES, "lower": NOTES, "rejected": REJECTIONS, "withdrawn": WITHDRAWALS}[outcome])
+            note = rng.choice(
+                {"approved": NOTES, "lower": NOTES, "rejected": REJECTIONS, "withdrawn": WITHDRAWALS}[outcome]
+            )
             steps.append((escalation_id, level, status, approver, EscalationStep.Reason(status), decided_at))
         row = (
             escalation_id, decision_id, status, level, route_above, approver, approver, exceeded, due, note,
@@ -389,7 +392,9 @@ def write_counters(sim: Simulated, progress: Progress) -> int:
 
     counters = Writer(UsageCounter, ["key", "amount"])
     for (holder, type_id, day), amount in sim.day_use.items():
-        counters.add((counter_keys(holder_id=holder, decision_type_id=type_id, customer_id=None, at=at(day)).day, amount))
+        counters.add(
+            (counter_keys(holder_id=holder, decision_type_id=type_id, customer_id=None, at=at(day)).day, amount)
+        )
         progress.advance()
     for (holder, type_id, (year, month)), amount in sim.month_use.items():
         keys = counter_keys(holder_id=holder, decision_type_id=type_id, customer_id=None, at=at(date(year, month, 1)))

@@ -18,11 +18,15 @@ SPAN = {"director": 8, "manager": 8, "team_lead": 11}
 ROLE_NAMES = {"director": "director", "manager": "manager", "team_lead": "lead", "agent": "agent"}
 LANGUAGES = (("en", 50), ("pl", 15), ("ru", 12), ("zh-hans", 13), ("is", 10))
 NAMES = {
-    "en": (["Olivia", "James", "Amelia", "Noah", "Isla", "Oliver", "Grace", "Henry"], ["Smith", "Jones", "Taylor", "Brown", "Evans", "Walker", "Wright", "Hughes"]),
-    "pl": (["Zofia", "Jan", "Maja", "Jakub", "Lena", "Kacper", "Hanna", "Piotr"], ["Nowak", "Kowalska", "Wiśniewski", "Wójcik", "Kamińska", "Lewandowski"]),
-    "ru": (["Анна", "Иван", "Мария", "Дмитрий", "Ольга", "Сергей", "Елена"], ["Иванова", "Смирнов", "Кузнецова", "Попов", "Соколова", "Лебедев"]),
+    "en": (["Olivia", "James", "Amelia", "Noah", "Isla", "Oliver", "Grace", "Henry"],
+           ["Smith", "Jones", "Taylor", "Brown", "Evans", "Walker", "Wright", "Hughes"]),
+    "pl": (["Zofia", "Jan", "Maja", "Jakub", "Lena", "Kacper", "Hanna", "Piotr"],
+           ["Nowak", "Kowalska", "Wiśniewski", "Wójcik", "Kamińska", "Lewandowski"]),
+    "ru": (["Анна", "Иван", "Мария", "Дмитрий", "Ольга", "Сергей", "Елена"],
+           ["Иванова", "Смирнов", "Кузнецова", "Попов", "Соколова", "Лебедев"]),
     "zh-hans": (["伟", "芳", "娜", "敏", "静", "磊", "洋", "艳"], ["王", "李", "张", "刘", "陈", "杨", "赵", "黄"]),
-    "is": (["Guðrún", "Jón", "Sigríður", "Ólafur", "Kristín", "Einar", "Helga"], ["Jónsdóttir", "Sigurðsson", "Magnúsdóttir", "Ólafsson", "Einarsdóttir"]),
+    "is": (["Guðrún", "Jón", "Sigríður", "Ólafur", "Kristín", "Einar", "Helga"],
+           ["Jónsdóttir", "Sigurðsson", "Magnúsdóttir", "Ólafsson", "Einarsdóttir"]),
 }  # fmt: skip
 FUNCTIONS = ["Returns", "Billing", "Deliveries", "Warranty", "Accounts", "Premium Care", "Business Desk", "Repairs"]
 REGIONS = ["North", "South", "East", "West", "Central", "Nordics", "Poland", "Baltics", "Iceland", "Online"]
@@ -156,7 +160,8 @@ def _ancestors(employee: Employee) -> list[int]:
 def write_users(people: list[Person], *, password_hash: str, rng: random.Random, now: datetime, progress) -> None:
     users = Writer(
         get_user_model(),
-        ["id", "password", "is_superuser", "username", "first_name", "last_name", "email", "is_staff", "is_active", "date_joined"],
+        ["id", "password", "is_superuser", "username", "first_name", "last_name", "email", "is_staff", "is_active",
+         "date_joined"],
     )  # fmt: skip
     for p in people:
         joined = now - timedelta(days=rng.randint(400, 3650), seconds=rng.randint(0, 86_399))
@@ -179,19 +184,16 @@ def write_employees(people: list[Person], *, roles: dict[str, Role], progress) -
 @dataclass
 class Customers:
     ids: list[int]
-    language: dict[int, str]
 
 
 def build_customers(*, count: int, rng: random.Random, now: datetime, progress: Progress) -> Customers:
     ids = IdPool(Customer).take(count)
     rows = Writer(Customer, ["id", "name", "email", "language", "created_at"])
-    languages = {}
     for customer_id in ids:
         language = pick_language(rng)
         first, last = person_name(rng, language)
         created = now - timedelta(days=rng.uniform(370, 1500))
         rows.add((customer_id, f"{first} {last}", f"customer-{customer_id}@scale.example.com", language, created))
-        languages[customer_id] = language
         progress.advance()
     rows.flush()
-    return Customers(ids=ids, language=languages)
+    return Customers(ids=ids)

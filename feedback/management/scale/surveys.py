@@ -27,8 +27,8 @@ SURVEY_FIELDS = [
     "id", "case", "team", "resolved_by", "created_at", "answered_at", "csat", "nps", "comment", "comment_is_complaint",
 ]  # fmt: skip
 FOLLOW_UP_FIELDS = [
-    "survey", "case", "reason", "customer_message", "status", "resolver", "assigned_to", "level", "due_at", "created_at",
-    "action_taken", "reply", "replied_by", "replied_at",
+    "survey", "case", "reason", "customer_message", "status", "resolver", "assigned_to", "level", "due_at",
+    "created_at", "action_taken", "reply", "replied_by", "replied_at",
 ]  # fmt: skip
 REPORT_FIELDS = [
     "id", "reporter", "team", "case", "decision", "decision_type", "limit", "rule_text", "would_have_done", "status",
@@ -84,7 +84,9 @@ def follow_up(writer, rng, now, hours, survey_id, case_id, resolver_id, opened, 
     level, assignee = 1, resolver_id
     if due <= now:  # overdue: the periodic task handed it to the manager with a new deadline
         level, assignee, due = 2, org.by_id[resolver_id].parent_id, due + hours
-    writer.add((survey_id, case_id, "low_score", "", "open", resolver_id, assignee, level, due, opened, "", "", None, None))
+    writer.add(
+        (survey_id, case_id, "low_score", "", "open", resolver_id, assignee, level, due, opened, "", "", None, None)
+    )
     return 1
 
 
