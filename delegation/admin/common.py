@@ -2,7 +2,6 @@
 read-only pages."""
 
 from django.conf import settings
-from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
@@ -27,16 +26,3 @@ def admin_link(obj, label=None) -> str:
         return "—"
     url = reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
     return format_html('<a href="{}">{}</a>', url, label if label is not None else obj)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows written only by the services: operators may look, never touch."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -10,14 +10,14 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from delegation import services
-from delegation.admin.common import ReadOnlyAdmin, admin_link, money
+from delegation.admin.common import admin_link, money
 from delegation.models import (
     Decision,
     Escalation,
     EscalationStep,
 )
 from delegation.selectors import escalations_waiting_for_routing
-from empower.admin import admin_reason, pretty_json
+from empower.admin import ReadOnlyAdmin, ReadOnlyInline, admin_reason, pretty_json
 from empower.errors import DomainError
 
 
@@ -101,26 +101,15 @@ class DecisionAdmin(ReadOnlyAdmin):
         return pretty_json(decision.approval_snapshot) if decision.approval_snapshot else "—"
 
 
-class EscalationStepInline(admin.TabularInline):
+class EscalationStepInline(ReadOnlyInline):
     """The path an escalation took: read-only, written by routing and the approvers."""
 
     model = EscalationStep
     fields = ["created_at", "level", "status", "assigned_to", "reason"]
     readonly_fields = fields
-    extra = 0
-    can_delete = False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("assigned_to__user")
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class StuckWorkFilter(admin.SimpleListFilter):

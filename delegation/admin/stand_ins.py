@@ -7,12 +7,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from delegation import services
-from delegation.admin.common import ReadOnlyAdmin
 from delegation.models import (
     Delegation,
     Timed,
 )
-from empower.admin import admin_reason
+from empower.admin import ReadOnlyAdmin, admin_reason
 from empower.errors import Conflict, DomainError
 
 

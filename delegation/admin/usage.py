@@ -3,11 +3,12 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from delegation.admin.common import ReadOnlyAdmin, money
+from delegation.admin.common import money
 from delegation.models import (
     Heartbeat,
     UsageCounter,
 )
+from empower.admin import ReadOnlyAdmin
 
 
 @admin.register(UsageCounter)
