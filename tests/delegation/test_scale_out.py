@@ -9,6 +9,7 @@ filesystem broker) a file-based cache stands in for it, as all processes run on 
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -77,7 +78,9 @@ class WebNode:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
              "--workers", "2", "--threads", "4", "--worker-class", "gthread", "--preload", "--timeout", "60",
-             "--graceful-timeout", "5", "--error-logfile", "-"],
+             "--graceful-timeout", "5", "--error-logfile", "-",
+             # gunicorn 27 opens a control socket at one fixed path per user: two nodes would collide.
+             "--no-control-socket"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
 
@@ -96,9 +99,14 @@ class WebNode:
             time.sleep(0.2)
         raise RuntimeError(f"The web node did not start:\n{self.log_path.read_text(errors='replace')[-3000:]}")
 
-    def stop(self) -> None:
+    def signal_stop(self) -> None:
+        """SIGINT: gunicorn's quick shutdown (nothing is in flight when a test ends)."""
         if self.process and self.process.poll() is None:
-            self.process.terminate()
+            self.process.send_signal(signal.SIGINT)
+
+    def stop(self) -> None:
+        self.signal_stop()
+        if self.process:
             try:
                 self.process.wait(timeout=15)
             except subprocess.TimeoutExpired:
@@ -140,10 +148,12 @@ def cluster(django_db_setup, tmp_path_factory):
                     future.result()
             yield nodes, workers
         finally:
-            # Stop all four at once: each shutdown waits for its own in-flight work.
-            for process in [*nodes, *workers]:
-                if process.process and process.process.poll() is None:
-                    process.process.terminate()
+            # Signal all four at once, then wait for each.
+            for node in nodes:
+                node.signal_stop()
+            for worker in workers:
+                if worker.process and worker.process.poll() is None:
+                    worker.process.terminate()
             for process in [*nodes, *workers]:
                 process.stop()
 
