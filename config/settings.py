@@ -113,7 +113,39 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# The cache holds what every web process must agree on: the API's per-address throttle counts,
+# and anything cached with a version. A process's own memory (locmem) is fine for one process;
+# several web nodes must share one cache (Redis), or each counts alone and a client gets WEB_NODES
+# times its budget. WEB_NODES is how many web processes serve the site, over all machines: each
+# gunicorn worker keeps its own memory, so `gunicorn --workers 5` on one machine is five.
+# (django-axes keeps login failures in the database, shared already.)
+WEB_NODES = env.int("WEB_NODES", default=1)
+CACHE_URL = env.str("CACHE_URL", default="") or "locmemcache://"
+_cache_scheme = CACHE_URL.split("://")[0]
+try:
+    # Django's own Redis cache (redis-py) for redis:// URLs, even if django-redis is installed one
+    # day: django-environ would switch to that, and it reads its options differently.
+    _cache = env.cache_url_config(
+        CACHE_URL,
+        backend="django.core.cache.backends.redis.RedisCache" if _cache_scheme.startswith("redis") else None,
+    )
+except ImproperlyConfigured as error:
+    raise ImproperlyConfigured(f"CACHE_URL is not a cache URL Empower knows ({error}).") from error
+if _cache_scheme.startswith("redis"):
+    # django-environ lower-cases every query option for this backend, TIMEOUT and KEY_PREFIX too.
+    for _name in ("timeout", "key_prefix", "version"):
+        if _name in _cache:
+            _cache[_name.upper()] = _cache.pop(_name)
+    # As with the broker: a Redis that is down fails a request in half a second, never hangs it.
+    _cache["OPTIONS"] = {"socket_connect_timeout": 0.4, "socket_timeout": 0.5, **_cache.get("OPTIONS", {})}
+if WEB_NODES < 1:
+    raise ImproperlyConfigured("WEB_NODES must be at least 1.")
+if WEB_NODES > 1 and _cache["BACKEND"].rsplit(".", 2)[-2] in ("locmem", "dummy"):
+    raise ImproperlyConfigured(
+        f"WEB_NODES is {WEB_NODES} but CACHE_URL ({_cache_scheme}://) is a cache of each process's "
+        "own: throttles would count per process. Set CACHE_URL to a shared cache, e.g. redis://127.0.0.1:6379/1."
+    )
+CACHES = {"default": _cache}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
