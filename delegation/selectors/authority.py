@@ -115,7 +115,7 @@ class MatrixRow:
 
 def matrix_teams(*, manager: Employee) -> list[tuple[int, str, int]]:
     """The teams of everyone below `manager` as (id, name, how many people), by name: the matrix's index."""
-    counts = Counter(Employee.objects.descendants(manager).values_list("team_id", "team__name"))
+    counts = Counter(Employee.objects.below(manager).order_by().values_list("team_id", "team__name"))
     return sorted(((team_id, name, count) for (team_id, name), count in counts.items()), key=lambda t: (t[1], t[0]))
 
 
@@ -132,7 +132,7 @@ def authority_matrix(
     A constant number of queries whatever the size of the subtree.
     """
     at = at or timezone.now()
-    below = Employee.objects.descendants(manager)
+    below = Employee.objects.below(manager)
     if team_id is not None:
         below = below.filter(team_id=team_id)
     people = list(below.select_related("user", "role", "team").order_by("team__name", "user__username"))
