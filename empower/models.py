@@ -108,13 +108,16 @@ class EmployeeQuerySet(models.QuerySet):
         with connection.cursor() as cursor:
             cursor.execute(
                 f"""
-                WITH RECURSIVE chain (id, path) AS (
-                    SELECT id, CAST('/' AS TEXT) FROM {table} WHERE parent_id IS NULL
-                    UNION ALL
-                    SELECT e.id, chain.path || CAST(e.parent_id AS TEXT) || '/'
-                    FROM {table} e JOIN chain ON e.parent_id = chain.id
-                )
-                UPDATE {table} SET path = chain.path FROM chain
+                UPDATE {table} SET path = chain.path
+                FROM (
+                    WITH RECURSIVE chain (id, path) AS (
+                        SELECT id, CAST('/' AS TEXT) FROM {table} WHERE parent_id IS NULL
+                        UNION ALL
+                        SELECT e.id, chain.path || CAST(e.parent_id AS TEXT) || '/'
+                        FROM {table} e JOIN chain ON e.parent_id = chain.id
+                    )
+                    SELECT id, path FROM chain
+                ) AS chain
                 WHERE chain.id = {table}.id AND {table}.path <> chain.path
                 """  # noqa: S608
             )
