@@ -162,7 +162,6 @@ class Employee(models.Model):
         max_length=1000,
         editable=False,
         default="/",
-        help_text=_("The ids of the managers above, from the top down."),
     )
 
     objects = EmployeeQuerySet.as_manager()
@@ -179,6 +178,12 @@ class Employee(models.Model):
 
     def __str__(self) -> str:
         return self.user.get_full_name() or self.user.username
+
+    def __getstate__(self) -> dict:
+        # A pickled or copied employee (a cache, another process) remembers nothing.
+        state = super().__getstate__()
+        state.pop("_memo", None)
+        return state
 
     def save(self, *args, **kwargs) -> None:
         """Save, placing the person under their manager: their path is the manager's path and the
@@ -202,7 +207,7 @@ class Employee(models.Model):
             else:
                 parent_path = paths[self.parent_id]
                 if self.pk is not None and (self.parent_id == self.pk or self.pk in _ids(parent_path)):
-                    raise ValidationError(_("A node cannot be made a descendant of itself."))
+                    raise ValidationError(_("Nobody can report to themselves or to someone below them."))
                 self.path = _prefix(parent_path, self.parent_id)
             super().save(*args, **kwargs)
             if old_path is not None and old_path != self.path:
@@ -255,7 +260,7 @@ class Employee(models.Model):
         """Nobody is placed below themselves (read off the new manager's path: no query)."""
         super().clean()
         if self.pk and self.parent_id and self._would_loop(self.parent):
-            raise ValidationError(_("A node cannot be made a descendant of itself."))
+            raise ValidationError(_("Nobody can report to themselves or to someone below them."))
 
     def _would_loop(self, parent: "Employee") -> bool:
         return parent.pk == self.pk or self.pk in parent.path_ids

@@ -36,7 +36,6 @@ class Migration(migrations.Migration):
             field=models.CharField(
                 default="/",
                 editable=False,
-                help_text="The ids of the managers above, from the top down.",
                 max_length=1000,
                 verbose_name="chain of command",
             ),
