@@ -1,9 +1,12 @@
+from collections.abc import Callable, Iterable
+from typing import Any
+
 from django.conf import settings
-from django.db import models
-from django.db.models.functions import Lower
+from django.core.exceptions import ValidationError
+from django.db import connections, models, transaction
+from django.db.models import Q, Value
+from django.db.models.functions import Concat, Lower, Substr
 from django.utils.translation import gettext_lazy as _
-from tree_queries.fields import TreeNodeForeignKey
-from tree_queries.models import TreeNode
 
 from empower.errors import Conflict
 
@@ -36,11 +39,111 @@ class Role(models.Model):
         return self.name
 
 
-class Employee(TreeNode):
-    """One per Django user. `parent` is the manager: the chain of command is a tree."""
+# Bumped whenever the organization changes in this process (someone placed, moved, or their team
+# changed): answers remembered on an Employee instance (`Employee.remembered`) from before are stale.
+_ORG_VERSION = [0]
 
-    # TreeNode names the tree's foreign key `parent`; for us it is the manager.
-    parent = TreeNodeForeignKey(
+
+def org_changed() -> None:
+    _ORG_VERSION[0] += 1
+
+
+# Every path below the person with this prefix; `path` is "/" for someone nobody manages.
+def _prefix(path: str, pk: int) -> str:
+    return f"{path}{pk}/"
+
+
+class EmployeeQuerySet(models.QuerySet):
+    """Employees, with the chain of command answered from the materialized `path` (see Employee)."""
+
+    def below(self, employee: "Employee", *, include_self: bool = False) -> "EmployeeQuerySet":
+        """Everyone below `employee` (and them, with `include_self`): one prefix search on the
+        indexed `path`, costing the size of their part of the tree, not of the company."""
+        below = Q(path__startswith=employee.subtree_prefix)
+        return self.filter(below | Q(pk=employee.pk) if include_self else below)
+
+    def bulk_create(self, objs: Iterable["Employee"], *args, **kwargs) -> list["Employee"]:
+        """Bulk inserts get their paths too, from their managers' paths read in one query (a
+        manager is inserted before their reports: in an earlier batch, or saved)."""
+        objs = list(objs)
+        managers = {o.parent_id for o in objs if o.parent_id is not None}
+        known = self.model._base_manager.using(self.db).filter(pk__in=managers).order_by()
+        paths = dict(known.values_list("pk", "path")) if managers else {}
+        for obj in objs:
+            if obj.parent_id is None:
+                obj.path = "/"
+            elif obj.parent_id in paths:
+                obj.path = _prefix(paths[obj.parent_id], obj.parent_id)
+            else:
+                raise ValueError(f"The manager (id {obj.parent_id}) of a new employee is not saved yet.")
+        org_changed()
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs: Iterable["Employee"], fields: Iterable[str], *args, **kwargs) -> int:
+        fields = list(fields)
+        changed = super().bulk_update(objs, fields, *args, **kwargs)
+        if "parent" in fields or "parent_id" in fields:
+            self.rebuild_paths()
+        org_changed()
+        return changed
+
+    def update(self, **kwargs) -> int:
+        changed = super().update(**kwargs)
+        if "parent" in kwargs or "parent_id" in kwargs:
+            self.rebuild_paths()
+        org_changed()
+        return changed
+
+    update.alters_data = True  # type: ignore[attr-defined]
+
+    def rebuild_paths(self) -> int:
+        """Recompute every employee's path from the managers (`parent`) in one statement: a
+        recursive query seeded at the people nobody manages. A maintenance step after rows were
+        written around `save()` (raw or bulk inserts, a restore), never part of a request. People
+        in a loop of managers are unreachable from the top and keep their path. Returns the number
+        of rows whose path changed."""
+        connection = connections[self.db]
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        # The only name put into the SQL is the model's own table, quoted.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                UPDATE {table} SET path = chain.path
+                FROM (
+                    WITH RECURSIVE chain (id, path) AS (
+                        SELECT id, CAST('/' AS TEXT) FROM {table} WHERE parent_id IS NULL
+                        UNION ALL
+                        SELECT e.id, chain.path || CAST(e.parent_id AS TEXT) || '/'
+                        FROM {table} e JOIN chain ON e.parent_id = chain.id
+                    )
+                    SELECT id, path FROM chain
+                ) AS chain
+                WHERE chain.id = {table}.id AND {table}.path <> chain.path
+                """  # noqa: S608
+            )
+            changed = cursor.rowcount
+        org_changed()
+        return changed
+
+
+class Employee(models.Model):
+    """One per Django user. `parent` is the manager: the chain of command is a tree.
+
+    `path` materializes the chain above a person: the ids of their managers from the top down,
+    e.g. "/1/7/" for someone whose manager is 7 who reports to 1 ("/" at the top). Why a path and
+    not a recursive query: "who is above me" is then read off the row already loaded (zero queries
+    for `is_above`, one `pk__in` for `chain_above`), and "who is below me" is one prefix search on
+    an index (`path LIKE '/1/7/42/%'`) that touches only that person's part of the tree, whereas a
+    recursive CTE (django-tree-queries) walks the whole company from its roots on every request.
+    The person's own id is left out of their path so it is known before the row is inserted: a
+    bulk insert computes it from the managers, no second write.
+
+    Kept in one place, here: `save()` places a new or moved person (and moves their whole subtree
+    in one UPDATE); `EmployeeQuerySet.bulk_create` fills it from the managers; `bulk_update`,
+    `update` of the manager, and `empower.services.employee_paths_rebuild()` recompute it.
+    """
+
+    parent = models.ForeignKey(
         "self",
         verbose_name=_("manager"),
         related_name="reports",
@@ -54,14 +157,65 @@ class Employee(TreeNode):
     role = models.ForeignKey(Role, verbose_name=_("role"), on_delete=models.PROTECT, related_name="employees")
     team = models.ForeignKey(Team, verbose_name=_("team"), on_delete=models.PROTECT, related_name="employees")
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="en")
+    path = models.CharField(
+        _("chain of command"),
+        max_length=1000,
+        editable=False,
+        default="/",
+    )
+
+    objects = EmployeeQuerySet.as_manager()
 
     class Meta:
         ordering = ["user__username"]
         verbose_name = _("employee")
         verbose_name_plural = _("employees")
+        indexes = [
+            # `varchar_pattern_ops` lets PostgreSQL answer `path LIKE '/1/7/%'` from the index whatever
+            # the database's collation (ignored elsewhere: a plain index on SQLite).
+            models.Index(fields=["path"], name="employee_path", opclasses=["varchar_pattern_ops"]),
+        ]
 
     def __str__(self) -> str:
         return self.user.get_full_name() or self.user.username
+
+    def __getstate__(self) -> dict:
+        # A pickled or copied employee (a cache, another process) remembers nothing.
+        state = super().__getstate__()
+        state.pop("_memo", None)
+        return state
+
+    def save(self, *args, **kwargs) -> None:
+        """Save, placing the person under their manager: their path is the manager's path and the
+        manager; a move rewrites the paths of everyone below them in the same transaction."""
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and not {"parent", "parent_id"} & set(update_fields):
+            super().save(*args, **kwargs)
+            org_changed()
+            return
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "path"}
+        using = kwargs.get("using") or "default"
+        rows = Employee._base_manager.using(using)
+        with transaction.atomic(using=using):
+            # Fresh from the database, locked: an instance loaded earlier may carry a stale path.
+            wanted = [pk for pk in (self.pk, self.parent_id) if pk is not None]
+            paths = dict(rows.select_for_update().filter(pk__in=wanted).order_by().values_list("pk", "path"))
+            old_path = paths.get(self.pk) if self.pk is not None and not self._state.adding else None
+            if self.parent_id is None:
+                self.path = "/"
+            else:
+                parent_path = paths[self.parent_id]
+                if self.pk is not None and (self.parent_id == self.pk or self.pk in _ids(parent_path)):
+                    raise ValidationError(_("Nobody can report to themselves or to someone below them."))
+                self.path = _prefix(parent_path, self.parent_id)
+            super().save(*args, **kwargs)
+            if old_path is not None and old_path != self.path:
+                old, new = _prefix(old_path, self.pk), _prefix(self.path, self.pk)
+                rows.filter(path__startswith=old).update(path=Concat(Value(new), Substr("path", len(old) + 1)))
+        org_changed()
+
+    save.alters_data = True  # type: ignore[attr-defined]
 
     @property
     def manager(self) -> "Employee | None":
@@ -74,6 +228,46 @@ class Employee(TreeNode):
     @property
     def is_active(self) -> bool:
         return self.user.is_active
+
+    @property
+    def path_ids(self) -> list[int]:
+        """The ids of everyone above, from the top down (the manager last)."""
+        return _ids(self.path)
+
+    @property
+    def subtree_prefix(self) -> str:
+        """What the path of everyone below this person starts with."""
+        return _prefix(self.path, self.pk)
+
+    def remembered(self, key: str, compute: Callable[[], Any]) -> Any:
+        """`compute()` once for this instance, e.g. the teams this person may see: the instance the
+        middleware or the API loads lives for one request, so the answer is computed at most once
+        per request. Forgotten when the organization changes in this process (`org_changed`) and
+        on `refresh_from_db`."""
+        version, memo = self.__dict__.get("_memo", (None, None))
+        if version != _ORG_VERSION[0] or memo is None:
+            memo = {}
+            self.__dict__["_memo"] = (_ORG_VERSION[0], memo)
+        if key not in memo:
+            memo[key] = compute()
+        return memo[key]
+
+    def refresh_from_db(self, *args, **kwargs) -> None:
+        self.__dict__.pop("_memo", None)
+        super().refresh_from_db(*args, **kwargs)
+
+    def clean(self) -> None:
+        """Nobody is placed below themselves (read off the new manager's path: no query)."""
+        super().clean()
+        if self.pk and self.parent_id and self._would_loop(self.parent):
+            raise ValidationError(_("Nobody can report to themselves or to someone below them."))
+
+    def _would_loop(self, parent: "Employee") -> bool:
+        return parent.pk == self.pk or self.pk in parent.path_ids
+
+
+def _ids(path: str) -> list[int]:
+    return [int(part) for part in path.split("/") if part]
 
 
 class Customer(models.Model):

@@ -18,26 +18,49 @@ def employee_for_user(*, user) -> Employee | None:
         return None
 
 
+# The chain of command is read from the materialized `Employee.path` (see its docstring for why):
+# every answer below costs that person's part of the tree, never the whole company, and no
+# request runs a recursive query. "Who may I see" is remembered on the Employee instance the
+# request loaded (`Employee.remembered`), so a request computes it at most once.
+
+
 def chain_above(*, employee: Employee) -> list[Employee]:
-    """Everyone above `employee`, nearest first, in one query (a recursive CTE)."""
-    ancestors = Employee.objects.ancestors(employee).select_related("user", "role", "team")
-    return list(reversed(list(ancestors)))
+    """Everyone above `employee`, nearest first: the ids come from their path, the people in one
+    `pk__in` query (none at all for someone nobody manages)."""
+    ids = employee.path_ids
+    if not ids:
+        return []
+    people = Employee.objects.select_related("user", "role", "team").in_bulk(ids)
+    return [people[pk] for pk in reversed(ids) if pk in people]
 
 
 def subtree_ids(*, employee: Employee, include_self: bool = False) -> list[int]:
-    """Ids of everyone below `employee` (the whole subtree)."""
-    return list(Employee.objects.descendants(employee, include_self=include_self).values_list("id", flat=True))
+    """Ids of everyone below `employee` (the whole subtree), remembered for the request."""
+
+    def compute() -> list[int]:
+        return list(Employee.objects.below(employee).order_by().values_list("id", flat=True))
+
+    below = employee.remembered("subtree_ids", compute)
+    return [employee.pk, *below] if include_self else list(below)
 
 
 def is_above(*, manager: Employee, employee: Employee) -> bool:
-    """Whether `manager` stands somewhere above `employee` in the chain of command."""
-    return employee.parent_id is not None and manager.pk in {e.pk for e in chain_above(employee=employee)}
+    """Whether `manager` stands somewhere above `employee` in the chain of command (read off the
+    employee's path: no query)."""
+    return manager.pk in employee.path_ids
 
 
 def visible_team_ids(*, employee: Employee) -> set[int]:
-    """Staff see their own team; a manager sees every team of the people below them too."""
-    below = Employee.objects.descendants(employee, include_self=True).values_list("team_id", flat=True)
-    return set(below)
+    """Staff see their own team; a manager sees every team of the people below them too.
+
+    One query over that person's subtree (distinct teams), remembered for the request: the decision
+    path asks twice (the case lookup and the service's check) and pays once."""
+
+    def compute() -> frozenset[int]:
+        below = Employee.objects.below(employee).order_by().values_list("team_id", flat=True).distinct()
+        return frozenset([employee.team_id, *below])
+
+    return set(employee.remembered("visible_team_ids", compute))
 
 
 def cases_visible_to(*, employee: Employee) -> QuerySet[Case]:

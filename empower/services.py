@@ -386,3 +386,15 @@ def case_resolve(*, employee: Employee, case: Case, resolution_note: str) -> Cas
     )
     case_resolved.send(sender=Case, case=case, employee=employee)
     return case
+
+
+@transaction.atomic
+def employee_paths_rebuild() -> int:
+    """Recompute every employee's chain of command (`Employee.path`) from the managers, in one
+    statement: for bulk loaders that insert people around `Employee.save()` (e.g. raw SQL or COPY;
+    `Employee.objects.bulk_create` fills paths itself) and for repairs. A maintenance step, never
+    part of a request: it is the one place a recursive query walks the whole organization.
+    Returns how many paths changed."""
+    changed = Employee.objects.rebuild_paths()
+    logger.info("employee paths rebuilt: %d changed", changed)
+    return changed

@@ -27,7 +27,7 @@ from delegation.models import (
 from delegation.selectors.usage import authority_snapshots
 from empower.errors import Conflict, DomainError, NotAllowed
 from empower.models import Case, Employee
-from empower.selectors import subtree_ids, visible_team_ids
+from empower.selectors import visible_team_ids
 
 
 def decisions_for_case(*, case: Case) -> QuerySet[Decision]:
@@ -169,7 +169,8 @@ def escalations_visible_to(*, employee: Employee, at: datetime | None = None) ->
     so do the approver's active stand-in and whoever answered it. Each row carries `can_answer` and
     `overdue` (`with_answer_rights`)."""
     at = at or timezone.now()
-    below = subtree_ids(employee=employee, include_self=True)
+    # A subquery, not a list of ids: a director's subtree is the whole company.
+    below = Employee.objects.below(employee, include_self=True).order_by().values("pk")
     seen = (
         Q(decision__made_by_id__in=below)
         | Q(assigned_to_id__in=below)

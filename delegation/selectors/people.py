@@ -28,7 +28,7 @@ def employee_named(*, username: str) -> Employee | None:
 
 def people_below(*, employee: Employee) -> list[Employee]:
     """Everyone below `employee`, by username (e.g. whose stand-in a manager may set up)."""
-    return list(Employee.objects.descendants(employee).select_related("user").order_by("user__username"))
+    return list(Employee.objects.below(employee).select_related("user").order_by("user__username"))
 
 
 def active_colleagues(*, limit: int = 1000) -> list[tuple[str, str]]:
