@@ -54,8 +54,9 @@ def test_an_organization_of_the_asked_size_whose_every_chain_reaches_a_director(
         chain, current = [], agent
         while current.parent_id is not None:
             current = everyone[current.parent_id]
-            chain.append(current.role.code)
-        assert chain[:3] == ["team_lead", "manager", "director"]
+            chain.append(current)
+        assert [boss.role.code for boss in chain[:3]] == ["team_lead", "manager", "director"]
+        assert agent.path_ids == [boss.pk for boss in reversed(chain)]  # the chain of command is stored
         assert current.pk == org.dan.pk  # one company: the demo's director at the top
         assert agent.team_id == everyone[agent.parent_id].team_id
     assert Employee.objects.exclude(pk__in=people).count() == 8  # the demo's people, untouched

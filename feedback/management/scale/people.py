@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 
 from empower.models import Customer, Employee, Role, Team
+from empower.services import employee_paths_rebuild
 from feedback.management.scale.bulk import IdPool, Progress, Writer
 
 USERNAME_PREFIX = "scale-"  # the demo's names (alice, bob, …) can never start with it
@@ -172,13 +173,14 @@ def write_users(people: list[Person], *, password_hash: str, rng: random.Random,
 
 
 def write_employees(people: list[Person], *, roles: dict[str, Role], progress) -> None:
-    """The employee rows, managers before the people who report to them (the one place to add a
-    column, e.g. a materialized path, computed from `Organization.chain`)."""
-    rows = Writer(Employee, ["id", "parent", "user", "role", "team", "language"])
+    """The employee rows, managers before the people who report to them; then every chain of command
+    (`Employee.path`) in one maintenance statement, as rows written in bulk carry none."""
+    rows = Writer(Employee, ["id", "parent", "user", "role", "team", "language", "path"])
     for p in people:
-        rows.add((p.id, p.parent_id, p.user_id, roles[p.role].pk, p.team_id, p.language))
+        rows.add((p.id, p.parent_id, p.user_id, roles[p.role].pk, p.team_id, p.language, "/"))
         progress.advance(0.5)
     rows.flush()
+    employee_paths_rebuild()
 
 
 @dataclass
