@@ -111,9 +111,19 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock when a transaction starts: SQLite's stand-in for row locks,
     # so caps also hold under concurrency on the embedded default.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+# Keep connections: a new PostgreSQL connection per request costs about as much as the whole decision.
+# Each is checked before its first use in a request (or a task: config/celery.py) and replaced when broken.
+# CONN_MAX_AGE=0 opens one per request again.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# One cache that every process (web, worker, beat) shares: cached authority data is trusted only as long
+# as its version (bumped on every change, delegation.models) is, and a per-process cache would keep an
+# old version in the other processes. Production sets CACHE_URL (e.g. rediscache://127.0.0.1:6379/1);
+# the embedded default is a directory under .data/, shared by the processes on this machine.
+# (locmemcache:// is per process: only for a single process.)
+CACHES = {"default": env.cache("CACHE_URL", default=f"filecache://{DATA_DIR / 'cache'}")}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
