@@ -4,6 +4,7 @@ Over 500 lines on purpose: one module per app is Django's convention, and the ru
 (constraints, the status pipelines, scheduled/running/ended) belong beside the fields they read.
 """
 
+import logging
 from decimal import Decimal
 from uuid import uuid4
 
@@ -582,5 +583,15 @@ def authority_data_version() -> str | None:
 for _model in (DecisionType, AuthorityLimit):
     post_save.connect(authority_data_changed, sender=_model, dispatch_uid=f"authority-data-saved-{_model.__name__}")
     post_delete.connect(authority_data_changed, sender=_model, dispatch_uid=f"authority-data-deleted-{_model.__name__}")
-# A migrated (or flushed) database may hold other rows under the same name.
-post_migrate.connect(_new_authority_data_version, dispatch_uid="authority-data-migrated")
+
+
+def _migrated(**kwargs) -> None:
+    # A migrated (or flushed) database may hold other rows under the same name. A cache that is
+    # down must not stop a migration: its entries (an hour at most) are then the only risk.
+    try:
+        _new_authority_data_version()
+    except Exception:
+        logging.getLogger(__name__).warning("Cache unavailable: authority data version not renewed.", exc_info=True)
+
+
+post_migrate.connect(_migrated, dispatch_uid="authority-data-migrated")
