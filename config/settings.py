@@ -111,16 +111,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock when a transaction starts: SQLite's stand-in for row locks,
     # so caps also hold under concurrency on the embedded default.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+# Keep connections: a new PostgreSQL connection per request costs about as much as the whole decision.
+# Each is checked before its first use in a request (or a task: config/celery.py) and replaced when broken.
+# CONN_MAX_AGE=0 opens one per request again.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-# The cache holds what every web process must agree on: the API's per-address throttle counts,
-# and anything cached with a version. A process's own memory (locmem) is fine for one process;
-# several web nodes must share one cache (Redis), or each counts alone and a client gets WEB_NODES
-# times its budget. WEB_NODES is how many web processes serve the site, over all machines: each
+# The cache holds what every process must agree on: the API's per-address throttle counts, and the
+# cached authority data, trusted only as long as its version (bumped on every change, see
+# delegation.models) is. The embedded default is a directory under .data/, shared by the processes
+# of this machine (web, worker, beat); production sets a Redis URL. A process's own memory (locmem)
+# is only for a single process: several web nodes must share one cache, or each counts alone and a
+# client gets WEB_NODES times its budget. WEB_NODES is how many web processes serve the site, over all machines: each
 # gunicorn worker keeps its own memory, so `gunicorn --workers 5` on one machine is five.
 # (django-axes keeps login failures in the database, shared already.)
 WEB_NODES = env.int("WEB_NODES", default=1)
-CACHE_URL = env.str("CACHE_URL", default="") or "locmemcache://"
+CACHE_URL = env.str("CACHE_URL", default="") or f"filecache://{DATA_DIR / 'cache'}"
 _cache_scheme = CACHE_URL.split("://")[0]
 try:
     # Django's own Redis cache (redis-py) for redis:// URLs, even if django-redis is installed one

@@ -14,6 +14,7 @@ from rest_framework import serializers
 from rest_framework.fields import empty
 
 from delegation.models import CAPS, Decision, DecisionType, Escalation, EscalationStep, Timed
+from delegation.selectors.usage import active_decision_type
 from delegation.services import validate_amount
 from empower.errors import InvalidInput
 from empower.fields import parse_moment
@@ -113,9 +114,22 @@ class AuthoritySerializer(serializers.Serializer):
 # --- decisions ----------------------------------------------------------------------------------
 
 
+class ActiveDecisionTypeField(serializers.SlugRelatedField):
+    """An active decision type by its code, looked up among the cached ones (no query); answers an
+    unknown or retired code as `SlugRelatedField` does."""
+
+    def to_internal_value(self, data) -> DecisionType:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        decision_type = active_decision_type(data)
+        if decision_type is None:
+            self.fail("does_not_exist", slug_name=self.slug_field, value=data)
+        return decision_type
+
+
 class DecisionSubmitInputSerializer(serializers.Serializer):
     case = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
-    decision_type = serializers.SlugRelatedField(
+    decision_type = ActiveDecisionTypeField(
         slug_field="code", queryset=DecisionType.objects.filter(is_active=True), help_text=_("e.g. `refund`.")
     )
     amount = amount_input(help_text=_('A string with at most two decimals, e.g. "80.00".'))

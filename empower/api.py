@@ -17,11 +17,13 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularSwaggerSplitView
-from rest_framework import generics, status
+from rest_framework import exceptions, generics, status
+from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from empower.errors import InvalidInput, NotAllowed
@@ -55,6 +57,24 @@ def error_responses(*codes: int, authenticated: bool = True) -> dict[int, OpenAp
     }
 
 
+# What every employee call reads of the caller: `employee_for_user` loads the same.
+_EMPLOYEE_RELATED = ("user__employee__role", "user__employee__team", "user__employee__parent__user")
+
+
+class EmployeeTokenAuthentication(TokenAuthentication):
+    """DRF's token authentication, loading the caller's employee record in the same query."""
+
+    def authenticate_credentials(self, key):
+        model = self.get_model()
+        try:
+            token = model.objects.select_related(*_EMPLOYEE_RELATED).get(key=key)
+        except model.DoesNotExist:
+            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
+        if not token.user.is_active:
+            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
+        return (token.user, token)
+
+
 class EmployeeMixin:
     """For calls made by an employee: `self.employee` is the caller, who is answered in their language.
 
@@ -62,13 +82,22 @@ class EmployeeMixin:
     """
 
     employee: Employee
+    # The configured authentication, with tokens that bring the employee along.
+    authentication_classes = [
+        EmployeeTokenAuthentication if cls is TokenAuthentication else cls
+        for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES
+    ]
 
     def initial(self, request: Request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)  # type: ignore[misc]  # authenticates and checks permissions
-        # The middleware already loaded the employee for a browser session; a token is only known here.
+        # The middleware already loaded the employee for a browser session; a token brought it along.
         employee = getattr(request._request, "employee", None)
         if employee is None or employee.user_id != request.user.pk:
-            employee = employee_for_user(user=request.user)
+            user = request.user
+            if user.is_authenticated and type(user).employee.is_cached(user):
+                employee = getattr(user, "employee", None)  # None: loaded, and there is none
+            else:
+                employee = employee_for_user(user=user)
         if employee is None:
             raise NotAllowed(_("Only employees use this API; this account is not one."), code="not_an_employee")
         self.employee = employee

@@ -8,6 +8,7 @@ import os
 from types import SimpleNamespace
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.test import override_settings
 from rest_framework.test import APIClient
@@ -42,6 +43,13 @@ def django_db_setup(django_db_setup, django_db_blocker):
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = FAST_HASHERS
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with an empty cache: a rolled-back test leaves no cached limits (or throttle
+    counts) behind for ids the database hands out again."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -21,13 +21,14 @@ def _settings_with(monkeypatch, **env) -> dict:
     return runpy.run_path(str(Path(settings_module.__file__)))
 
 
-def test_one_node_keeps_its_cache_in_its_own_memory_by_default(monkeypatch):
+def test_one_node_shares_a_directory_cache_with_its_worker_and_beat_by_default(monkeypatch):
     loaded = _settings_with(monkeypatch)
     assert loaded["WEB_NODES"] == 1
-    assert loaded["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+    assert loaded["CACHES"]["default"]["BACKEND"] == "django.core.cache.backends.filebased.FileBasedCache"
+    assert loaded["CACHES"]["default"]["LOCATION"].endswith("/.data/cache")
 
 
-@pytest.mark.parametrize("cache_url", ["locmemcache://", "dummycache://", ""])
+@pytest.mark.parametrize("cache_url", ["locmemcache://", "dummycache://"])
 def test_several_nodes_with_a_cache_of_each_process_refuse_to_start(monkeypatch, cache_url):
     with pytest.raises(ImproperlyConfigured, match=r"WEB_NODES is 3 .*CACHE_URL .*redis://"):
         _settings_with(monkeypatch, WEB_NODES="3", CACHE_URL=cache_url)

@@ -14,7 +14,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from delegation.models import Decision
+from delegation.models import Decision, Escalation
 from delegation.selectors import (
     authority_of,
     decisions_for_case,
@@ -30,7 +30,8 @@ from delegation.services import (
     decision_submit,
 )
 from empower.api import EmployeeAPIView, error_responses
-from empower.errors import InvalidInput, NotFound
+from empower.errors import InvalidInput, NotAllowed, NotFound
+from empower.models import Case
 from empower.selectors import cases_visible_to
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -81,6 +82,10 @@ def _decision_for_output(*, employee, decision_id: int) -> Decision | None:
     )
 
 
+def _escalation_for_output(*, escalation_id: int) -> Escalation:
+    return Escalation.objects.select_related("assigned_to__user").get(pk=escalation_id)
+
+
 class DecisionSubmitView(EmployeeAPIView):
     """Decide for the customer.
 
@@ -127,23 +132,31 @@ class DecisionSubmitView(EmployeeAPIView):
         serializer = DecisionSubmitInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        # Cases the caller may not see (or that do not exist) are one answer: 404, revealing nothing.
-        case = cases_visible_to(employee=self.employee).filter(pk=data["case"]).first()
+        # Cases the caller may not act on (the service checks) or that do not exist are one answer:
+        # 404, revealing nothing.
+        message = _("No such case, or not one you may act on.")
+        case = Case.objects.filter(pk=data["case"]).first()
         if case is None:
-            message = _("No such case, or not one you may act on.")
             raise NotFound(message, field_errors={"case": [message]})
         started = timezone.now()
-        decision = decision_submit(
-            employee=self.employee,
-            case=case,
-            decision_type=data["decision_type"],
-            amount=data["amount"],
-            rationale=data["rationale"],
-            idempotency_key=key,
-        )
+        try:
+            decision = decision_submit(
+                employee=self.employee,
+                case=case,
+                decision_type=data["decision_type"],
+                amount=data["amount"],
+                rationale=data["rationale"],
+                idempotency_key=key,
+            )
+        except NotAllowed as refusal:
+            if refusal.code != "case_not_allowed":
+                raise
+            raise NotFound(message, field_errors={"case": [message]}) from None
         replayed = key is not None and decision.created_at < started
-        # Read it back: with eager routing the escalation is already assigned once the service committed.
-        decision = decisions_for_case(case=case).get(pk=decision.pk)
+        # The service returned what the answer shows. Only an escalation may have moved since it
+        # committed (routed already, with eager routing or a quick worker): read that one row again.
+        if decision.status == Decision.Status.ESCALATED:
+            decision.escalation = _escalation_for_output(escalation_id=decision.escalation.pk)
         headers = {"Location": reverse("api-decision-detail", kwargs={"pk": decision.pk})}
         if replayed:
             headers[REPLAYED_HEADER] = "true"

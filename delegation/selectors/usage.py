@@ -1,11 +1,14 @@
 """Limits and usage: counter keys, usage read from counters, each person's own limits, and the one
 loader of both (`authority_snapshots`)."""
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import (
     BooleanField,
     ExpressionWrapper,
@@ -19,12 +22,94 @@ from delegation.models import (
     AuthorityLimit,
     DecisionType,
     UsageCounter,
+    authority_data_version,
 )
 from empower.models import Employee
+
+logger = logging.getLogger(__name__)
 
 
 def active_decision_types() -> list[DecisionType]:
     return list(DecisionType.objects.filter(is_active=True).order_by("code"))
+
+
+# --- cached decision types and limits ------------------------------------------------------------
+#
+# The decision path reads these from the cache, under the version `delegation.models` replaces on
+# every change (so never stale after one); everything else reads the database.
+
+CACHE_SECONDS = 3600  # entries of an old version are never read again; this only frees the space
+
+
+def _cached_many(keys: list[str], load: Callable[[list[str]], dict]) -> dict:
+    """{key: value} for `keys`, from the cache at the current version, loading (and keeping) what it
+    lacks with `load(missing keys)`; straight from the database where the version says so (a
+    transaction that changed them) or the cache cannot be reached."""
+    try:
+        version = authority_data_version()
+    except Exception:  # an unreachable cache slows the decision down; it never refuses it
+        logger.warning("Cache unavailable: reading authority data from the database.", exc_info=True)
+        version = None
+    if version is None:
+        return load(keys)
+    versioned = {f"authority-data:{version}:{key}": key for key in keys}
+    try:
+        found = {versioned[k]: value for k, value in cache.get_many(list(versioned)).items()}
+    except Exception:
+        return load(keys)
+    missing = [key for key in keys if key not in found]
+    if missing:
+        loaded = load(missing)
+        found |= loaded
+        try:
+            cache.set_many({f"authority-data:{version}:{key}": value for key, value in loaded.items()}, CACHE_SECONDS)
+        except Exception:
+            logger.warning("Cache unavailable: authority data not kept.", exc_info=True)
+    return found
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """Every decision type (by code) and every role's limits (by role id and decision type id)."""
+
+    types: dict[str, DecisionType]
+    role_limits: dict[tuple[int, int], AuthorityLimit]
+
+
+def _load_catalogue(_keys) -> dict:
+    types = {t.code: t for t in DecisionType.objects.all()}
+    role_limits = {
+        (row.role_id, row.decision_type_id): row for row in AuthorityLimit.objects.filter(role__isnull=False)
+    }
+    return {"catalogue": Catalogue(types=types, role_limits=role_limits)}
+
+
+def cached_catalogue() -> Catalogue:
+    """Decision types and role limits, from the cache (two queries when it has not got them)."""
+    return _cached_many(["catalogue"], _load_catalogue)["catalogue"]
+
+
+def active_decision_type(code: str) -> DecisionType | None:
+    """The active decision type of that code (None if unknown or out of use), from the cache."""
+    decision_type = cached_catalogue().types.get(code)
+    return decision_type if decision_type is not None and decision_type.is_active else None
+
+
+def cached_personal_limits(*, employee_ids: list[int], at: datetime) -> dict[int, list[AuthorityLimit]]:
+    """Each employee's personal limits that have not ended at `at` (standing and temporary, every
+    type), from the cache: one query for those it has not got."""
+
+    def load(keys: list[str]) -> dict:
+        ids = [int(key.removeprefix("personal:")) for key in keys]
+        rows: dict[int, list[AuthorityLimit]] = {pk: [] for pk in ids}
+        for row in AuthorityLimit.objects.filter(employee_id__in=ids).filter(
+            Q(ends_at__isnull=True) | Q(ends_at__gt=at)
+        ):
+            rows[row.employee_id].append(row)
+        return {f"personal:{pk}": rows[pk] for pk in ids}
+
+    found = _cached_many([f"personal:{pk}" for pk in employee_ids], load)
+    return {pk: found[f"personal:{pk}"] for pk in employee_ids}
 
 
 @dataclass(frozen=True)
@@ -61,25 +146,59 @@ def counter_amounts(*, keys: list[str]) -> dict[str, Decimal]:
     return dict(UsageCounter.objects.filter(key__in=keys).values_list("key", "amount"))
 
 
+def locked_counters(*, keys: list[str]) -> dict[str, UsageCounter]:
+    """The counters of `keys`, created where missing and row-locked until the transaction ends, in one
+    statement: an upsert whose no-op update locks an existing row as `SELECT … FOR UPDATE` would,
+    and returns the amount committed last. Rows are taken in key order (the lock order)."""
+    keys = sorted(set(keys))
+    if not keys:
+        return {}
+    quote = connection.ops.quote_name
+    table, key, amount = quote(UsageCounter._meta.db_table), quote("key"), quote("amount")
+    rows = ", ".join(["(%s, 0)"] * len(keys))
+    # Only names from the model go into the text; the keys are parameters.
+    sql = (
+        f"INSERT INTO {table} ({key}, {amount}) VALUES {rows} "  # noqa: S608
+        f"ON CONFLICT ({key}) DO UPDATE SET {amount} = {table}.{amount} RETURNING id, {key}, {amount}"
+    )
+    return {c.key: c for c in UsageCounter.objects.raw(sql, keys)}
+
+
 def own_limits(
-    *, employees: list[Employee], decision_type_ids: list[int], at: datetime | None = None
+    *,
+    employees: list[Employee],
+    decision_type_ids: list[int],
+    at: datetime | None = None,
+    cached: bool = False,
 ) -> dict[tuple[int, int], Limits]:
-    """Each employee's own limits per decision type, in two queries whatever the organization's size.
+    """Each employee's own limits per decision type, in two queries whatever the organization's size
+    (none with `cached=True` once the cache has them: see `cached_catalogue`).
 
     A personal limit replaces the role's for its type; a temporary personal limit, while it runs,
     replaces the standing one. No limit row at all means no authority for that type.
     """
     at = at or timezone.now()
-    role_rows = AuthorityLimit.objects.filter(
-        role_id__in={e.role_id for e in employees}, decision_type_id__in=decision_type_ids
-    )
-    by_role = {(row.role_id, row.decision_type_id): row for row in role_rows}
-    # Standing limits first, then temporary ones (those with an end) by start: the last one wins.
-    personal_rows = (
-        AuthorityLimit.objects.filter(employee__in=employees, decision_type_id__in=decision_type_ids)
-        .active_at(at)
-        .order_by(_is_window(), F("starts_at").asc(nulls_first=True), "id")
-    )
+    if cached:
+        by_role = cached_catalogue().role_limits
+        wanted = set(decision_type_ids)
+        rows = [
+            row
+            for per_employee in cached_personal_limits(employee_ids=[e.pk for e in employees], at=at).values()
+            for row in per_employee
+            if row.decision_type_id in wanted and row.is_active_at(at)
+        ]
+        personal_rows = sorted(rows, key=_precedence)
+    else:
+        role_rows = AuthorityLimit.objects.filter(
+            role_id__in={e.role_id for e in employees}, decision_type_id__in=decision_type_ids
+        )
+        by_role = {(row.role_id, row.decision_type_id): row for row in role_rows}
+        # Standing limits first, then temporary ones (those with an end) by start: the last one wins.
+        personal_rows = (
+            AuthorityLimit.objects.filter(employee__in=employees, decision_type_id__in=decision_type_ids)
+            .active_at(at)
+            .order_by(_is_window(), F("starts_at").asc(nulls_first=True), "id")
+        )
     by_employee = {(row.employee_id, row.decision_type_id): row for row in personal_rows}
     result = {}
     for employee in employees:
@@ -91,6 +210,11 @@ def own_limits(
             else:
                 result[(employee.pk, type_id)] = NO_AUTHORITY
     return result
+
+
+def _precedence(row: AuthorityLimit) -> tuple:
+    """The database's order of personal rows (below), in memory: standing first, then windows by start."""
+    return (row.ends_at is not None, row.starts_at is not None, row.starts_at or datetime.min, row.id)
 
 
 def _is_window() -> ExpressionWrapper:
@@ -150,15 +274,20 @@ SnapshotKey = tuple[int, int, int | None]  # (employee id, decision type id, cus
 
 
 def authority_snapshots(
-    *, wanted: Iterable[tuple[Employee, int, int | None]], at: datetime | None = None, lock: bool = False
+    *,
+    wanted: Iterable[tuple[Employee, int, int | None]],
+    at: datetime | None = None,
+    lock: bool = False,
+    cached: bool = False,
 ) -> dict[SnapshotKey, AuthoritySnapshot]:
     """The one loader of "limits and usage of these people": for each (employee, decision type id,
     customer id or None) in `wanted`, their own limits at `at` and their use of them, keyed by
     (employee id, decision type id, customer id).
 
     Three queries whatever the number of people and types (two for the limits, one for the
-    counters); with `lock=True` the counter rows are created where missing and locked
-    `SELECT … FOR UPDATE` (one more query), for a caller that will move them in its transaction.
+    counters); with `lock=True` the counter rows are created where missing and locked, in the same
+    one statement, for a caller that will move them in its transaction; with `cached=True` the
+    limits come from the cache (`own_limits`), as the decision path reads them.
 
     Lock order, the same on every path so no two transactions deadlock: first the rows that
     serialize one person's work (the employee row: keyed submissions, limit changes, delegation
@@ -179,12 +308,12 @@ def authority_snapshots(
     all_keys = sorted({k for ck in keys.values() for k in ck.all()})
     counters: dict[str, UsageCounter] = {}
     if lock:
-        UsageCounter.objects.bulk_create([UsageCounter(key=k) for k in all_keys], ignore_conflicts=True)
-        counters = {c.key: c for c in UsageCounter.objects.select_for_update().filter(key__in=all_keys).order_by("key")}
+        counters = locked_counters(keys=all_keys)
         amounts = {key: c.amount for key, c in counters.items()}
     else:
         amounts = counter_amounts(keys=all_keys)
-    limits = own_limits(employees=employees, decision_type_ids=sorted({t for _e, t, _c in wanted}), at=at)
+    type_ids = sorted({t for _e, t, _c in wanted})
+    limits = own_limits(employees=employees, decision_type_ids=type_ids, at=at, cached=cached)
     result = {}
     for employee, type_id, customer_id in wanted:
         key = (employee.pk, type_id, customer_id)

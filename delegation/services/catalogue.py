@@ -2,7 +2,7 @@
 
 from django.db import transaction
 
-from delegation.models import DecisionType, ResponseTime
+from delegation.models import DecisionType, ResponseTime, authority_data_changed
 from empower.models import Employee
 from empower.services import audit
 
@@ -36,6 +36,7 @@ def decision_type_save(
     stored = DecisionType.objects.select_for_update().filter(pk=decision_type.pk).first() if decision_type.pk else None
     before = decision_type_state(stored) if stored else None
     decision_type.save()
+    authority_data_changed()  # the decision path's cached types: a retired one is refused at once
     for response_time in removed:
         if response_time.pk:
             response_time.delete()

@@ -3,7 +3,7 @@ enqueueing routing and telling people. Depends on no other services module."""
 
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, F, OuterRef
 from django.utils.translation import gettext_lazy as _
 
 from delegation.models import (
@@ -11,6 +11,7 @@ from delegation.models import (
     Decision,
     DecisionType,
     Escalation,
+    UsageCounter,
 )
 from delegation.selectors import AuthoritySnapshot
 from empower.errors import InvalidInput
@@ -47,11 +48,12 @@ def validate_amount(value, *, field: str = "amount", allow_zero: bool = False) -
 
 
 def count_usage(snapshot: AuthoritySnapshot, amount: Decimal) -> None:
-    """Add an approved amount to the counters of a snapshot loaded with `lock=True`."""
-    for key in snapshot.keys.all():
-        counter = snapshot.counters[key]
-        counter.amount += amount
-        counter.save(update_fields=["amount"])
+    """Add an approved amount to the counters of a snapshot loaded with `lock=True`: every counter in
+    one statement, on the rows this transaction holds locked."""
+    keys = snapshot.keys.all()
+    UsageCounter.objects.filter(key__in=keys).update(amount=F("amount") + amount)
+    for key in keys:  # the snapshot's rows stay what the database now holds
+        snapshot.counters[key].amount += amount
 
 
 def decision_state(decision: Decision) -> dict:

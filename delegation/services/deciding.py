@@ -49,6 +49,10 @@ def decision_submit(
     transaction, and the caps' counters move under a row lock. Beyond it, the decision is
     recorded as escalated with the limits it broke and routed by a task after commit.
     The same idempotency key with the same request answers the first decision again.
+
+    Returns the decision with what an answer shows of it already loaded (maker, approver, type, case,
+    escalation or none), so rendering it costs no query. Decision types and limits are read from
+    the cache (`delegation.selectors.usage`), which never serves them stale after a change.
     """
     rationale = (rationale or "").strip()
     try:
@@ -69,10 +73,15 @@ def decision_submit(
     if idempotency_key:
         # Serialize one employee's keyed submissions so a retry racing the original waits for it.
         Employee.objects.select_for_update().filter(pk=employee.pk).exists()
-        earlier = Decision.objects.filter(made_by=employee, idempotency_key=idempotency_key).first()
+        earlier = (
+            Decision.objects.select_related("decision_type", "approved_by__user", "escalation__assigned_to__user")
+            .filter(made_by=employee, idempotency_key=idempotency_key)
+            .first()
+        )
         if earlier:
             if earlier.request_fingerprint != fingerprint:
                 raise Conflict(_("This idempotency key was used for another request."), code="idempotency_conflict")
+            earlier.made_by = employee
             return earlier
     if case.status != Case.Status.OPEN:
         raise Conflict(_("This case is resolved; reopen it to decide."), code="case_resolved")
@@ -81,7 +90,7 @@ def decision_submit(
     held = [d for d in delegations_held(employee=employee, at=now) if decision_type in d.decision_types.all()]
     holders = [employee, *(d.delegator for d in held)]
     snapshots = authority_snapshots(
-        wanted=[(h, decision_type.pk, case.customer_id) for h in holders], at=now, lock=True
+        wanted=[(h, decision_type.pk, case.customer_id) for h in holders], at=now, lock=True, cached=True
     )
     # Own authority first; then what the employee holds as a stand-in, on the delegator's caps.
     mine = [snapshots[(h.pk, decision_type.pk, case.customer_id)] for h in holders]
@@ -114,6 +123,7 @@ def decision_submit(
         **outcome,
     )
     if holder is not None:
+        Decision.escalation.related.set_cached_value(decision, None)  # none: the answer needs no query to say so
         count_usage(covering, amount)
         audit(
             actor=employee,
@@ -129,6 +139,7 @@ def decision_submit(
     escalation = Escalation.objects.create(
         decision=decision, route_above=employee, exceeded=own_exceeded, created_at=now, routing_since=now
     )
+    decision.escalation = escalation
     audit(
         actor=employee,
         action="decision.escalated",

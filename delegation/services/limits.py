@@ -13,6 +13,7 @@ from delegation.authority import CAPS
 from delegation.models import (
     AuthorityLimit,
     DecisionType,
+    authority_data_changed,
 )
 from delegation.selectors import (
     limit_clear_refusal,
@@ -107,6 +108,7 @@ def _limit_save_audited(
     limit.reason = reason
     limit.set_by = actor
     limit.save()
+    authority_data_changed()  # the decision path's cached limits
     audit(
         actor=actor,
         action="limit.created" if before is None else "limit.changed",
@@ -139,6 +141,7 @@ def authority_limit_delete(*, limit: AuthorityLimit, actor: Employee | None, rea
     )
     key = f"limit-deleted:{limit.pk}:{timezone.now().isoformat()}"
     limit.delete()
+    authority_data_changed()
     limit_changed(limit, key=key)
 
 
@@ -307,6 +310,7 @@ def _window_end(window: AuthorityLimit, *, actor: Employee | None, reason: str, 
     not yet started is called off (removed). Audited as `limit.ended`, which the periodic
     announcement takes as the end (no `limit.expired` follows)."""
     before = authority_limit_state(window)
+    authority_data_changed()
     if window.starts_at is None or window.starts_at < now:
         window.ends_at = now
         window.save(update_fields=["ends_at", "updated_at"])
@@ -429,6 +433,7 @@ def limit_clear(*, granter: Employee, employee: Employee, decision_type: Decisio
             subject=employee,
         )
         row.delete()
+        authority_data_changed()
     personal_limit_changed(
         employee=employee, decision_type=decision_type, key=f"limit-cleared:{employee.pk}:{now.isoformat()}"
     )
