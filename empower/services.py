@@ -360,6 +360,8 @@ def case_open(
 
 def ensure_may_act_on_case(*, employee: Employee, case: Case) -> None:
     """Staff act only on their team's cases; managers on the teams below them."""
+    if case.team_id == employee.team_id:  # their own team: no need to ask who is below them
+        return
     if case.team_id not in visible_team_ids(employee=employee):
         raise NotAllowed(_("You may not act on this case."), code="case_not_allowed")
 

@@ -201,9 +201,12 @@ def test_every_hot_path_costs_the_same_queries_for_10_people_as_for_5000(org, iv
 
 
 def test_a_decision_asks_who_the_caller_may_see_once(org, ivy, no_recursive_sql):
+    """A manager deciding on a case of a team below them (their own team's needs no question)."""
+    manager = ivy.parent.parent
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=ivy.user).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=manager.user).key}")
     case = case_open(employee=ivy, customer_name="Jo", customer_email="jo@example.com", subject="Kettle")
+    assert case.team_id != manager.team_id
     before = len(no_recursive_sql.statements)
     body = {"case": case.pk, "decision_type": "refund", "amount": "50.00", "rationale": "Kettle broke"}
     assert api.post("/api/v1/decisions/", body, format="json").status_code == 201
