@@ -110,13 +110,14 @@ def _busiest(queryset, field: str):
     return Employee.objects.filter(pk=row[field]).first() if row else None
 
 
-def page_viewers() -> list[tuple[str, str, Employee]]:
-    """(name, path, viewer) for every page: each viewed by the person with the most to see there."""
+def page_viewers(org: dict) -> list[tuple[str, str, Employee]]:
+    """(name, path, viewer) for every page: each viewed by the seeded person with the most to see
+    there; where the seeded data has nothing of the kind (the demo), by one of the bench's people."""
     seeded = Employee.objects.exclude(user__username__startswith="bench-").filter(user__is_active=True)
     director = seeded.filter(parent__isnull=True).order_by("-role__rank", "pk").first()
-    pages = []
-    if agent := _busiest(Case.objects.filter(status="open", assigned_to__in=seeded), "assigned_to"):
-        pages.append(("queue /", "/", agent))
+    lead, _token = org["lead"]
+    agent, _token, bench_case = org["agents"][0]
+    queue_viewer = _busiest(Case.objects.filter(status="open", assigned_to__in=seeded), "assigned_to") or agent
     row = (
         Decision.objects.exclude(made_by__user__username__startswith="bench-")
         .values("case")
@@ -124,21 +125,34 @@ def page_viewers() -> list[tuple[str, str, Employee]]:
         .order_by("-n")
         .first()
     )
-    if row:
-        case = Case.objects.select_related("assigned_to").get(pk=row["case"])
-        pages.append((f"case page ({row['n']} decisions)", f"/cases/{case.pk}/", case.assigned_to))
-    if approver := _busiest(Escalation.objects.filter(status="assigned", assigned_to__in=seeded), "assigned_to"):
-        pages.append(("/escalations/", "/escalations/", approver))
+    case = Case.objects.select_related("assigned_to").get(pk=row["case"]) if row else bench_case
+    decisions = row["n"] if row else case.decisions.count()
+    approver = _busiest(Escalation.objects.filter(status="assigned", assigned_to__in=seeded), "assigned_to") or lead
     team_row = seeded.values("team").annotate(n=Count("pk")).order_by("-n").first()
-    if team_row:
-        lead = _busiest(seeded.filter(team=team_row["team"], parent__isnull=False), "parent")
-        viewer = lead.parent if lead and lead.parent_id else lead
-        pages.append((f"/authority/?team= ({team_row['n']} people)", f"/authority/?team={team_row['team']}", viewer))
-    if person := _busiest(Notification.objects.filter(recipient__in=seeded), "recipient"):
-        pages.append(("/notifications/", "/notifications/", person))
-    follow_up_viewer = _busiest(FollowUp.objects.filter(assigned_to__in=seeded), "assigned_to") or director
-    pages.append(("/feedback/follow-ups/", "/feedback/follow-ups/", follow_up_viewer))
-    board_viewer = _busiest(FrictionReport.objects.filter(assigned_to__in=seeded), "assigned_to") or director
-    pages.append(("friction board", "/feedback/reports/", board_viewer))
-    pages.append(("insights", "/feedback/insights/", director))
-    return [(name, path, viewer) for name, path, viewer in pages if viewer is not None]
+    team_lead = _busiest(seeded.filter(team=team_row["team"], parent__isnull=False), "parent")
+    return [
+        ("queue /", "/", queue_viewer),
+        (f"case page ({decisions} decisions)", f"/cases/{case.pk}/", case.assigned_to),
+        ("/escalations/", "/escalations/", approver),
+        (
+            f"/authority/?team= ({team_row['n']} people)",
+            f"/authority/?team={team_row['team']}",
+            team_lead.parent if team_lead.parent_id else team_lead,
+        ),
+        (
+            "/notifications/",
+            "/notifications/",
+            _busiest(Notification.objects.filter(recipient__in=seeded), "recipient") or lead,
+        ),
+        (
+            "/feedback/follow-ups/",
+            "/feedback/follow-ups/",
+            _busiest(FollowUp.objects.filter(assigned_to__in=seeded), "assigned_to") or director,
+        ),
+        (
+            "friction board /feedback/reports/",
+            "/feedback/reports/",
+            _busiest(FrictionReport.objects.filter(assigned_to__in=seeded), "assigned_to") or director,
+        ),
+        ("insights /feedback/insights/", "/feedback/insights/", director),
+    ]

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -131,11 +132,30 @@ def postgres_roots(table: dict | None = None) -> list[int]:
 
 
 class CpuMeter:
-    """CPU seconds of the web server's processes and of every PostgreSQL process, between two reads."""
+    """CPU seconds of the web server's processes and of PostgreSQL, between two reads.
 
-    def __init__(self, web_roots: list[int]):
+    PostgreSQL: every process of the server, live or exited (the postmaster's reaped children),
+    less the client backends that `foreign_pids()` names (other databases and clients, e.g. other
+    people's sessions on a shared server) and that lived through both reads. Short-lived foreign
+    backends cannot be told apart once gone: on a shared server they remain as noise.
+    """
+
+    def __init__(self, web_roots: list[int], foreign_pids: Callable[[], list[int]]):
         self.web_roots = web_roots
+        self.foreign_pids = foreign_pids
 
-    def read(self) -> tuple[float, float]:
+    def read(self) -> dict:
+        foreign = self.foreign_pids()
         table = _table()
-        return tree_seconds(self.web_roots, table), tree_seconds(postgres_roots(table), table)
+        return {
+            "web": tree_seconds(self.web_roots, table),
+            "db": tree_seconds(postgres_roots(table), table),
+            "foreign": {pid: table[pid][2] / TICK for pid in foreign if pid in table},
+        }
+
+    @staticmethod
+    def spent(before: dict, after: dict) -> tuple[float, float]:
+        """(web, database) CPU seconds between two reads."""
+        lived = before["foreign"].keys() & after["foreign"].keys()
+        others = sum(after["foreign"][pid] - before["foreign"][pid] for pid in lived)
+        return after["web"] - before["web"], after["db"] - before["db"] - others
