@@ -499,9 +499,14 @@ def main() -> None:
     os.environ.update(env)  # the bench's own Django (fixtures, polling) sees what the servers see
     run_id = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     procs = Processes(Path(tempfile.mkdtemp(prefix="empower-bench-")))
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C, even where it was inherited ignored
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    signal.signal(signal.SIGHUP, lambda *_: sys.exit(129))
     try:
         rows, extra = run(args, env, procs, run_id)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: stopping what the bench started (its logs: {procs.log_dir})", file=sys.stderr)
+        sys.exit(130)
     except BaseException:
         print(f"\nbench stopped; the servers' logs are in {procs.log_dir}", file=sys.stderr)
         raise
