@@ -7,10 +7,11 @@ authority: the matrix, role defaults, stand-ins and each employee's history (`.l
 
 from django.urls import path
 
-from delegation.views import cases, escalations, history, limits, roles, stand_ins
+from delegation.views import cases, escalations, header, history, limits, roles, stand_ins
 
 urlpatterns = [
     path("", cases.home, name="home"),
+    path("notifications/count/", header.header_counts_view, name="notification-count"),
     path("cases/<int:pk>/", cases.case_detail, name="case-detail"),
     path("cases/<int:pk>/decisions/<int:decision_pk>/outcome/", cases.decision_outcome, name="decision-outcome"),
     path("escalations/", escalations.escalation_inbox_view, name="escalation-inbox"),

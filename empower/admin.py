@@ -29,6 +29,35 @@ from empower.selectors import email_key_of_row, notifications_with_email
 from empower.services import audit, emails_retry
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows written only by the services: operators may look, never touch (every app's admin uses it)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """A read-only list of a row's steps (an escalation's path, a report's answers)."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 def admin_reason(request, reason: str = "") -> str:
     """An operator may have no Employee: the audit reason names the admin login instead (written in
     the operator's language, like every reason they type)."""

@@ -7,5 +7,4 @@ urlpatterns = [
     path("cases/<int:pk>/resolve/", views.case_resolve_view, name="case-resolve"),
     path("notifications/", views.notification_list, name="notifications"),
     path("notifications/read/", views.notifications_mark_read, name="notifications-read"),
-    path("notifications/count/", views.notification_count, name="notification-count"),
 ]

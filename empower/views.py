@@ -15,7 +15,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HTMX_STOP_POLLING
 
 from empower.errors import DomainError
 from empower.forms import CaseOpenForm, CaseResolveForm, add_domain_error
@@ -93,14 +92,6 @@ def notifications_mark_read(request: HttpRequest) -> HttpResponse:
     if count:
         messages.success(request, _("Marked %(count)s notifications as read.") % {"count": count})
     return redirect("notifications")
-
-
-@require_GET
-def notification_count(request: HttpRequest) -> HttpResponse:
-    """The header's live counts, polled by htmx. Signed out: tell htmx to stop polling."""
-    if getattr(request, "employee", None) is None:
-        return HttpResponse(status=HTMX_STOP_POLLING)
-    return render(request, "partials/nav_counts.html")
 
 
 def login_locked_out(request: HttpRequest, original_response, credentials) -> HttpResponse:

@@ -9,32 +9,10 @@ from django.db.models import Count, QuerySet
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from empower.admin import RowEmailFilter, email_state_label
+from empower.admin import ReadOnlyAdmin, ReadOnlyInline, RowEmailFilter, email_state_label
 from empower.services import emails_retry
 from feedback import selectors
 from feedback.models import FollowUp, FrictionAnswer, FrictionReport, FrictionSecond, Survey
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyInline(admin.TabularInline):
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class SurveyEmailFilter(RowEmailFilter):

@@ -6,6 +6,7 @@
 - `roles` — role defaults: the table, one cell, its edit form.
 - `stand_ins` — stand-ins given, held and below me; set one up; end one.
 - `history` — an employee's authority over time and "what could they decide at…".
+- `header` — the header's live counts, polled by htmx.
 - `common` — what the authority pages share (the stand-in banner, a refusal page).
 
 Each view parses input with a form (`delegation.forms`), calls one service or selector and renders;
