@@ -133,6 +133,11 @@ def page_viewers(org: dict) -> list[tuple[str, str, Employee]]:
     return [
         ("queue /", "/", queue_viewer),
         (f"case page ({decisions} decisions)", f"/cases/{case.pk}/", case.assigned_to),
+        (
+            f"case page, a bench case ({bench_case.decisions.count()} decisions)",
+            f"/cases/{bench_case.pk}/",
+            agent,
+        ),
         ("/escalations/", "/escalations/", approver),
         (
             f"/authority/?team= ({team_row['n']} people)",
