@@ -463,7 +463,7 @@ def run(args, env: dict, procs: Processes, run_id: str) -> tuple[list[dict], dic
     beat_file = str(procs.log_dir / "celerybeat-schedule")
     procs.start("beat", [*celery, "beat", "-l", "WARNING", "-s", beat_file], env, ROOT)
     wait_healthy(app_port)
-    redis_client = redis.Redis.from_url(env["CELERY_BROKER_URL"])
+    redis_client = redis.Redis.from_url(env["CELERY_BROKER_URL"], socket_timeout=120)  # BLPOP waits up to 60 s
     if ping_round_trip(redis_client, timeout=60) is None:
         raise RuntimeError("the Celery worker did not answer bench.ping within 60 s:\n" + procs.log_tail("worker"))
     if left := reject_bench_escalations(app_port, org, wait=0):
