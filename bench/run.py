@@ -187,7 +187,7 @@ def measure_throughput(args, ports: dict, meters: dict, org: dict) -> dict:
                 idle = meters[target].read()  # others' load on a shared server: measured idle, then taken off
                 time.sleep(IDLE_WINDOW)
                 before = meters[target].read()
-                background = CpuMeter.spent(idle, before)[1] / IDLE_WINDOW
+                background = max(0.0, CpuMeter.spent(idle, before)[1] / IDLE_WINDOW)
                 result = run_load(ports[target], reqs, args.seconds, approved)
                 web, db = CpuMeter.spent(before, meters[target].read())
                 results[(target, level)].add(result)
