@@ -42,5 +42,7 @@ messages: install
 	$(PY) manage.py makemessages --all --ignore=.venv --ignore=staticfiles
 	$(PY) manage.py compilemessages --ignore=.venv
 
+# PostgreSQL and Redis (DATABASE_URL, CELERY_BROKER_URL): the app against a bare endpoint; see bench/run.py.
+# Options through BENCH_ARGS, e.g. make bench BENCH_ARGS="--rounds 1 --seconds 2 --no-micro".
 bench: install
-	$(PY) bench/authority.py
+	$(PY) bench/run.py $(BENCH_ARGS)
