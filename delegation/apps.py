@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class DelegationConfig(AppConfig):
     name = "delegation"
     verbose_name = _("Authority and decisions")
+
+    def ready(self) -> None:
+        from delegation.authority_cache import connect_signals
+
+        connect_signals()

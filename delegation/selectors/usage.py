@@ -18,12 +18,8 @@ from django.db.models import (
 from django.utils import timezone
 
 from delegation.authority import NO_AUTHORITY, ZERO, Limits, Usage, exceeded_limits
-from delegation.models import (
-    AuthorityLimit,
-    DecisionType,
-    UsageCounter,
-    authority_data_version,
-)
+from delegation.authority_cache import authority_data_version
+from delegation.models import AuthorityLimit, DecisionType, UsageCounter
 from empower.models import Employee
 
 logger = logging.getLogger(__name__)
@@ -35,7 +31,7 @@ def active_decision_types() -> list[DecisionType]:
 
 # --- cached decision types and limits ------------------------------------------------------------
 #
-# The decision path reads these from the cache, under the version `delegation.models` replaces on
+# The decision path reads these from the cache, under the version `delegation.authority_cache` replaces on
 # every change (so never stale after one); everything else reads the database.
 
 CACHE_SECONDS = 3600  # entries of an old version are never read again; this only frees the space

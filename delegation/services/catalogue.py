@@ -2,7 +2,8 @@
 
 from django.db import transaction
 
-from delegation.models import DecisionType, ResponseTime, authority_data_changed
+from delegation.authority_cache import authority_data_changed
+from delegation.models import DecisionType, ResponseTime
 from empower.models import Employee
 from empower.services import audit
 

@@ -10,11 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from delegation.authority import CAPS
-from delegation.models import (
-    AuthorityLimit,
-    DecisionType,
-    authority_data_changed,
-)
+from delegation.authority_cache import authority_data_changed
+from delegation.models import AuthorityLimit, DecisionType
 from delegation.selectors import (
     limit_clear_refusal,
     limits_refusal,
