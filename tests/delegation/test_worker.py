@@ -166,7 +166,7 @@ def _routing_received(worker) -> int:
 
 def _wait_until_routing_blocks(worker, count: int) -> None:
     """Until `count` routing tasks are running and waiting for the row (PostgreSQL shows the wait)."""
-    wait_for(lambda: _routing_received(worker) >= count)
+    wait_for(lambda: _routing_received(worker) >= count, timeout=90)
     if connection.vendor == "postgresql":
 
         def waiting() -> int:
@@ -231,7 +231,7 @@ def test_the_same_routing_task_delivered_twice_at_the_same_moment_acts_once(peop
         route_escalation.apply_async(args=[escalation.pk], task_id=task_id)
         worker.start(pool=("--pool=prefork", "--concurrency=2"))
         _wait_until_routing_blocks(worker, 2)  # two processes wait for the same row; released together
-    wait_for(lambda: _succeeded(worker) >= 3)
+    wait_for(lambda: _succeeded(worker) >= 3, timeout=90)  # two prefork processes: slow on a busy machine
 
     escalation.refresh_from_db()
     assert escalation.status == Escalation.Status.ASSIGNED and escalation.assigned_to == people["bob"]
