@@ -28,9 +28,14 @@ class Timed(models.TextChoices):
 
 
 def _refuse_move(row, status) -> Conflict:
+    labels = dict(type(row).Status.choices)
     return Conflict(
-        _("A %(what)s that is %(current)s cannot become %(new)s.")
-        % {"what": row._meta.verbose_name, "current": row.status or "new", "new": status},
+        _("This %(what)s cannot move from “%(current)s” to “%(new)s”.")
+        % {
+            "what": row._meta.verbose_name,
+            "current": labels.get(row.status, _("new")),
+            "new": labels.get(status, status),
+        },
         code="illegal_move",
     )
 

@@ -345,7 +345,7 @@ class ReadFilter(admin.SimpleListFilter):
 class EmailStateFilter(admin.SimpleListFilter):
     """Failed work for operators: e-mails not sent (still being tried, or given up on)."""
 
-    title = _("e-mail")
+    title = _("e-mail state")
     parameter_name = "email"
 
     def lookups(self, request, model_admin):
@@ -435,7 +435,7 @@ class NotificationAdmin(admin.ModelAdmin):
     def short_message(self, notification: Notification) -> str:
         return notification.message if len(notification.message) <= 80 else f"{notification.message[:79]}…"
 
-    @admin.display(description=_("e-mail"), ordering="email_sent_at")
+    @admin.display(description=_("e-mail state"), ordering="email_sent_at")
     def email_state(self, notification: Notification) -> str:
         return email_state_label(notification.email_id, notification.email_sent_at, notification.email_error)
 

@@ -465,12 +465,12 @@ class OutgoingEmail(models.Model):
     """
 
     key = models.CharField(_("event key"), max_length=200, unique=True)
-    to = models.EmailField(_("to"), max_length=254)
+    to = models.EmailField(_("recipient address"), max_length=254)
     subject = models.CharField(_("subject"), max_length=200)
     body = models.TextField(_("body"))
     language = models.CharField(_("language"), max_length=10, choices=settings.LANGUAGES, default="en")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
-    send_until = models.DateTimeField(_("send until"), help_text=_("The periodic re-send gives up after this."))
+    send_until = models.DateTimeField(_("retry until"), help_text=_("The periodic re-send gives up after this."))
     claimed_at = models.DateTimeField(_("being sent since"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)

@@ -64,7 +64,7 @@ class SurveyAdmin(EmailRetryAdmin):
     def get_queryset(self, request):
         return selectors.surveys_with_email(super().get_queryset(request))
 
-    @admin.display(description=_("e-mail"), ordering="emailed_at")
+    @admin.display(description=_("e-mail state"), ordering="emailed_at")
     def email_state(self, survey: Survey) -> str:
         return email_state_label(survey.email_id, survey.emailed_at, survey.email_error)
 
@@ -100,7 +100,7 @@ class FollowUpAdmin(EmailRetryAdmin):
     def get_queryset(self, request):
         return selectors.follow_ups_with_reply_email(super().get_queryset(request))
 
-    @admin.display(description=_("e-mail"), ordering="reply_emailed_at")
+    @admin.display(description=_("e-mail state"), ordering="reply_emailed_at")
     def reply_email_state(self, follow_up: FollowUp) -> str:
         return email_state_label(follow_up.reply_email_id, follow_up.reply_emailed_at, follow_up.reply_email_error)
 

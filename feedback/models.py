@@ -40,7 +40,7 @@ class StatusPipeline:
         if self.status != "open":  # the usual case: someone got there first
             message, code = self.REFUSAL
             raise Conflict(message, code=code)
-        raise Conflict(_("This is not a step this can take now."), code="illegal_move")
+        raise Conflict(_("This step is not possible now."), code="illegal_move")
 
     @classmethod
     def overdue_q(cls, now: datetime) -> Q:
