@@ -137,18 +137,36 @@ def may_withdraw(*, escalation: Escalation, employee: Employee) -> bool:
     return withdraw_refusal(escalation=escalation, employee=employee) is None
 
 
+def _stands_in_for(employee: Employee, at: datetime) -> list[int]:
+    """Whose escalations `employee` may answer now as a stand-in (the delegators), in one small query."""
+    return sorted(
+        set(Delegation.objects.active_at(at).filter(delegate_id=employee.pk).values_list("delegator_id", flat=True))
+    )
+
+
+def _inbox_candidates(employee: Employee, at: datetime, *, answered: bool = True) -> Q:
+    """A superset of the inbox as plain column filters, so PostgreSQL reads it from the approver
+    (and decided-by) indexes instead of testing `_answerable_by`'s EXISTS on every escalation; the
+    exact rule is applied on top of it. The delegators are read first (one small query) because a
+    subquery inside an OR cannot be an index condition."""
+    candidates = Q(approver_id__in=[employee.pk, *_stands_in_for(employee, at)])
+    return candidates | Q(decided_by_id=employee.pk) if answered else candidates
+
+
 def escalation_inbox(*, employee: Employee, at: datetime | None = None) -> QuerySet[Escalation]:
     """What the employee may answer (as the approver, or as the approver's active stand-in for its
     type) and what they answered; open ones first, the nearest deadline first.
 
     Open rows are exactly those `answer_refusal` allows; each row carries `can_answer` and `overdue`
-    (`with_answer_rights`).
+    (`with_answer_rights`). Read through the approver and decided-by indexes (`_inbox_candidates`),
+    so its cost follows the employee's own escalations, not the table's.
     """
     at = at or timezone.now()
     mine = _answerable_by(employee, at) & ~Q(status__in=[Escalation.Status.ROUTING, Escalation.Status.UNROUTABLE])
     answered = Q(decided_by_id=employee.pk) & ~Q(decision__made_by_id=employee.pk)
+    escalations = Escalation.objects.filter(_inbox_candidates(employee, at)).filter(mine | answered)
     return (
-        with_answer_rights(Escalation.objects.filter(mine | answered), employee=employee, at=at)
+        with_answer_rights(escalations, employee=employee, at=at)
         .select_related(
             "decision__decision_type",
             "decision__made_by__user",
@@ -160,7 +178,19 @@ def escalation_inbox(*, employee: Employee, at: datetime | None = None) -> Query
             F("decided_at").desc(nulls_first=True),
             F("due_at").asc(nulls_last=True),
             "created_at",
+            "id",
         )
+    )
+
+
+def escalations_to_answer(*, employee: Employee, at: datetime | None = None) -> QuerySet[Escalation]:
+    """The inbox's open part: escalations waiting for `employee`'s answer now (`can_answer`), read
+    from the partial index of assigned escalations by approver. The header counts these."""
+    at = at or timezone.now()
+    return Escalation.objects.filter(
+        _inbox_candidates(employee, at, answered=False),
+        _answerable_by(employee, at),
+        status=Escalation.Status.ASSIGNED,
     )
 
 
