@@ -121,9 +121,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # "Older decisions" asked by htmx: only the next page of the list, which replaces the link.
         context = {"case": case, "decisions": _case_decisions(case, request.employee, older)}
         return render(request, "cases/detail.html#decision-items", context)
-    context = _case_context(
-        request, case, outcome_id=_int_or_none(request.GET.get("decision")), decisions_page=older
-    )
+    context = _case_context(request, case, outcome_id=_int_or_none(request.GET.get("decision")), decisions_page=older)
     return render(request, "cases/detail.html", context)
 
 
