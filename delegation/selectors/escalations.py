@@ -7,9 +7,11 @@ from django.db.models import (
     BooleanField,
     Exists,
     F,
+    Func,
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -137,19 +139,30 @@ def may_withdraw(*, escalation: Escalation, employee: Employee) -> bool:
     return withdraw_refusal(escalation=escalation, employee=employee) is None
 
 
-def _stands_in_for(employee: Employee, at: datetime) -> list[int]:
-    """Whose escalations `employee` may answer now as a stand-in (the delegators), in one small query."""
-    return sorted(
-        set(Delegation.objects.active_at(at).filter(delegate_id=employee.pk).values_list("delegator_id", flat=True))
-    )
+class _AmongSubquery(Func):
+    """`column IN (subquery)`, written on PostgreSQL as `column = ANY(ARRAY(subquery))`: the planner runs
+    the subquery once (an InitPlan) and uses its array as an index condition, even inside an OR, where a
+    plain `IN (subquery)` becomes a filter tested on every row."""
+
+    arity = 2
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        column, subquery = (compiler.compile(e) for e in self.get_source_expressions())
+        return f"{column[0]} IN {subquery[0]}", (*column[1], *subquery[1])
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        column, subquery = (compiler.compile(e) for e in self.get_source_expressions())
+        return f"{column[0]} = ANY(ARRAY{subquery[0]})", (*column[1], *subquery[1])
 
 
 def _inbox_candidates(employee: Employee, at: datetime, *, answered: bool = True) -> Q:
     """A superset of the inbox as plain column filters, so PostgreSQL reads it from the approver
     (and decided-by) indexes instead of testing `_answerable_by`'s EXISTS on every escalation; the
-    exact rule is applied on top of it. The delegators are read first (one small query) because a
-    subquery inside an OR cannot be an index condition."""
-    candidates = Q(approver_id__in=[employee.pk, *_stands_in_for(employee, at)])
+    exact rule is applied on top of it. Whose stand-in the employee is comes in the same statement
+    (`_AmongSubquery`), so the header's count costs no extra query."""
+    delegators = Delegation.objects.active_at(at).filter(delegate_id=employee.pk).values("delegator_id")
+    candidates = Q(approver_id=employee.pk) | Q(_AmongSubquery(F("approver_id"), Subquery(delegators)))
     return candidates | Q(decided_by_id=employee.pk) if answered else candidates
 
 
