@@ -10,6 +10,7 @@ from functools import wraps
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -21,7 +22,7 @@ from empower.forms import CaseOpenForm, CaseResolveForm, add_domain_error
 from empower.selectors import cases_visible_to, notifications_for
 from empower.services import case_open, case_resolve, notification_mark_read
 
-NOTIFICATIONS_SHOWN = 100
+NOTIFICATIONS_SHOWN = 50  # a page
 
 
 def staff_required(view: Callable) -> Callable:
@@ -81,8 +82,11 @@ def case_resolve_view(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @staff_required
 def notification_list(request: HttpRequest) -> HttpResponse:
-    notifications = list(notifications_for(employee=request.employee)[:NOTIFICATIONS_SHOWN])
-    return render(request, "notifications/list.html", {"notifications": notifications})
+    """The employee's notifications, the latest first, a page at a time (read from the
+    `notification_recipient_recent` index: recipient, then newest first)."""
+    notifications = notifications_for(employee=request.employee).order_by("-created_at", "-id")
+    page = Paginator(notifications, NOTIFICATIONS_SHOWN).get_page(request.GET.get("page"))
+    return render(request, "notifications/list.html", {"notifications": page, "page": page})
 
 
 @require_POST

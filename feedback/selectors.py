@@ -16,7 +16,7 @@ analytics floor adds to it.
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Avg, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -428,39 +428,60 @@ def _nps(promoters: int, detractors: int, answered: int) -> int | None:
     return round(100 * (promoters - detractors) / answered)
 
 
+def _mean(total, count: int) -> float | None:
+    return float(total) / count if count else None
+
+
 def csat_by_handling(*, team_ids, since: datetime | None = None) -> tuple[list[HandlingRow], HandlingRow]:
     """Per team and overall: average CSAT of cases settled at first contact (no decision went beyond the
     maker's authority) against escalated ones, and the net promoter score. Two queries in all.
+
+    Set-based: one aggregate over the teams' answered surveys, and one over those whose case was
+    escalated (a semi-join on the decisions beyond authority, read from the partial index
+    `decision_beyond_authority_case`); settled at first contact is the difference, and the total the
+    sum of the teams. No subquery runs per survey.
     """
     surveys = Survey.objects.filter(answered_at__isnull=False, team_id__in=list(team_ids))
     if since:
         surveys = surveys.filter(answered_at__gte=since)
-    aggregates = {
-        "first_contact_count": Count("id", filter=~_ESCALATED),
-        "first_contact_csat": Avg("csat", filter=~_ESCALATED),
-        "escalated_count": Count("id", filter=_ESCALATED),
-        "escalated_csat": Avg("csat", filter=_ESCALATED),
-        "nps_answers": Count("id", filter=Q(nps__isnull=False)),
-        "promoters": Count("id", filter=Q(nps__gte=9)),
-        "detractors": Count("id", filter=Q(nps__lte=6)),
-        "answered": Count("id"),
+    # Answered surveys always carry a CSAT (`survey_answer_has_csat`), so counts and sums make the means.
+    everyone = {
+        row["team_id"]: row
+        for row in surveys.values("team_id", "team__name").annotate(
+            answered=Count("id"),
+            csat_sum=Sum("csat"),
+            nps_answers=Count("id", filter=Q(nps__isnull=False)),
+            promoters=Count("id", filter=Q(nps__gte=9)),
+            detractors=Count("id", filter=Q(nps__lte=6)),
+        )
     }
-    rows = surveys.values("team_id", "team__name").annotate(**aggregates).order_by("team__name")
-    total = surveys.aggregate(**aggregates)
+    escalated = {
+        row["team_id"]: row
+        for row in surveys.filter(_ESCALATED).values("team_id").annotate(answered=Count("id"), csat_sum=Sum("csat"))
+    }
+    nothing = {"answered": 0, "csat_sum": 0}
 
-    def row(values: dict, team_id, team: str) -> HandlingRow:
+    def row(values: dict, up: dict, team_id, team: str) -> HandlingRow:
+        first_count = values["answered"] - up["answered"]
         return HandlingRow(
             team_id=team_id,
             team=team,
-            first_contact_count=values["first_contact_count"],
-            first_contact_csat=values["first_contact_csat"],
-            escalated_count=values["escalated_count"],
-            escalated_csat=values["escalated_csat"],
+            first_contact_count=first_count,
+            first_contact_csat=_mean((values["csat_sum"] or 0) - (up["csat_sum"] or 0), first_count),
+            escalated_count=up["answered"],
+            escalated_csat=_mean(up["csat_sum"] or 0, up["answered"]),
             nps=_nps(values["promoters"], values["detractors"], values["nps_answers"]),
             answered=values["answered"],
         )
 
-    return [row(r, r["team_id"], r["team__name"]) for r in rows], row(total, None, "")
+    teams = sorted(everyone.values(), key=lambda r: (r["team__name"], r["team_id"]))
+    total = {
+        key: sum(r[key] or 0 for r in teams)
+        for key in ("answered", "csat_sum", "nps_answers", "promoters", "detractors")
+    }
+    total_up = {key: sum(r[key] or 0 for r in escalated.values()) for key in ("answered", "csat_sum")}
+    rows = [row(r, escalated.get(r["team_id"], nothing), r["team_id"], r["team__name"]) for r in teams]
+    return rows, row(total, total_up, None, "")
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,11 @@ from django.db.models import (
     BooleanField,
     Exists,
     F,
+    Func,
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -137,18 +139,47 @@ def may_withdraw(*, escalation: Escalation, employee: Employee) -> bool:
     return withdraw_refusal(escalation=escalation, employee=employee) is None
 
 
+class _AmongSubquery(Func):
+    """`column IN (subquery)`, written on PostgreSQL as `column = ANY(ARRAY(subquery))`: the planner runs
+    the subquery once (an InitPlan) and uses its array as an index condition, even inside an OR, where a
+    plain `IN (subquery)` becomes a filter tested on every row."""
+
+    arity = 2
+    output_field = BooleanField()
+
+    def as_sql(self, compiler, connection, **extra_context):
+        column, subquery = (compiler.compile(e) for e in self.get_source_expressions())
+        return f"{column[0]} IN {subquery[0]}", (*column[1], *subquery[1])
+
+    def as_postgresql(self, compiler, connection, **extra_context):
+        column, subquery = (compiler.compile(e) for e in self.get_source_expressions())
+        return f"{column[0]} = ANY(ARRAY{subquery[0]})", (*column[1], *subquery[1])
+
+
+def _inbox_candidates(employee: Employee, at: datetime, *, answered: bool = True) -> Q:
+    """A superset of the inbox as plain column filters, so PostgreSQL reads it from the approver
+    (and decided-by) indexes instead of testing `_answerable_by`'s EXISTS on every escalation; the
+    exact rule is applied on top of it. Whose stand-in the employee is comes in the same statement
+    (`_AmongSubquery`), so the header's count costs no extra query."""
+    delegators = Delegation.objects.active_at(at).filter(delegate_id=employee.pk).values("delegator_id")
+    candidates = Q(approver_id=employee.pk) | Q(_AmongSubquery(F("approver_id"), Subquery(delegators)))
+    return candidates | Q(decided_by_id=employee.pk) if answered else candidates
+
+
 def escalation_inbox(*, employee: Employee, at: datetime | None = None) -> QuerySet[Escalation]:
     """What the employee may answer (as the approver, or as the approver's active stand-in for its
     type) and what they answered; open ones first, the nearest deadline first.
 
     Open rows are exactly those `answer_refusal` allows; each row carries `can_answer` and `overdue`
-    (`with_answer_rights`).
+    (`with_answer_rights`). Read through the approver and decided-by indexes (`_inbox_candidates`),
+    so its cost follows the employee's own escalations, not the table's.
     """
     at = at or timezone.now()
     mine = _answerable_by(employee, at) & ~Q(status__in=[Escalation.Status.ROUTING, Escalation.Status.UNROUTABLE])
     answered = Q(decided_by_id=employee.pk) & ~Q(decision__made_by_id=employee.pk)
+    escalations = Escalation.objects.filter(_inbox_candidates(employee, at)).filter(mine | answered)
     return (
-        with_answer_rights(Escalation.objects.filter(mine | answered), employee=employee, at=at)
+        with_answer_rights(escalations, employee=employee, at=at)
         .select_related(
             "decision__decision_type",
             "decision__made_by__user",
@@ -160,7 +191,19 @@ def escalation_inbox(*, employee: Employee, at: datetime | None = None) -> Query
             F("decided_at").desc(nulls_first=True),
             F("due_at").asc(nulls_last=True),
             "created_at",
+            "id",
         )
+    )
+
+
+def escalations_to_answer(*, employee: Employee, at: datetime | None = None) -> QuerySet[Escalation]:
+    """The inbox's open part: escalations waiting for `employee`'s answer now (`can_answer`), read
+    from the partial index of assigned escalations by approver. The header counts these."""
+    at = at or timezone.now()
+    return Escalation.objects.filter(
+        _inbox_candidates(employee, at, answered=False),
+        _answerable_by(employee, at),
+        status=Escalation.Status.ASSIGNED,
     )
 
 

@@ -3,7 +3,7 @@ and the decision's outcome polled while its escalation is routed.
 """
 
 from django.conf import settings
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -28,6 +28,10 @@ from empower.views import staff_required
 
 QUEUE_PAGE_SIZE = 50
 HISTORY_SHOWN = 20
+# The case page shows the latest decisions; older ones come a page at a time ("Older decisions":
+# swapped in by htmx, or the case page with `?decisions=N` without JavaScript).
+DECISIONS_SHOWN = 20
+OLDER_DECISIONS_PARAM = "decisions"
 
 
 def _authority_context(employee: Employee, authority: Authority | None = None) -> dict:
@@ -50,20 +54,20 @@ def _steps() -> Prefetch:
     return Prefetch("escalation__steps", queryset=EscalationStep.objects.select_related("assigned_to__user"))
 
 
-def _case_decisions(case: Case, employee: Employee) -> list[Decision]:
-    """Everything the decision list shows, in a constant number of queries however many decisions;
-    each escalation carries `overdue` (`Escalation.is_overdue`) and `can_withdraw` (the rule
+def _case_decisions(case: Case, employee: Employee, page: str | int | None = 1) -> Page:
+    """One page of the decision list, the latest first (`DECISIONS_SHOWN` a page; older ones on the
+    next pages), in a constant number of queries however many decisions the case has; each
+    escalation carries `overdue` (`Escalation.is_overdue`) and `can_withdraw` (the rule
     `escalation_withdraw` raises), so the template decides nothing."""
-    decisions = list(
-        decisions_for_case(case=case).select_related("escalation__decided_by__user").prefetch_related(_steps())
-    )
+    decisions = decisions_for_case(case=case).select_related("escalation__decided_by__user").prefetch_related(_steps())
+    page = Paginator(decisions, DECISIONS_SHOWN).get_page(page)
     now = timezone.now()
-    for decision in decisions:
+    for decision in page:
         escalation = getattr(decision, "escalation", None)
         if escalation is not None:
             escalation.overdue = escalation.is_overdue(now)
             escalation.can_withdraw = may_withdraw(escalation=escalation, employee=employee)
-    return decisions
+    return page
 
 
 def _case_context(
@@ -73,10 +77,14 @@ def _case_context(
     authority: Authority | None = None,
     form: DecisionForm | None = None,
     outcome_id: int | None = None,
+    decisions_page: str | None = None,
 ) -> dict:
     employee = request.employee
     authority = authority or authority_of(employee=employee)
-    decisions = _case_decisions(case, employee)
+    decisions = _case_decisions(case, employee, decisions_page)
+    outcome = next((d for d in decisions if d.pk == outcome_id), None)
+    if outcome is None and outcome_id is not None:  # pushed off the first page meanwhile
+        outcome = decisions_for_case(case=case).filter(pk=outcome_id).first()
     history = list(
         cases_visible_to(employee=employee)
         .filter(customer_id=case.customer_id)
@@ -86,7 +94,7 @@ def _case_context(
     return {
         "case": case,
         "decisions": decisions,
-        "outcome": next((d for d in decisions if d.pk == outcome_id), None),
+        "outcome": outcome,
         "history": history,
         "form": form or DecisionForm(types=[line.decision_type for line in authority.lines]),
         "resolve_form": CaseResolveForm(),
@@ -108,7 +116,12 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = get_object_or_404(cases_visible_to(employee=request.employee), pk=pk)
     if request.method == "POST":
         return _decide(request, case)
-    context = _case_context(request, case, outcome_id=_int_or_none(request.GET.get("decision")))
+    older = request.GET.get(OLDER_DECISIONS_PARAM)
+    if older and request.htmx:
+        # "Older decisions" asked by htmx: only the next page of the list, which replaces the link.
+        context = {"case": case, "decisions": _case_decisions(case, request.employee, older)}
+        return render(request, "cases/detail.html#decision-items", context)
+    context = _case_context(request, case, outcome_id=_int_or_none(request.GET.get("decision")), decisions_page=older)
     return render(request, "cases/detail.html", context)
 
 
