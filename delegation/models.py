@@ -354,6 +354,7 @@ class Decision(models.Model):
         indexes = [
             models.Index(fields=["case", "created_at"], name="decision_case_time"),
             models.Index(fields=["made_by", "created_at"], name="decision_maker_time"),
+            models.Index(fields=["case"], condition=Q(within_authority=False), name="decision_beyond_authority_case"),
         ]
 
     def __str__(self) -> str:
@@ -441,6 +442,7 @@ class Escalation(models.Model):
         indexes = [
             models.Index(fields=["assigned_to", "status"], name="escalation_inbox"),
             models.Index(fields=["status", "routing_since"], name="escalation_routing_age"),
+            models.Index(fields=["approver"], condition=Q(status="assigned"), name="escalation_assigned_approver"),
         ]
 
     def __str__(self) -> str:

@@ -329,6 +329,8 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["team", "status", "-created_at"], name="case_team_status"),
             models.Index(fields=["assigned_to", "status"], name="case_assignee_status"),
+            models.Index(fields=["team", "-created_at", "-id"], name="case_team_recent"),
+            models.Index(fields=["-created_at", "-id"], name="case_recent"),
         ]
 
     def __str__(self) -> str:
@@ -426,7 +428,10 @@ class Notification(models.Model):
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         constraints = [models.UniqueConstraint(fields=["recipient", "key"], name="notification_once_per_event")]
-        indexes = [models.Index(fields=["recipient", "read_at"], name="notification_unread")]
+        indexes = [
+            models.Index(fields=["recipient", "read_at"], name="notification_unread"),
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_recipient_recent"),
+        ]
 
     def __str__(self) -> str:
         return self.message[:60]

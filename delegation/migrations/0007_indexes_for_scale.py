@@ -6,7 +6,7 @@ decisions and 161,000 escalations.
 - `decision_beyond_authority_case`: the cases where a decision went beyond the maker's authority,
   for the insights' "escalated" semi-join (one decision in six).
 
-The same `models.Index` lines belong in the models' `Meta.indexes` (see the report of this change).
+The same indexes stand in the models' `Meta.indexes`.
 """
 
 from django.db import migrations, models

@@ -2,7 +2,7 @@
 
 from django import template
 
-from delegation.selectors import delegations_held, escalation_inbox
+from delegation.selectors import delegations_held, escalations_to_answer
 from empower.selectors import unread_notification_count
 
 register = template.Library()
@@ -18,6 +18,6 @@ def header_counts(context) -> dict[str, int] | None:
     return {
         "unread": unread_notification_count(employee=employee),
         # Those whose answer forms the inbox shows (`can_answer`, the rule the service raises).
-        "escalations": escalation_inbox(employee=employee).filter(can_answer=True).count(),
+        "escalations": escalations_to_answer(employee=employee).count(),
         "stand_in_for": delegations_held(employee=employee),
     }

@@ -6,8 +6,7 @@
   first rows of the index, filtered by team).
 - `notification_recipient_recent`: one person's notifications, the latest first, a page at a time.
 
-The same `models.Index` lines belong in the models' `Meta.indexes` (see the report of this change).
-Another migration numbered 0006 may land first: renumber this one at merge.
+The same indexes stand in the models' `Meta.indexes`.
 """
 
 from django.db import migrations, models
@@ -15,7 +14,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("empower", "0005_remove_notification_email_fields"),
+        ("empower", "0007_outbox_field_labels"),
     ]
 
     operations = [
