@@ -13,6 +13,9 @@
 4. Prints the table (app, bare, ratio, target, pass) and writes it to bench/results/.
 5. Stops everything it started, also on Ctrl-C or failure. Then runs bench/authority.py.
 
+One module past 500 lines on purpose: it is one run's script, read from top to bottom in the order
+above; the parts that stand alone live beside it (load.py, procs.py, fixtures.py, bare/).
+
 These machines are shared and noisy: the ratios are the result, not the absolute times.
 """
 
