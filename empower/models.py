@@ -408,7 +408,22 @@ class AuditRecord(models.Model):
         super().save(*args, **kwargs)
 
 
-class Notification(models.Model):
+class OutboxKeyed:
+    """A row whose event queues one outbox e-mail (`OutgoingEmail`), keyed `<EMAIL_KEY_PREFIX><pk>`."""
+
+    EMAIL_KEY_PREFIX: str
+
+    @property
+    def email_key(self) -> str:
+        return self.email_key_of(self.pk)
+
+    @classmethod
+    def email_key_of(cls, pk: int) -> str:
+        """The outbox key of row `pk`'s e-mail."""
+        return f"{cls.EMAIL_KEY_PREFIX}{pk}"
+
+
+class Notification(OutboxKeyed, models.Model):
     """An in-app message; `key` makes one event notify each person once. Its e-mail, if the
     recipient has an address, is the outbox row keyed `email_key`."""
 
@@ -435,15 +450,6 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.message[:60]
-
-    @property
-    def email_key(self) -> str:
-        return self.email_key_of(self.pk)
-
-    @classmethod
-    def email_key_of(cls, pk: int) -> str:
-        """The outbox key of notification `pk`'s e-mail."""
-        return f"{cls.EMAIL_KEY_PREFIX}{pk}"
 
 
 class OutgoingEmailQuerySet(models.QuerySet):

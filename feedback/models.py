@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from delegation.models import CAPS, Decision, DecisionType
 from empower.errors import Conflict
-from empower.models import Case, Employee, Team
+from empower.models import Case, Employee, OutboxKeyed, Team
 
 COMMENT_MAX = 2000
 REPLY_MAX = 4000
@@ -55,7 +55,7 @@ class StatusPipeline:
         return self.status == "open" and self.due_at <= (now or timezone.now())
 
 
-class Survey(models.Model):
+class Survey(OutboxKeyed, models.Model):
     """A customer's "how did it go?" for one resolved case; answered once, through a signed link.
 
     Its e-mail (the link) is the outbox row keyed `email_key`.
@@ -107,15 +107,6 @@ class Survey(models.Model):
 
     def __str__(self) -> str:
         return f"Survey for {self.case}"
-
-    @property
-    def email_key(self) -> str:
-        return self.email_key_of(self.pk)
-
-    @classmethod
-    def email_key_of(cls, pk: int) -> str:
-        """The outbox key of survey `pk`'s e-mail."""
-        return f"{cls.EMAIL_KEY_PREFIX}{pk}"
 
     @property
     def is_answered(self) -> bool:
