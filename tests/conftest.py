@@ -5,6 +5,7 @@ transaction of its own that is rolled back, so it finds the organization as seed
 """
 
 import os
+import smtplib
 from types import SimpleNamespace
 
 import pytest
@@ -15,6 +16,7 @@ from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
 from delegation.models import DecisionType
+from empower import services as empower_services
 from empower.models import Employee
 from empower.services import case_open
 
@@ -104,3 +106,24 @@ def api(org):
         return client
 
     return client_for
+
+
+@pytest.fixture
+def smtp(monkeypatch):
+    """The mail server the outbox sends through: `smtp.down = True` refuses every message."""
+
+    class Server:
+        down = False
+        calls = 0
+
+    server = Server()
+    real_send = empower_services.send_mail
+
+    def send_mail(**kwargs):
+        server.calls += 1
+        if server.down:
+            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
+        return real_send(**kwargs)
+
+    monkeypatch.setattr(empower_services, "send_mail", send_mail)
+    return server

@@ -21,35 +21,10 @@ from django.utils import timezone
 from delegation import services
 from delegation.models import AuthorityLimit, Escalation, EscalationStep
 from delegation.services import decision_submit, delegation_create, limit_set
-from empower.errors import DomainError
 from empower.models import Role
+from tests.helpers import Undo, accepted, page
 
 AGENT_REFUND = {"per_decision": "50.00", "per_day": "100.00", "per_month": "1000.00", "per_customer_month": "100.00"}
-
-
-class _Undo(Exception):
-    pass
-
-
-def accepted(action) -> bool:
-    """Whether the service accepts `action()`; nothing it wrote survives."""
-    result = False
-    with suppress(_Undo), transaction.atomic():
-        try:
-            action()
-        except DomainError:
-            result = False
-        else:
-            result = True
-        raise _Undo
-    return result
-
-
-def page(client, employee, url) -> str:
-    """The page as `employee` sees it ("" when they may not see it at all)."""
-    client.force_login(employee.user)
-    response = client.get(url)
-    return response.content.decode() if response.status_code == 200 else ""
 
 
 @pytest.fixture
@@ -362,9 +337,9 @@ def test_overdue_is_shown_exactly_when_the_review_moves_it_up(client, org, escal
     def review() -> bool:
         """Whether the review would move it up as overdue now (nothing it wrote survives)."""
         moved = []
-        with suppress(_Undo), transaction.atomic():
+        with suppress(Undo), transaction.atomic():
             moved.append(services.escalation_review(escalation_id=escalation.pk))
-            raise _Undo
+            raise Undo
         return moved == [EscalationStep.Reason.OVERDUE]
 
     with time_machine.travel(escalation.due_at - timedelta(seconds=1), tick=False):

@@ -25,24 +25,10 @@ LATER = services.EMAIL_SEND_AGAIN_AFTER + timedelta(minutes=1)
 
 
 @pytest.fixture
-def smtp_down(monkeypatch):
+def smtp_down(smtp):
     """The mail server refuses every message while this fixture's `down` is True."""
-
-    class Server:
-        down = True
-        calls = 0
-
-    server = Server()
-    real_send = services.send_mail
-
-    def send_mail(**kwargs):
-        server.calls += 1
-        if server.down:
-            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
-        return real_send(**kwargs)
-
-    monkeypatch.setattr(services, "send_mail", send_mail)
-    return server
+    smtp.down = True
+    return smtp
 
 
 @pytest.fixture

@@ -1,12 +1,9 @@
 """Feedback fixtures: resolved cases with their surveys, tokens, the mail server, and a clean throttle
 per test."""
 
-import smtplib
-
 import pytest
 from django.core.cache import cache
 
-from empower import services as empower_services
 from empower.models import OutgoingEmail
 from empower.services import case_resolve
 from feedback import services
@@ -42,27 +39,6 @@ def resolve(org, make_case, django_capture_on_commit_callbacks):
         return Survey.objects.select_related("case__customer").get(case=case)
 
     return resolve_case
-
-
-@pytest.fixture
-def smtp(monkeypatch):
-    """The mail server the outbox sends through: `smtp.down = True` refuses every message."""
-
-    class Server:
-        down = False
-        calls = 0
-
-    server = Server()
-    real_send = empower_services.send_mail
-
-    def send_mail(**kwargs):
-        server.calls += 1
-        if server.down:
-            raise smtplib.SMTPServerDisconnected("Connection unexpectedly closed")
-        return real_send(**kwargs)
-
-    monkeypatch.setattr(empower_services, "send_mail", send_mail)
-    return server
 
 
 @pytest.fixture

@@ -5,41 +5,15 @@ transaction that is rolled back: the two must agree (issue 9, item 5). The drift
 named on their tests.
 """
 
-from contextlib import suppress
 from datetime import timedelta
 
 import pytest
-from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from empower.errors import DomainError
 from feedback import services
 from feedback.models import FollowUp, FrictionReport
-
-
-class _Undo(Exception):
-    pass
-
-
-def accepted(action) -> bool:
-    """Whether the service accepts `action()`; nothing it wrote survives."""
-    result = False
-    with suppress(_Undo), transaction.atomic():
-        try:
-            action()
-        except DomainError:
-            result = False
-        else:
-            result = True
-        raise _Undo
-    return result
-
-
-def page(client, employee, url) -> str:
-    client.force_login(employee.user)
-    response = client.get(url)
-    return response.content.decode() if response.status_code == 200 else ""
+from tests.helpers import accepted, page
 
 
 @pytest.mark.parametrize("who", ["erin", "frank", "bob", "carol", "alice"])
