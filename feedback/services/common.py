@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from delegation.selectors import active_stand_ins
 from empower.errors import InvalidInput
 from empower.models import Employee
+from empower.selectors import chain_above
+from empower.services import audit
 
 # --- text from the outside world ---------------------------------------------------------------
 
@@ -61,6 +63,40 @@ def _assignee(person: Employee, *, never: set[int], now: datetime) -> tuple[Empl
     """(who receives it, on whose behalf): `person`, or their stand-in on their behalf."""
     stand_in = _stand_in_for(person, never=never, now=now)
     return (stand_in, person) if stand_in else (person, None)
+
+
+def hand_up(
+    row,
+    *,
+    never: set[int],
+    due_at: datetime,
+    now: datetime,
+    action: str,
+    actor: Employee | None,
+    reason: str,
+    subject: Employee,
+) -> tuple[Employee, Employee] | None:
+    """Hand a locked, open follow-up or report to the next active manager above the one whose turn it
+    was (the assignee, or whom they stood in for), or to that manager's stand-in, one level up and due
+    at `due_at`; saved and audited. (previous assignee, new assignee), or None with nobody above."""
+    previous = row.assigned_to
+    manager = _first_active(chain_above(employee=row.on_behalf_of or previous))
+    if manager is None:
+        return None
+    assignee, on_behalf_of = _assignee(manager, never=never | {previous.pk}, now=now)
+    before = {"assigned_to": previous.username, "level": row.level, "due_at": row.due_at}
+    row.assigned_to, row.on_behalf_of = assignee, on_behalf_of
+    row.level += 1
+    row.due_at = due_at
+    row.save(update_fields=["assigned_to", "on_behalf_of", "level", "due_at"])
+    after = {
+        "assigned_to": assignee.username,
+        "on_behalf_of": on_behalf_of and on_behalf_of.username,
+        "level": row.level,
+        "due_at": row.due_at,
+    }
+    audit(actor=actor, action=action, target=row, before=before, after=after, reason=reason, subject=subject)
+    return previous, assignee
 
 
 def _when(moment: datetime) -> str:

@@ -16,7 +16,7 @@ from empower.selectors import chain_above
 from empower.services import audit, lazy_message, notify
 from feedback import selectors
 from feedback.models import REPLY_MAX, FollowUp, Survey
-from feedback.services.common import _assignee, _first_active, _text, _when
+from feedback.services.common import _assignee, _first_active, _text, _when, hand_up
 from feedback.services.email import reply_email_queue
 
 
@@ -142,30 +142,19 @@ def follow_up_move_up(*, follow_up_id: int, now: datetime | None = None) -> Foll
         )
         if follow_up is None:
             return None
-        previous = follow_up.assigned_to
-        manager = _first_active(chain_above(employee=follow_up.on_behalf_of or previous))
-        if manager is None:
-            return None
-        assignee, on_behalf_of = _assignee(manager, never={follow_up.resolver_id, previous.pk}, now=now)
-        before = {"assigned_to": previous.username, "level": follow_up.level, "due_at": follow_up.due_at}
-        follow_up.assigned_to, follow_up.on_behalf_of = assignee, on_behalf_of
-        follow_up.level += 1
-        follow_up.due_at = now + timedelta(hours=settings.FEEDBACK_FOLLOW_UP_HOURS)
-        follow_up.save(update_fields=["assigned_to", "on_behalf_of", "level", "due_at"])
-        audit(
+        handed = hand_up(
+            follow_up,
+            never={follow_up.resolver_id},
+            due_at=now + timedelta(hours=settings.FEEDBACK_FOLLOW_UP_HOURS),
+            now=now,
             action="follow_up.moved_up",
             actor=None,
-            target=follow_up,
-            before=before,
-            after={
-                "assigned_to": assignee.username,
-                "on_behalf_of": on_behalf_of and on_behalf_of.username,
-                "level": follow_up.level,
-                "due_at": follow_up.due_at,
-            },
             reason="overdue",
             subject=follow_up.resolver,
         )
+        if handed is None:
+            return None
+        previous, assignee = handed
         url = _follow_up_url(follow_up)
         notify(
             recipient=assignee,

@@ -19,7 +19,7 @@ from empower.selectors import chain_above
 from empower.services import audit, ensure_may_act_on_case, lazy_message, notify
 from feedback import selectors
 from feedback.models import REPLY_MAX, FrictionAnswer, FrictionReport, FrictionSecond
-from feedback.services.common import _assignee, _first_active, _text, _when
+from feedback.services.common import _assignee, _first_active, _text, _when, hand_up
 
 
 def _report_url(report: FrictionReport) -> str:
@@ -222,30 +222,19 @@ def _report_pass_up(
     """Hand a locked, open report to the next active manager above the one whose turn it was (the
     assignee, or whom they stood in for), or to that manager's stand-in, with a new deadline.
     """
-    previous = report.assigned_to
-    manager = _first_active(chain_above(employee=report.on_behalf_of or previous))
-    if manager is None:
-        return False
-    assignee, on_behalf_of = _assignee(manager, never={report.reporter_id, previous.pk}, now=now)
-    before = {"assigned_to": previous.username, "level": report.level, "due_at": report.due_at}
-    report.assigned_to, report.on_behalf_of = assignee, on_behalf_of
-    report.level += 1
-    report.due_at = add_working_hours(now, settings.FEEDBACK_REPORT_WORKING_HOURS)
-    report.save(update_fields=["assigned_to", "on_behalf_of", "level", "due_at"])
-    audit(
-        actor=actor,
+    handed = hand_up(
+        report,
+        never={report.reporter_id},
+        due_at=add_working_hours(now, settings.FEEDBACK_REPORT_WORKING_HOURS),
+        now=now,
         action="friction.moved_up",
-        target=report,
-        before=before,
-        after={
-            "assigned_to": assignee.username,
-            "on_behalf_of": on_behalf_of and on_behalf_of.username,
-            "level": report.level,
-            "due_at": report.due_at,
-        },
+        actor=actor,
         reason=note or reason,
         subject=report.reporter,
     )
+    if handed is None:
+        return False
+    previous, assignee = handed
     url = _report_url(report)
     notify(
         recipient=assignee,
