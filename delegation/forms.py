@@ -16,7 +16,8 @@ from empower.forms import PageForm, required_textarea
 
 
 class DecisionForm(PageForm):
-    """The decision form on the case page: exactly `decision_type`, `amount` and `rationale`."""
+    """The decision form on the case page: `decision_type`, `amount`, `rationale` and
+    `story` (required by the service for a wow gesture)."""
 
     decision_type = forms.CharField(label=_("Decision"), widget=forms.Select)
     # The amount is checked by the service (`validate_amount`), which words every refusal.
@@ -32,6 +33,13 @@ class DecisionForm(PageForm):
         max_length=5000,
         widget=required_textarea(3),
         help_text=_("Why this is right for the customer; your approver reads it."),
+    )
+    story = forms.CharField(
+        label=_("Story"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Required for a wow gesture: what the customer needed and what you did. Colleagues will read it."),
     )
 
     def __init__(self, *args, types: list[DecisionType], **kwargs):

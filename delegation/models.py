@@ -41,6 +41,10 @@ def _refuse_move(row, status) -> Conflict:
 
 
 class DecisionType(models.Model):
+    # The discretionary budget ("wow"): a gesture beyond what is owed, decided like any type, but it
+    # must come with its story (what the customer needed, what was done); staff share these stories.
+    WOW = "wow"
+
     code = models.SlugField(_("code"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=100)
     description = models.TextField(_("description"), blank=True)
@@ -63,6 +67,10 @@ class DecisionType(models.Model):
 
     def __str__(self) -> str:
         return str(self.name)
+
+    @property
+    def requires_story(self) -> bool:
+        return self.code == self.WOW
 
 
 class ResponseTime(models.Model):
@@ -309,6 +317,9 @@ class Decision(models.Model):
     currency = models.CharField(_("currency"), max_length=3)
     final_amount = models.DecimalField(_("final amount"), null=True, blank=True, **MONEY)
     rationale = models.TextField(_("rationale"))
+    story = models.TextField(
+        _("story"), blank=True, help_text=_("What the customer needed and what was done (required for a wow gesture).")
+    )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
     within_authority = models.BooleanField(_("within authority"))
     exceeded = models.JSONField(_("limits exceeded"), default=list, blank=True)

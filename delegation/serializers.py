@@ -134,6 +134,15 @@ class DecisionSubmitInputSerializer(serializers.Serializer):
     )
     amount = amount_input(help_text=_('A string with at most two decimals, e.g. "80.00".'))
     rationale = serializers.CharField(max_length=5000)
+    story = serializers.CharField(
+        max_length=2000,
+        required=False,
+        allow_blank=True,
+        help_text=_(
+            "What the customer needed and what was done, shared with colleagues. Required (non-empty) for a "
+            "decision of type `wow`, the discretionary budget; optional otherwise."
+        ),
+    )
 
 
 class EscalationBriefSerializer(serializers.Serializer):
@@ -155,6 +164,7 @@ class DecisionOutputSerializer(serializers.Serializer):
     within_authority = serializers.BooleanField()
     exceeded = serializers.ListField(child=serializers.ChoiceField(choices=CAPS))
     rationale = serializers.CharField()
+    story = serializers.CharField(help_text=_("The story of a wow gesture (empty for other decisions)."))
     made_by = username("made_by")
     approved_by = username("approved_by", allow_null=True)
     escalation = EscalationBriefSerializer(allow_null=True)

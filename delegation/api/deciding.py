@@ -146,6 +146,7 @@ class DecisionSubmitView(EmployeeAPIView):
                 decision_type=data["decision_type"],
                 amount=data["amount"],
                 rationale=data["rationale"],
+                story=data.get("story", ""),
                 idempotency_key=key,
             )
         except NotAllowed as refusal:

@@ -20,6 +20,7 @@ from delegation.services.common import (
     enqueue_routing,
     validate_amount,
 )
+from delegation.services.stories import story_clean
 from empower.errors import Conflict, InvalidInput
 from empower.models import Case, Employee
 from empower.services import (
@@ -42,6 +43,7 @@ def decision_submit(
     amount,
     rationale: str,
     idempotency_key: str | None = None,
+    story: str = "",
 ) -> Decision:
     """Decide for the customer, or escalate what goes beyond the employee's authority.
 
@@ -64,6 +66,7 @@ def decision_submit(
     if not rationale:
         message = _("Say why: the rationale is required.")
         raise InvalidInput(message, field_errors={"rationale": [message]})
+    story = story_clean(decision_type=decision_type, story=story)  # a wow gesture needs its story
     if not decision_type.is_active:
         message = _("This decision type is not in use.")
         raise InvalidInput(message, field_errors={"decision_type": [message]})
@@ -116,6 +119,7 @@ def decision_submit(
         amount=amount,
         currency=settings.EMPOWER_CURRENCY,
         rationale=rationale,
+        story=story,
         idempotency_key=idempotency_key or None,
         request_fingerprint=fingerprint,
         limits_snapshot=(covering or mine[0]).as_record(),

@@ -33,6 +33,7 @@ DECISION_TYPES = [
     ("replacement", "Replacement", 8),
     ("fee_waiver", "Fee waiver", 8),
     ("expedited_shipping", "Expedited shipping", 8),
+    ("wow", "Wow gesture", 4),  # the discretionary budget; each decision tells its story
 ]
 D = Decimal
 # role → type → (per decision, per day, per month, per customer per month); None is "no limit".
@@ -43,6 +44,7 @@ LIMITS = {
         "replacement": (D("150.00"), D("450.00"), D("3000.00"), D("300.00")),
         "fee_waiver": (D("30.00"), D("150.00"), D("1000.00"), D("60.00")),
         "expedited_shipping": (D("20.00"), D("100.00"), D("800.00"), D("40.00")),
+        "wow": (D("50.00"), None, D("300.00"), D("100.00")),
     },
     "team_lead": {
         "refund": (D("500.00"), D("1500.00"), D("10000.00"), D("1000.00")),
@@ -50,6 +52,7 @@ LIMITS = {
         "replacement": (D("600.00"), D("2000.00"), D("12000.00"), D("1200.00")),
         "fee_waiver": (D("150.00"), D("600.00"), D("4000.00"), D("300.00")),
         "expedited_shipping": (D("80.00"), D("400.00"), D("3000.00"), D("160.00")),
+        "wow": (D("200.00"), None, D("1500.00"), D("400.00")),
     },
     "manager": {
         "refund": (D("2000.00"), D("10000.00"), D("50000.00"), D("5000.00")),
@@ -57,6 +60,7 @@ LIMITS = {
         "replacement": (D("2500.00"), D("12000.00"), D("60000.00"), D("6000.00")),
         "fee_waiver": (D("800.00"), D("3000.00"), D("20000.00"), D("1500.00")),
         "expedited_shipping": (D("300.00"), D("1500.00"), D("10000.00"), D("600.00")),
+        "wow": (D("1000.00"), None, D("10000.00"), D("2000.00")),
     },
     "director": {code: (None, None, None, None) for code, _, _ in DECISION_TYPES},
 }
