@@ -223,6 +223,11 @@ EMPOWER_ROUTING_GRACE_SECONDS = env.int("EMPOWER_ROUTING_GRACE_SECONDS", default
 
 # The organization's currency: every amount is a Decimal in it.
 EMPOWER_CURRENCY = env.str("EMPOWER_CURRENCY", default="EUR")
+# Recognition: stories never show a customer's name; with this on, their first name at most.
+EMPOWER_STORIES_CUSTOMER_FIRST_NAME = env.bool("EMPOWER_STORIES_CUSTOMER_FIRST_NAME", default=False)
+# "You said, we did": an accepted friction report with no change named after this many days is
+# "promised, not yet done".
+EMPOWER_PROMISE_DAYS = env.int("EMPOWER_PROMISE_DAYS", default=14)
 
 # The feedback loop: days a survey link works after its last news, calendar hours a follow-up may
 # wait before it moves up, working hours a manager has to answer a friction report.
@@ -337,6 +342,11 @@ CELERY_BEAT_SCHEDULE = {
     "move-up-overdue-friction-reports": {
         "task": "feedback.tasks.move_overdue_friction_reports",
         "schedule": 300.0,
+    },
+    # Hourly: the first run of each ISO week sends each team's digest of stories, once (audit_once).
+    "send-weekly-story-digests": {
+        "task": "feedback.tasks.send_story_digests",
+        "schedule": 3600.0,
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from feedback import api
+from feedback import api, api_stories
 
 urlpatterns = [
     path("cases/<int:pk>/resolve/", api.CaseResolveView.as_view(), name="api-case-resolve"),
@@ -22,6 +22,12 @@ urlpatterns = [
     ),
     path(
         "friction-reports/<int:pk>/answer/", api.FrictionReportAnswerView.as_view(), name="api-friction-report-answer"
+    ),
+    path("stories/", api_stories.StoryListView.as_view(), name="api-stories"),
+    path("stories/<slug:kind>/<int:ref_id>/applaud/", api_stories.StoryApplaudView.as_view(), name="api-story-applaud"),
+    path("stories/<slug:kind>/<int:ref_id>/feature/", api_stories.StoryFeatureView.as_view(), name="api-story-feature"),
+    path(
+        "employees/<str:username>/recognition/", api_stories.RecognitionView.as_view(), name="api-employee-recognition"
     ),
     path("insights/feedback/", api.FeedbackInsightsView.as_view(), name="api-feedback-insights"),
 ]

@@ -382,3 +382,59 @@ class FrictionSecond(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employee} seconds #{self.report_id}"
+
+
+# --- recognition: stories, applause, featured stories ----------------------------------------------
+
+
+class StoryKind(models.TextChoices):
+    """Where a story comes from; with `ref_id` (that row's id) it names one story."""
+
+    WOW = "wow", _("A wow gesture")  # ref: the approved decision of type `wow`, with its story
+    KIND_WORDS = "kind_words", _("A customer's kind words")  # ref: the survey answered 5 with a comment
+    GUIDANCE = "guidance", _("An approver's guidance")  # ref: the escalation whose note was shared
+
+
+class Applause(models.Model):
+    """A colleague's or a manager's applause for a story: once each, never for one's own."""
+
+    kind = models.CharField(_("kind"), max_length=12, choices=StoryKind.choices)
+    ref_id = models.PositiveBigIntegerField(_("story reference"))
+    by = models.ForeignKey(Employee, verbose_name=_("applauded by"), on_delete=models.CASCADE, related_name="+")
+    # Whose story it is (denormalized: their page reads "applause received" without rebuilding stories).
+    recipient = models.ForeignKey(
+        Employee, verbose_name=_("for"), on_delete=models.CASCADE, related_name="applause_received"
+    )
+    created_at = models.DateTimeField(_("when"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("applause")
+        verbose_name_plural = _("applause")
+        constraints = [models.UniqueConstraint(fields=["kind", "ref_id", "by"], name="applause_once")]
+        indexes = [models.Index(fields=["kind", "ref_id"], name="applause_story")]
+
+    def __str__(self) -> str:
+        return f"{self.by} applauds {self.kind}:{self.ref_id}"
+
+
+class FeaturedStory(models.Model):
+    """A story a manager above its employee chose to feature: shown first, on the person's page too."""
+
+    kind = models.CharField(_("kind"), max_length=12, choices=StoryKind.choices)
+    ref_id = models.PositiveBigIntegerField(_("story reference"))
+    employee = models.ForeignKey(
+        Employee, verbose_name=_("whose story"), on_delete=models.CASCADE, related_name="featured_stories"
+    )
+    team = models.ForeignKey(Team, verbose_name=_("team"), on_delete=models.CASCADE, related_name="+")
+    featured_by = models.ForeignKey(Employee, verbose_name=_("featured by"), on_delete=models.PROTECT, related_name="+")
+    featured_at = models.DateTimeField(_("featured at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-featured_at", "-id"]
+        verbose_name = _("featured story")
+        verbose_name_plural = _("featured stories")
+        constraints = [models.UniqueConstraint(fields=["kind", "ref_id"], name="story_featured_once")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.ref_id} featured by {self.featured_by}"

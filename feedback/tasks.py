@@ -22,3 +22,9 @@ def move_overdue_follow_ups() -> int:
 def move_overdue_friction_reports() -> int:
     """Unanswered friction reports past their deadline go to the next manager up; returns how many moved."""
     return sum(1 for pk in selectors.overdue_report_ids() if services.friction_report_move_up(report_id=pk))
+
+
+@shared_task(soft_time_limit=50)
+def send_story_digests() -> int:
+    """Each team's weekly digest of stories, once per team and ISO week; returns e-mails queued."""
+    return services.stories_digests_send()

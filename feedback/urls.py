@@ -1,6 +1,6 @@
 from django.urls import path
 
-from feedback import views
+from feedback import views, views_stories
 
 app_name = "feedback"
 urlpatterns = [
@@ -15,6 +15,10 @@ urlpatterns = [
     path("reports/<int:pk>/second/", views.report_second, name="report-second"),
     path("reports/<int:pk>/answer/", views.report_answer, name="report-answer"),
     path("insights/", views.insights, name="insights"),
+    path("stories/", views_stories.stories, name="stories"),
+    path("stories/<slug:kind>/<int:ref_id>/applaud/", views_stories.story_applaud, name="story-applaud"),
+    path("stories/<slug:kind>/<int:ref_id>/feature/", views_stories.story_feature, name="story-feature"),
+    path("people/<str:username>/recognition/", views_stories.recognition, name="recognition"),
     # The customer's public page: the signed token is the only key.
     path("<str:token>/", views.survey, name="survey"),
     path("<str:token>/complaint/", views.survey_complaint, name="survey-complaint"),

@@ -11,7 +11,9 @@ What lives where (each module imports only those above it in this list):
   organization's outbox (`empower.services.email_queue`), which sends, retries and re-sends them.
 - `follow_ups`: opening, replying to and moving up follow-ups.
 - `surveys`: asking the customer, their answer, complaints, staff flagging a comment.
-- `friction`: filing, seconding, answering and moving up policy-friction reports.
+- `friction`: filing, seconding, answering and moving up policy-friction reports; accepting names the
+  change ("you said, we did").
+- `stories`: recognition: applauding and featuring stories, each team's weekly digest.
 
 The names below are the package's public face: callers import `feedback.services` only.
 """
@@ -34,6 +36,12 @@ from feedback.services.links import (
     survey_token,
     survey_url,
 )
+from feedback.services.stories import (
+    stories_digest_send,
+    stories_digests_send,
+    story_applaud,
+    story_feature,
+)
 from feedback.services.surveys import (
     survey_answer,
     survey_complain,
@@ -53,6 +61,10 @@ __all__ = [
     "friction_report_move_up",
     "friction_report_second",
     "reply_email_queue",
+    "stories_digest_send",
+    "stories_digests_send",
+    "story_applaud",
+    "story_feature",
     "survey_answer",
     "survey_complain",
     "survey_email_cancel",

@@ -90,12 +90,8 @@ def test_the_customer_cap_counts_every_gesture_for_that_customer(org, wow, make_
     first = make_case(email="same@example.com")
     second = make_case(email="same@example.com")
     for case in (first, second):
-        decision_submit(
-            employee=org.alice, case=case, decision_type=wow, amount="50.00", rationale="r", story="s"
-        )
-    third = decision_submit(
-        employee=org.erin, case=second, decision_type=wow, amount="0.01", rationale="r", story="s"
-    )
+        decision_submit(employee=org.alice, case=case, decision_type=wow, amount="50.00", rationale="r", story="s")
+    third = decision_submit(employee=org.erin, case=second, decision_type=wow, amount="0.01", rationale="r", story="s")
     assert third.exceeded == ["per_customer_month"]
 
 
