@@ -33,6 +33,7 @@ from feedback.serializers import (
     FollowUpReplyInputSerializer,
     FollowUpSerializer,
     FrictionAnswerInputSerializer,
+    FrictionChangeInputSerializer,
     FrictionReportDetailSerializer,
     FrictionReportInputSerializer,
     FrictionReportSerializer,
@@ -400,7 +401,35 @@ class FrictionReportAnswerView(EmployeeAPIView):
         _visible_report(employee=self.employee, report_id=pk)
         serializer = FrictionAnswerInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        services.friction_report_answer(report_id=pk, employee=self.employee, **serializer.validated_data)
+        data = serializer.validated_data
+        services.friction_report_answer(
+            report_id=pk,
+            employee=self.employee,
+            outcome=data["outcome"],
+            note=data["note"],
+            change=services.ChangeInput.from_data(data),
+        )
+        return Response(FrictionReportDetailSerializer(_visible_report(employee=self.employee, report_id=pk)).data)
+
+
+class FrictionReportChangeView(EmployeeAPIView):
+    """Keep an accepted report's promise: apply the limit or role default it names (values, through the
+    granting rules) or link the change that did it (`change_record`). Whoever accepted it or anyone above
+    them (403 otherwise); nothing left to record: 409. The reporter and those who seconded are told.
+    """
+
+    @extend_schema(
+        operation_id="friction_reports_change",
+        tags=["feedback"],
+        request=FrictionChangeInputSerializer,
+        responses={200: FrictionReportDetailSerializer, **error_responses(400, 404, 409)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        _visible_report(employee=self.employee, report_id=pk)
+        serializer = FrictionChangeInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        change = services.ChangeInput.from_data(serializer.validated_data)
+        services.friction_report_change(report_id=pk, employee=self.employee, change=change)
         return Response(FrictionReportDetailSerializer(_visible_report(employee=self.employee, report_id=pk)).data)
 
 

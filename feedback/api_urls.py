@@ -23,6 +23,9 @@ urlpatterns = [
     path(
         "friction-reports/<int:pk>/answer/", api.FrictionReportAnswerView.as_view(), name="api-friction-report-answer"
     ),
+    path(
+        "friction-reports/<int:pk>/change/", api.FrictionReportChangeView.as_view(), name="api-friction-report-change"
+    ),
     path("stories/", api_stories.StoryListView.as_view(), name="api-stories"),
     path("stories/<slug:kind>/<int:ref_id>/applaud/", api_stories.StoryApplaudView.as_view(), name="api-story-applaud"),
     path("stories/<slug:kind>/<int:ref_id>/feature/", api_stories.StoryFeatureView.as_view(), name="api-story-feature"),

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from delegation.models import Decision, DecisionType
+from empower.models import Employee, Role
 from feedback.models import COMMENT_MAX, REPLY_MAX, FrictionAnswer, FrictionReport
 
 CSAT_CHOICES = [
@@ -126,7 +127,55 @@ class FrictionSecondForm(forms.Form):
     note = forms.CharField(label=_("A note (optional)"), required=False, max_length=500)
 
 
-class FrictionAnswerForm(forms.Form):
+class FrictionChangeForm(forms.Form):
+    """What changes ("you said, we did"); the service checks it (`feedback.services.changes`)."""
+
+    change = forms.ChoiceField(
+        label=_("What changes"),
+        choices=[("", _("Choose…")), *FrictionReport.Change.choices],
+        required=False,
+        help_text=_("Required to accept."),
+    )
+    change_text = forms.CharField(
+        label=_("The change, in words"),
+        help_text=_("For guidance or a policy, its text. For a limit, what and why."),
+        required=False,
+        max_length=REPLY_MAX,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages=TOO_LONG,
+    )
+    change_decision_type = forms.ModelChoiceField(
+        label=_("Decision type"),
+        queryset=DecisionType.objects.filter(is_active=True),
+        to_field_name="code",
+        required=False,
+        help_text=_("Default: the report's."),
+    )
+    change_employee = forms.CharField(label=_("Whose limit (username)"), required=False, max_length=150)
+    change_role = forms.ModelChoiceField(
+        label=_("Which role's default"), queryset=Role.objects.order_by("rank"), to_field_name="code", required=False
+    )
+    per_decision = forms.CharField(label=_("New limit per decision"), required=False, max_length=32)
+    per_day = forms.CharField(label=_("per day"), required=False, max_length=32)
+    per_month = forms.CharField(label=_("per month"), required=False, max_length=32)
+    per_customer_month = forms.CharField(label=_("per customer per month"), required=False, max_length=32)
+    change_record = forms.IntegerField(
+        label=_("Or: the change that did it (audit record id)"), required=False, min_value=1, max_value=2**63 - 1
+    )
+
+    def clean_change_employee(self) -> Employee | None:
+        username = self.cleaned_data["change_employee"].strip()
+        if not username:
+            return None
+        employee = Employee.objects.select_related("user").filter(user__username=username).first()
+        if employee is None:
+            raise forms.ValidationError(_("No such person."), code="unknown_employee")
+        return employee
+
+
+class FrictionAnswerForm(FrictionChangeForm):
+    field_order = ["outcome", "note"]
+
     outcome = forms.ChoiceField(
         label=_("Your answer"), choices=FrictionAnswer.Outcome.choices, widget=forms.RadioSelect
     )

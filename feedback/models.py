@@ -4,8 +4,9 @@ Every row links to its context (the case, its team, the employees involved) so t
 compare, e.g., the satisfaction of cases settled at first contact with escalated ones.
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import models
 from django.db.models import ExpressionWrapper, Q
 from django.utils import timezone
@@ -13,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from delegation.models import CAPS, Decision, DecisionType
 from empower.errors import Conflict
-from empower.models import Case, Employee, OutboxKeyed, Team
+from empower.models import AuditRecord, Case, Employee, OutboxKeyed, Role, Team
 
 COMMENT_MAX = 2000
 REPLY_MAX = 4000
@@ -227,6 +228,12 @@ class FrictionReport(StatusPipeline, models.Model):
         PER_MONTH = "per_month", _("Per month")
         PER_CUSTOMER_MONTH = "per_customer_month", _("Per customer per month")
 
+    class Change(models.TextChoices):
+        LIMIT = "limit", _("A person's limit")
+        ROLE_DEFAULT = "role_default", _("A role's default limits")
+        GUIDANCE = "guidance", _("Guidance for a decision type")
+        POLICY = "policy", _("A written policy")
+
     class Status(models.TextChoices):
         OPEN = "open", _("Waiting for an answer")
         ACCEPTED = "accepted", _("Accepted: something changes")
@@ -280,6 +287,48 @@ class FrictionReport(StatusPipeline, models.Model):
     )
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     answer = models.TextField(_("answer"), blank=True)
+    # "You said, we did": accepting names what changes. A limit or a role default is applied from the
+    # report or linked to the audited change that did it (`change_record`); until then (`change_done_at`
+    # empty) the acceptance is a promise, "not yet done" after EMPOWER_PROMISE_DAYS.
+    change_kind = models.CharField(_("what changes"), max_length=20, choices=Change.choices, blank=True)
+    change_text = models.TextField(_("the change, in words"), blank=True)
+    change_decision_type = models.ForeignKey(
+        DecisionType,
+        verbose_name=_("changed decision type"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    change_employee = models.ForeignKey(
+        Employee,
+        verbose_name=_("whose limit changes"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    change_role = models.ForeignKey(
+        Role,
+        verbose_name=_("whose role default changes"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    change_values = models.JSONField(_("new values"), default=dict, blank=True)
+    change_record = models.ForeignKey(
+        AuditRecord,
+        verbose_name=_("the change that did it"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    change_done_at = models.DateTimeField(_("changed at"), null=True, blank=True)
+    change_done_by = models.ForeignKey(
+        Employee, verbose_name=_("changed by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -301,10 +350,29 @@ class FrictionReport(StatusPipeline, models.Model):
             models.Index(fields=["status", "due_at"], name="friction_due"),
             models.Index(fields=["team", "status"], name="friction_team_status"),
             models.Index(fields=["assigned_to", "status"], name="friction_assignee"),
+            models.Index(fields=["status", "change_done_at", "answered_at"], name="friction_promises"),
         ]
 
     def __str__(self) -> str:
         return f"Report #{self.pk}: {self.rule_label}"
+
+    @classmethod
+    def promise_overdue_q(cls, now: datetime) -> Q:
+        """Accepted, no change done, answered more than EMPOWER_PROMISE_DAYS ago: "promised, not yet done"."""
+        return Q(
+            status=cls.Status.ACCEPTED,
+            change_done_at__isnull=True,
+            answered_at__lte=now - timedelta(days=settings.EMPOWER_PROMISE_DAYS),
+        )
+
+    def is_promise_overdue(self, now: datetime | None = None) -> bool:
+        now = now or timezone.now()
+        return (
+            self.status == self.Status.ACCEPTED
+            and self.change_done_at is None
+            and self.answered_at is not None
+            and self.answered_at <= now - timedelta(days=settings.EMPOWER_PROMISE_DAYS)
+        )
 
     @property
     def is_open(self) -> bool:

@@ -243,6 +243,10 @@ def _reports() -> QuerySet[FrictionReport]:
         "assigned_to__user",
         "on_behalf_of__user",
         "answered_by__user",
+        "change_decision_type",
+        "change_employee__user",
+        "change_role",
+        "change_done_by__user",
     ).annotate(seconds_count=Count("seconds", distinct=True), overdue=FrictionReport.overdue_annotation())
 
 
@@ -387,6 +391,50 @@ def _rule_group_label(report: FrictionReport) -> str:
 def mine_seconded(*, employee: Employee, report_ids: list[int]) -> set[int]:
     return set(
         FrictionSecond.objects.filter(employee=employee, report_id__in=report_ids).values_list("report_id", flat=True)
+    )
+
+
+def change_refusal(*, employee: Employee, report: FrictionReport) -> DomainError | None:
+    """Who may record the change an accepted report promised: whoever accepted it, or anyone above them."""
+    if report.status != FrictionReport.Status.ACCEPTED or report.change_done_at is not None:
+        return Conflict(_("This report has no change left to record."), code="change_recorded")
+    accepter = report.answered_by
+    if accepter is None or (employee.pk != accepter.pk and employee.pk not in accepter.path_ids):
+        return NotAllowed(_("Only whoever accepted this report, or someone above them, records its change."))
+    return None
+
+
+def may_record_change(*, employee: Employee, report: FrictionReport) -> bool:
+    return change_refusal(employee=employee, report=report) is None
+
+
+def promises_overdue(team_ids, *, now: datetime | None = None) -> QuerySet[FrictionReport]:
+    """Accepted reports of these teams with no change done after EMPOWER_PROMISE_DAYS: "promised, not yet
+    done". The cockpit counts them (`.count()`, or `.values("team").annotate(...)` per team), against
+    the manager who accepted them (`answered_by`)."""
+    now = now or timezone.now()
+    return FrictionReport.objects.filter(FrictionReport.promise_overdue_q(now), team_id__in=list(team_ids))
+
+
+def promises_overdue_for(*, employee: Employee, now: datetime | None = None) -> QuerySet[FrictionReport]:
+    """The overdue promises a manager sees: those they accepted and those accepted by anyone below them."""
+    now = now or timezone.now()
+    accepters = [employee.pk, *subtree_ids(employee=employee)]
+    return (
+        FrictionReport.objects.filter(FrictionReport.promise_overdue_q(now), answered_by_id__in=accepters)
+        .select_related("reporter__user", "answered_by__user", "decision_type", "change_decision_type")
+        .order_by("answered_at", "id")
+    )
+
+
+def changed_because_you_told_us(*, employee: Employee, limit: int = 20) -> QuerySet[FrictionReport]:
+    """The board's history: accepted reports whose change is done, newest change first (the reports the
+    caller may see)."""
+    return (
+        reports_visible_to(employee=employee)
+        .filter(status=FrictionReport.Status.ACCEPTED, change_done_at__isnull=False)
+        .select_related("change_decision_type", "change_employee__user", "change_role", "change_done_by__user")
+        .order_by("-change_done_at", "-id")[:limit]
     )
 
 

@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from delegation.models import DecisionType
-from empower.models import Case
+from empower.models import Case, Employee, Role
 from feedback.models import COMMENT_MAX, REPLY_MAX, FollowUp, FrictionAnswer, FrictionReport, Survey
 from feedback.selectors import DEFAULT_INSIGHT_PERIOD, INSIGHT_PERIODS
 from feedback.services import survey_expires_at
@@ -159,6 +159,20 @@ class FrictionAnswerSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
+class FrictionChangeSerializer(serializers.Serializer):
+    kind = serializers.CharField(source="change_kind")
+    text = serializers.CharField(source="change_text")
+    decision_type = serializers.CharField(source="change_decision_type.code", allow_null=True, default=None)
+    employee = serializers.CharField(source="change_employee.username", allow_null=True, default=None)
+    role = serializers.CharField(source="change_role.code", allow_null=True, default=None)
+    values = serializers.JSONField(source="change_values", help_text=_("The caps applied from the report."))
+    record = serializers.IntegerField(
+        source="change_record_id", allow_null=True, help_text=_("The audit record of the limit change that did it.")
+    )
+    done_at = serializers.DateTimeField(source="change_done_at", allow_null=True)
+    done_by = serializers.CharField(source="change_done_by.username", allow_null=True, default=None)
+
+
 class FrictionReportSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     case = CaseBriefSerializer()
@@ -180,6 +194,17 @@ class FrictionReportSerializer(serializers.Serializer):
     answered_by = username("answered_by", allow_null=True)
     answered_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
+    change = serializers.SerializerMethodField(help_text=_("What changed (or was promised); null unless accepted."))
+    promised_not_done = serializers.SerializerMethodField(
+        help_text=_("Accepted, and no change done after EMPOWER_PROMISE_DAYS days.")
+    )
+
+    @extend_schema_field(FrictionChangeSerializer(allow_null=True))
+    def get_change(self, report: FrictionReport) -> dict | None:
+        return FrictionChangeSerializer(report).data if report.change_kind else None
+
+    def get_promised_not_done(self, report: FrictionReport) -> bool:
+        return report.is_promise_overdue()
 
 
 class FrictionReportDetailSerializer(FrictionReportSerializer):
@@ -206,7 +231,35 @@ class FrictionSecondInputSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class FrictionAnswerInputSerializer(serializers.Serializer):
+class FrictionChangeInputSerializer(serializers.Serializer):
+    """What changes ("you said, we did"): required to accept. A `limit` (of `change_employee`) or a
+    `role_default` (of `change_role`) for `change_decision_type` (default: the report's) is applied now
+    when any of `per_decision`, `per_day`, `per_month`, `per_customer_month` is given (through the
+    granting rules: the same 403s as a limit change), or linked with `change_record` (the id of the
+    audit record of a limit change made since the report was filed); with neither it is promised.
+    `guidance` (for a decision type) and `policy` need `change_text`: the text is the change."""
+
+    change = serializers.ChoiceField(
+        choices=FrictionReport.Change.choices, required=False, allow_blank=True, default=""
+    )
+    change_text = serializers.CharField(max_length=REPLY_MAX, required=False, allow_blank=True, default="")
+    change_decision_type = serializers.SlugRelatedField(
+        slug_field="code", queryset=DecisionType.objects.all(), required=False, allow_null=True
+    )
+    change_employee = serializers.SlugRelatedField(
+        slug_field="user__username", queryset=Employee.objects.select_related("user"), required=False, allow_null=True
+    )
+    change_role = serializers.SlugRelatedField(
+        slug_field="code", queryset=Role.objects.all(), required=False, allow_null=True
+    )
+    per_decision = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    per_day = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    per_month = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    per_customer_month = serializers.CharField(required=False, allow_blank=True, allow_null=True)
+    change_record = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1)
+
+
+class FrictionAnswerInputSerializer(FrictionChangeInputSerializer):
     outcome = serializers.ChoiceField(choices=FrictionAnswer.Outcome.choices)
     note = serializers.CharField(max_length=REPLY_MAX, allow_blank=True)
 

@@ -14,6 +14,7 @@ urlpatterns = [
     path("reports/<int:pk>/", views.report_detail, name="report-detail"),
     path("reports/<int:pk>/second/", views.report_second, name="report-second"),
     path("reports/<int:pk>/answer/", views.report_answer, name="report-answer"),
+    path("reports/<int:pk>/change/", views.report_change, name="report-change"),
     path("insights/", views.insights, name="insights"),
     path("stories/", views_stories.stories, name="stories"),
     path("stories/<slug:kind>/<int:ref_id>/applaud/", views_stories.story_applaud, name="story-applaud"),

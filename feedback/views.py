@@ -37,6 +37,7 @@ from feedback.forms import (
     ComplaintForm,
     FollowUpReplyForm,
     FrictionAnswerForm,
+    FrictionChangeForm,
     FrictionReportForm,
     FrictionSecondForm,
     SurveyForm,
@@ -292,6 +293,8 @@ def report_board(request: HttpRequest) -> HttpResponse:
         "groups": selectors.report_board(employee=employee),  # each report knows `may_second`
         "mine": list(visible.filter(reporter=employee).order_by("-created_at")[:20]),
         "to_answer": list(visible.filter(assigned_to=employee, status="open").order_by("due_at")),
+        "promises_overdue": list(selectors.promises_overdue_for(employee=employee)[:50]),
+        "changed": list(selectors.changed_because_you_told_us(employee=employee)),
     }
     return render(request, "feedback/report_board.html", context)
 
@@ -370,6 +373,8 @@ def _report_context(request: HttpRequest, report_id: int, **extra) -> dict:
         "may_pass_up": may_pass_up,
         "second_form": FrictionSecondForm(),
         "answer_form": FrictionAnswerForm(pass_up=may_pass_up),
+        "may_record_change": selectors.may_record_change(employee=employee, report=report),
+        "change_form": FrictionChangeForm(),
         "history": list(selectors.history_of(target=report)),
         **extra,
     }
@@ -404,13 +409,39 @@ def report_answer(request: HttpRequest, pk: int) -> HttpResponse:
     form = FrictionAnswerForm(request.POST, pass_up=context["may_pass_up"])
     if form.is_valid():
         try:
-            services.friction_report_answer(report_id=pk, employee=request.employee, **form.cleaned_data)
+            data = form.cleaned_data
+            services.friction_report_answer(
+                report_id=pk,
+                employee=request.employee,
+                outcome=data["outcome"],
+                note=data["note"],
+                change=services.ChangeInput.from_data(data),
+            )
         except DomainError as error:
             add_domain_error(form, error)
             return render(request, "feedback/report_detail.html", {**context, "answer_form": form}, status=error.status)
         messages.success(request, _("Your answer was sent to the employee."))
         return redirect("feedback:report-detail", pk=pk)
     return render(request, "feedback/report_detail.html", {**context, "answer_form": form}, status=400)
+
+
+@require_POST
+@staff_required
+def report_change(request: HttpRequest, pk: int) -> HttpResponse:
+    """Keep an accepted report's promise: apply the limit or role default, or link the change that did it."""
+    context = _report_context(request, pk)
+    form = FrictionChangeForm(request.POST)
+    if form.is_valid():
+        try:
+            services.friction_report_change(
+                report_id=pk, employee=request.employee, change=services.ChangeInput.from_data(form.cleaned_data)
+            )
+        except DomainError as error:
+            add_domain_error(form, error)
+            return render(request, "feedback/report_detail.html", {**context, "change_form": form}, status=error.status)
+        messages.success(request, _("The change is recorded; the reporter and those who seconded are told."))
+        return redirect("feedback:report-detail", pk=pk)
+    return render(request, "feedback/report_detail.html", {**context, "change_form": form}, status=400)
 
 
 # --- insights --------------------------------------------------------------------------------------

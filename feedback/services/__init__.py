@@ -19,11 +19,13 @@ The names below are the package's public face: callers import `feedback.services
 """
 
 from feedback.models import MAX_COMPLAINTS
+from feedback.services.changes import ChangeInput
 from feedback.services.common import clean_text
 from feedback.services.email import reply_email_queue, survey_email_cancel, survey_email_queue
 from feedback.services.follow_ups import follow_up_move_up, follow_up_reply
 from feedback.services.friction import (
     friction_report_answer,
+    friction_report_change,
     friction_report_file,
     friction_report_move_up,
     friction_report_second,
@@ -52,11 +54,13 @@ from feedback.services.surveys import (
 __all__ = [
     "MAX_COMPLAINTS",
     "TOKEN_SALT",
+    "ChangeInput",
     "LinkExpired",
     "clean_text",
     "follow_up_move_up",
     "follow_up_reply",
     "friction_report_answer",
+    "friction_report_change",
     "friction_report_file",
     "friction_report_move_up",
     "friction_report_second",

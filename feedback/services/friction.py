@@ -19,6 +19,7 @@ from empower.selectors import chain_above
 from empower.services import audit, ensure_may_act_on_case, lazy_message, notify
 from feedback import selectors
 from feedback.models import REPLY_MAX, FrictionAnswer, FrictionReport, FrictionSecond
+from feedback.services.changes import ChangeInput, change_announce, change_apply, change_clean
 from feedback.services.common import _assignee, _first_active, _text, _when, hand_up
 
 
@@ -157,11 +158,16 @@ def friction_report_second(*, report_id: int, employee: Employee, note: str = ""
     return second
 
 
-def friction_report_answer(*, report_id: int, employee: Employee, outcome: str, note: str) -> FrictionReport:
-    """The manager answers: accept (and say what changes), explain why the rule stays, or pass it up.
+def friction_report_answer(
+    *, report_id: int, employee: Employee, outcome: str, note: str, change: ChangeInput | None = None
+) -> FrictionReport:
+    """The manager answers: accept (naming what changes: `change`, see `feedback.services.changes`),
+    explain why the rule stays, or pass it up.
 
     The assignee or anyone above them answers, never the reporter; the reporter and those who
-    seconded the report are told.
+    seconded the report are told. Accepting without naming a change is refused (400); a limit or role
+    default given with values is applied through the granting rules in the same transaction (a
+    refusal there refuses the whole answer).
     """
     with transaction.atomic():
         report = _locked_report(report_id)
@@ -177,6 +183,8 @@ def friction_report_answer(*, report_id: int, employee: Employee, outcome: str, 
             required=True,
             required_message=_("Write your answer to the employee."),
         )
+        if outcome == FrictionAnswer.Outcome.ACCEPT:
+            change = change_clean(report=report, change=change)
         now = timezone.now()
         if outcome == FrictionAnswer.Outcome.PASS_UP:
             FrictionAnswer.objects.create(report=report, by=employee, outcome=outcome, note=note, created_at=now)
@@ -200,6 +208,10 @@ def friction_report_answer(*, report_id: int, employee: Employee, outcome: str, 
             reason=note,
             subject=report.reporter,
         )
+        if status == FrictionReport.Status.ACCEPTED and change_apply(
+            report=report, change=change, by=employee, now=now
+        ):
+            change_announce(report=report, by=employee)
         seconders = [s.employee for s in report.seconds.select_related("employee__user")]
         for person in [report.reporter, *seconders]:
             notify(
@@ -213,6 +225,36 @@ def friction_report_answer(*, report_id: int, employee: Employee, outcome: str, 
                 ),
                 url=_report_url(report),
             )
+    return report
+
+
+def friction_report_change(*, report_id: int, employee: Employee, change: ChangeInput) -> FrictionReport:
+    """Keep the promise of an accepted report: apply the limit or role default it names (through the
+    granting rules), or link the change that did it; the reporter and those who seconded are told.
+    Whoever accepted it or anyone above them (`selectors.change_refusal`); already done: 409."""
+    with transaction.atomic():
+        report = _locked_report(report_id)
+        if refusal := selectors.change_refusal(employee=employee, report=report):
+            raise refusal
+        change.kind = change.kind or report.change_kind
+        change.text = change.text or report.change_text
+        change.decision_type = change.decision_type or report.change_decision_type
+        change.employee = change.employee or report.change_employee
+        change.role = change.role or report.change_role
+        change = change_clean(report=report, change=change)
+        if (
+            not change.values
+            and not change.record_id
+            and change.kind
+            in (
+                FrictionReport.Change.LIMIT,
+                FrictionReport.Change.ROLE_DEFAULT,
+            )
+        ):
+            message = _("Give the new values, or link the change that did it.")
+            raise InvalidInput(message, field_errors={"change_record": [message]})
+        if change_apply(report=report, change=change, by=employee, now=timezone.now()):
+            change_announce(report=report, by=employee)
     return report
 
 
