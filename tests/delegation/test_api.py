@@ -58,7 +58,7 @@ def test_my_authority_lists_every_active_type_with_limits_and_what_is_left(org, 
     body = response.json()
     assert body["currency"] == "EUR" and body["stand_in"] == []
     lines = {line["decision_type"]: line for line in body["limits"]}
-    assert set(lines) == {"refund", "goodwill_credit", "replacement", "fee_waiver", "expedited_shipping"}
+    assert set(lines) == {"refund", "goodwill_credit", "replacement", "fee_waiver", "expedited_shipping", "wow"}
     assert {k: v for k, v in lines["refund"].items() if k not in ("decision_type_name", "available_now")} == {
         "decision_type": "refund",
         "source": "role",

@@ -46,6 +46,7 @@ def test_seed_demo_builds_the_contracts_organization_idempotently():
         "replacement",
         "fee_waiver",
         "expedited_shipping",
+        "wow",
     }
 
 

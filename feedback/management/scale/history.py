@@ -30,12 +30,22 @@ from delegation.selectors.usage import AuthoritySnapshot, counter_keys
 from empower.models import Case
 from feedback.management.scale.bulk import IdPool, Progress, Writer
 from feedback.management.scale.people import Organization
-from feedback.management.scale.texts import NOTES, RATIONALES, REJECTIONS, RESOLUTIONS, SUBJECTS, WITHDRAWALS
+from feedback.management.scale.texts import (
+    NOTES,
+    RATIONALES,
+    REJECTIONS,
+    RESOLUTIONS,
+    SUBJECTS,
+    WITHDRAWALS,
+    WOW_STORIES,
+)
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
 # Share of the decisions per type; a type not named here (e.g. one added later) gets the last weight.
-TYPE_WEIGHTS = {"refund": 38, "goodwill_credit": 22, "replacement": 14, "fee_waiver": 14, "expedited_shipping": 12}
+TYPE_WEIGHTS = {
+    "refund": 38, "goodwill_credit": 22, "replacement": 14, "fee_waiver": 14, "expedited_shipping": 12, "wow": 3,
+}  # fmt: skip
 OTHER_TYPE_WEIGHT = 6
 # Office hours in the organization's time zone (hour → weight), and the week (Monday first).
 HOURS = [0.2, 0.1, 0.1, 0.1, 0.1, 0.3, 0.8, 2, 5, 8, 9, 8, 6, 7, 8, 7, 6, 4, 2.5, 1.5, 1, 0.7, 0.5, 0.3]
@@ -240,13 +250,14 @@ class History:
         exceeded = exceeded_limits(limits, usage, amount)
         rationale = rng.choice(RATIONALES[decision_type.code] if decision_type.code in RATIONALES else RATIONALES["*"])
         snapshot = self.record(type_id, customer_id, limits, usage)
+        story = rng.choice(WOW_STORIES) if decision_type.requires_story else ""  # a wow gesture tells its story
         self.sim.counts["decisions"] += 1
         if not exceeded:
             self.count(maker.id, type_id, customer_id, at, amount)
             self.sim.counts["within_authority"] += 1
             decisions.append(
                 (decision_id, case["id"], type_id, maker.id, amount, self.currency, amount, rationale, "approved", True,
-                 [], snapshot, {}, maker.id, maker.id, None, "", at, at)
+                 [], snapshot, {}, maker.id, maker.id, None, "", at, at, story)
             )  # fmt: skip
             case["last"] = max(case["last"], at)
             return
@@ -261,7 +272,7 @@ class History:
         decisions.append(
             (decision_id, case["id"], type_id, maker.id, amount, self.currency, final, rationale, status, False,
              exceeded, snapshot, approval, approver if status == "approved" else None,
-             approver if status == "approved" else None, None, "", at, decided_at)
+             approver if status == "approved" else None, None, "", at, decided_at, story)
         )  # fmt: skip
         self.sim.counts[f"escalated_{escalation['outcome']}"] += 1
         self.sim.counts["escalated"] += 1
@@ -371,7 +382,7 @@ CASE_FIELDS = [
 DECISION_FIELDS = [
     "id", "case", "decision_type", "made_by", "amount", "currency", "final_amount", "rationale", "status",
     "within_authority", "exceeded", "limits_snapshot", "approval_snapshot", "approved_by", "authority_of",
-    "idempotency_key", "request_fingerprint", "created_at", "decided_at",
+    "idempotency_key", "request_fingerprint", "created_at", "decided_at", "story",
 ]  # fmt: skip
 ESCALATION_FIELDS = [
     "id", "decision", "status", "level", "route_above", "approver", "assigned_to", "exceeded", "due_at", "note",

@@ -33,6 +33,8 @@ FOLLOW_UP_FIELDS = [
 REPORT_FIELDS = [
     "id", "reporter", "team", "case", "decision", "decision_type", "limit", "rule_text", "would_have_done", "status",
     "assigned_to", "level", "due_at", "created_at", "answered_by", "answered_at", "answer",
+    "change_kind", "change_text", "change_decision_type", "change_employee", "change_values", "change_done_at",
+    "change_done_by",
 ]  # fmt: skip
 
 
@@ -125,9 +127,17 @@ def friction_reports(*, sim: Simulated, org: Organization, rng: random.Random, n
                 status = "accepted" if outcome == "accept" else "explained"
                 answered_by, answered_at = assignee, answered
                 answers.add((report_id, assignee, outcome, answer, answered))
+        # "You said, we did": most acceptances are a written policy, done when answered; some promise a
+        # limit change still to come (the cockpit's "promised, not yet done" once 14 days old).
+        change = ("", "", None, None, {}, None, None)
+        if status == "accepted":
+            if rng.random() < 0.7:
+                change = ("policy", answer, None, None, {}, answered_at, answered_by)
+            else:
+                change = ("limit", answer, type_id, reporter_id, {}, None, None)
         reports.add(
             (report_id, reporter_id, team_id, case_id, decision_id, type_id, cap, "", rng.choice(WOULD_HAVE_DONE),
-             status, assignee, level, due, created, answered_by, answered_at, answer)
+             status, assignee, level, due, created, answered_by, answered_at, answer, *change)
         )  # fmt: skip
         mates = [m for m in team_mates.get(lead, []) if m != reporter_id]
         for mate in rng.sample(mates, min(len(mates), rng.choice((0, 0, 1, 1, 2, 3, 5)))):

@@ -18,6 +18,12 @@ RATIONALES = {
                            "Medical device, customer cannot wait."],
     "*": ["Customer's situation justifies it.", "Above and beyond for a long-time customer."],
 }  # fmt: skip
+WOW_STORIES = [
+    "Her parcel with a birthday gift was lost; I sent flowers with the replacement.",
+    "He had called four times about the same fault; I sent a voucher and called him back myself.",
+    "A wedding order arrived damaged the day before; I had a courier bring a new one that evening.",
+    "She is moving abroad and could not wait for the refund; I paid for express shipping of the exchange.",
+]
 NOTES = ["", "", "Fine, go ahead.", "Approved: good call, you could ask for a higher limit.",
          "Approved; next time offer a replacement first.", "Approved a lower amount: shipping is refunded separately.",
          "OK. Please note the order number in the rationale."]  # fmt: skip
