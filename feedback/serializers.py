@@ -246,8 +246,8 @@ class FrictionChangeInputSerializer(serializers.Serializer):
     change_decision_type = serializers.SlugRelatedField(
         slug_field="code", queryset=DecisionType.objects.all(), required=False, allow_null=True
     )
-    change_employee = serializers.SlugRelatedField(
-        slug_field="user__username", queryset=Employee.objects.select_related("user"), required=False, allow_null=True
+    change_employee = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=150, help_text=_("Whose limit: a username.")
     )
     change_role = serializers.SlugRelatedField(
         slug_field="code", queryset=Role.objects.all(), required=False, allow_null=True
@@ -257,6 +257,14 @@ class FrictionChangeInputSerializer(serializers.Serializer):
     per_month = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     per_customer_month = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     change_record = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1)
+
+    def validate_change_employee(self, value) -> Employee | None:
+        if not value:
+            return None
+        employee = Employee.objects.select_related("user").filter(user__username=value).first()
+        if employee is None:
+            raise serializers.ValidationError(_("No such person."))
+        return employee
 
 
 class FrictionAnswerInputSerializer(FrictionChangeInputSerializer):

@@ -53,7 +53,13 @@ def test_the_answer_form(client, org, report, who, answered):
     employee = getattr(org, who)
     shown = 'id="answer-form"' in page(client, employee, reverse("feedback:report-detail", args=[filed.pk]))
     ok = accepted(
-        lambda: services.friction_report_answer(report_id=filed.pk, employee=employee, outcome="accept", note="Yes")
+        lambda: services.friction_report_answer(
+            report_id=filed.pk,
+            employee=employee,
+            outcome="accept",
+            note="Yes",
+            change=services.ChangeInput(kind="policy", text="No photo needed"),
+        )
     )
     assert shown == ok
 

@@ -85,8 +85,9 @@ def test_colleagues_of_the_same_team_second_a_report_once(report, org):
 def test_the_manager_answers_and_the_reporter_and_seconders_hear(report, org, outcome, status):
     filed = report()
     services.friction_report_second(report_id=filed.pk, employee=org.erin)
+    change = services.ChangeInput(kind="policy", text="Agents refund up to 150") if outcome == "accept" else None
     services.friction_report_answer(
-        report_id=filed.pk, employee=org.bob, outcome=outcome, note="Raising agents' refund limit to 150"
+        report_id=filed.pk, employee=org.bob, outcome=outcome, note="Raising agents' refund limit to 150", change=change
     )
     filed.refresh_from_db()
     assert filed.status == status and filed.answered_by == org.bob and filed.answer.startswith("Raising")
@@ -109,7 +110,13 @@ def test_passing_it_up_hands_it_to_the_next_manager(report, org):
     assert Notification.objects.filter(recipient=org.carol, key=f"friction:{filed.pk}:assigned:2").exists()
     with pytest.raises(NotAllowed):  # bob passed it on; now it is carol's (or dan's)
         services.friction_report_answer(report_id=filed.pk, employee=org.bob, outcome="accept", note="x")
-    services.friction_report_answer(report_id=filed.pk, employee=org.dan, outcome="accept", note="Done from the top")
+    services.friction_report_answer(
+        report_id=filed.pk,
+        employee=org.dan,
+        outcome="accept",
+        note="Done from the top",
+        change=services.ChangeInput(kind="policy", text="Operations decides"),
+    )
     assert [a.outcome for a in FrictionAnswer.objects.filter(report=filed)] == ["pass_up", "accept"]
 
 
