@@ -202,11 +202,15 @@ def featured_stories(*, viewer: Employee, team_ids=None, employee_ids=None, limi
         features = features.filter(team_id__in=team_ids)
     if employee_ids is not None:
         features = features.filter(employee_id__in=employee_ids)
-    stories = []
-    for feature in features[:limit]:
-        story = story_get(kind=feature.kind, ref_id=feature.ref_id)
-        if story is not None:
-            stories.append(story)
+    chosen = list(features[:limit])
+    by_kind: dict[str, list[int]] = {}
+    for feature in chosen:
+        by_kind.setdefault(feature.kind, []).append(feature.ref_id)
+    found = {}  # one query per kind, whatever the number of features
+    for kind, ids in by_kind.items():
+        rows, build = SOURCES[kind]
+        found |= {(kind, row.pk): build(row) for row in rows().filter(pk__in=ids)}
+    stories = [found[(f.kind, f.ref_id)] for f in chosen if (f.kind, f.ref_id) in found]
     decorate(stories, viewer=viewer)
     return stories
 

@@ -104,7 +104,7 @@ def recognition(request: HttpRequest, username: str) -> HttpResponse:
     if person is None or not selectors_stories.may_see_recognition(viewer=request.employee, employee=person):
         raise Http404
     context = {
-        "section": "stories",
+        "section": "recognition" if person.pk == request.employee.pk else "stories",
         "person": person,
         "own": person.pk == request.employee.pk,
         "recognition": selectors_stories.recognition_of(employee=person, viewer=request.employee),

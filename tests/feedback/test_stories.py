@@ -185,3 +185,20 @@ def test_recognition_for_the_person_and_those_above_only_and_never_ranked(org, a
     assert "rank" not in page.lower().replace("ranked", "")
     client.force_login(org.erin.user)
     assert client.get("/feedback/people/alice/recognition/").status_code == 404
+
+
+@pytest.mark.parametrize("many", [3, 30])
+def test_stories_page_runs_the_same_queries_for_3_or_30_stories(
+    org, gesture, client, many, django_assert_max_num_queries
+):
+    for _ in range(many):
+        decision = gesture(amount="1.00")
+        services.story_applaud(employee=org.erin, kind="wow", ref_id=decision.pk)
+        services.story_feature(employee=org.bob, kind="wow", ref_id=decision.pk)
+    client.force_login(org.frank.user)
+    client.get("/feedback/stories/")  # warm the session and the cached catalogue
+    with django_assert_max_num_queries(24):
+        response = client.get("/feedback/stories/")
+    assert response.status_code == 200 and response.content.decode().count('class="story panel"') == min(
+        many, 10
+    ) + min(many, 20)
