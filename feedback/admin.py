@@ -12,7 +12,7 @@ from django.utils.translation import ngettext
 from empower.admin import ReadOnlyAdmin, ReadOnlyInline, RowEmailFilter, email_state_label
 from empower.services import emails_retry
 from feedback import selectors
-from feedback.models import FollowUp, FrictionAnswer, FrictionReport, FrictionSecond, Survey
+from feedback.models import Applause, FeaturedStory, FollowUp, FrictionAnswer, FrictionReport, FrictionSecond, Survey
 
 
 class SurveyEmailFilter(RowEmailFilter):
@@ -129,7 +129,10 @@ class FrictionReportAdmin(ReadOnlyAdmin):
     list_filter = ["status", "team", "decision_type", "limit"]
     list_select_related = ["reporter__user", "team", "assigned_to__user", "decision_type"]
     search_fields = ["rule_text", "would_have_done", "answer"]
-    raw_id_fields = ["reporter", "case", "decision", "assigned_to", "on_behalf_of", "answered_by"]
+    raw_id_fields = [
+        "reporter", "case", "decision", "assigned_to", "on_behalf_of", "answered_by", "change_employee",
+        "change_done_by", "change_record",
+    ]  # fmt: skip
     date_hierarchy = "created_at"
     inlines = [FrictionAnswerInline, FrictionSecondInline]
 
@@ -139,3 +142,19 @@ class FrictionReportAdmin(ReadOnlyAdmin):
     @admin.display(description=_("seconds"), ordering="seconds_count")
     def seconds(self, report: FrictionReport) -> int:
         return report.seconds_count
+
+
+@admin.register(Applause)
+class ApplauseAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "ref_id", "by", "recipient", "created_at"]
+    list_filter = ["kind"]
+    list_select_related = ["by__user", "recipient__user"]
+    raw_id_fields = ["by", "recipient"]
+
+
+@admin.register(FeaturedStory)
+class FeaturedStoryAdmin(ReadOnlyAdmin):
+    list_display = ["id", "kind", "ref_id", "employee", "team", "featured_by", "featured_at"]
+    list_filter = ["kind", "team"]
+    list_select_related = ["employee__user", "team", "featured_by__user"]
+    raw_id_fields = ["employee", "featured_by"]
