@@ -122,10 +122,12 @@ def test_me_authority_lists_the_wow_budget_like_any_type(org, api, wow, make_cas
 
 def test_case_page_shows_the_story_field_and_the_remaining_wow_budget(org, client, make_case, wow):
     case = make_case()
-    decision_submit(employee=org.alice, case=case, decision_type=wow, amount="20.00", rationale="r", story="s")
+    decision_submit(
+        employee=org.alice, case=case, decision_type=wow, amount="20.00", rationale="r", story="Sent a handwritten card"
+    )
     client.force_login(org.alice.user)
     page = client.get(f"/cases/{case.pk}/").content.decode()
-    assert 'name="story"' in page
+    assert 'name="story"' in page and "Sent a handwritten card" in page
     assert 'id="wow-budget"' in page and "280.00" in page
 
 
