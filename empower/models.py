@@ -505,3 +505,35 @@ class OutgoingEmail(models.Model):
     @property
     def is_sent(self) -> bool:
         return self.sent_at is not None
+
+
+class ApiToken(models.Model):
+    """A key for the API (`Authorization: Token <key>`), one of any number per person, each revocable.
+
+    Only a digest of the key is stored, so a copy of the database lets nobody in. A token stops
+    working when it expires (`API_TOKEN_DAYS`), when it is revoked (the row is deleted), when its
+    user is deactivated, and at once when their password changes: `password_stamp` is the user's
+    session hash when it was issued, compared on every use, as Django does for browser sessions.
+    A token issued on the web page may be tied to that browser's login (`session_key`): logging
+    out there revokes it.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    digest = models.CharField(_("key digest"), max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("key begins"), max_length=8, editable=False)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    password_stamp = models.CharField(max_length=128, editable=False)
+    session_key = models.CharField(_("ends with the login"), max_length=40, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        indexes = [models.Index(fields=["user", "session_key"], name="api_token_user_session")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name or self.user})"
