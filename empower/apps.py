@@ -7,6 +7,7 @@ class EmpowerConfig(AppConfig):
     verbose_name = _("Organization")
 
     def ready(self) -> None:
-        from empower.tokens import connect_signals
+        from empower import audit_chain, tokens
 
-        connect_signals()
+        tokens.connect_signals()
+        audit_chain.connect_signals()
