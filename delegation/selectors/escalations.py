@@ -39,6 +39,7 @@ def decisions_for_case(*, case: Case) -> QuerySet[Decision]:
             "decision_type",
             "made_by__user",
             "approved_by__user",
+            "authority_of__user",
             "escalation__assigned_to__user",
             "escalation__approver__user",  # "Bob (standing in for Carol)"
         )
@@ -48,7 +49,7 @@ def decisions_for_case(*, case: Case) -> QuerySet[Decision]:
 
 def decisions_visible_to(*, employee: Employee) -> QuerySet[Decision]:
     return Decision.objects.filter(case__team_id__in=visible_team_ids(employee=employee)).select_related(
-        "decision_type", "made_by__user", "approved_by__user", "case"
+        "decision_type", "made_by__user", "approved_by__user", "authority_of__user", "case"
     )
 
 
