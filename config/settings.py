@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "empower.middleware.PrivateResponsesMiddleware",
+    "empower.middleware.DatabaseBusyMiddleware",
     "empower.middleware.EmployeeLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -250,6 +251,10 @@ if min(FEEDBACK_SURVEY_DAYS, FEEDBACK_FOLLOW_UP_HOURS, FEEDBACK_REPORT_WORKING_H
     raise ImproperlyConfigured(
         "FEEDBACK_SURVEY_DAYS, FEEDBACK_FOLLOW_UP_HOURS and FEEDBACK_REPORT_WORKING_HOURS must be at least 1."
     )
+
+# Services that lock rows try again this many times after a deadlock or serialization failure, then
+# answer 503 with Retry-After (empower.db_retry).
+DB_RETRY_ATTEMPTS = env.int("DB_RETRY_ATTEMPTS", default=3)
 
 # API tokens live this many days (each `POST /api/v1/auth/token/` issues a new one; see empower.tokens).
 API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=30)

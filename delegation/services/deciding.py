@@ -20,6 +20,7 @@ from delegation.services.common import (
     enqueue_routing,
     validate_amount,
 )
+from empower.db_retry import retry_on_conflict
 from empower.errors import Conflict, InvalidInput
 from empower.models import Case, Employee
 from empower.services import (
@@ -33,7 +34,6 @@ def _fingerprint(*, case: Case, decision_type: DecisionType, amount: Decimal, ra
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-@transaction.atomic
 def _snapshot_record(snapshot, employee: Employee) -> dict:
     """The limits that judged a decision, naming whose they are: a stand-in's decision is judged by the
     delegator's authority (`source` "stand-in", their own source kept as `limits_source`)."""
@@ -43,6 +43,8 @@ def _snapshot_record(snapshot, employee: Employee) -> dict:
     return record
 
 
+@retry_on_conflict
+@transaction.atomic
 def decision_submit(
     *,
     employee: Employee,
