@@ -239,6 +239,12 @@ if len(EMPOWER_WORK_HOURS) != 2 or not 0 <= EMPOWER_WORK_HOURS[0] < EMPOWER_WORK
 # How long an escalation may wait in "routing" before the periodic sweep routes it again.
 EMPOWER_ROUTING_GRACE_SECONDS = env.int("EMPOWER_ROUTING_GRACE_SECONDS", default=120)
 
+# Splitting: several decisions of one type for one customer by one employee within this many minutes,
+# together above their per-decision limit, are flagged to their manager (never blocked).
+EMPOWER_SPLIT_WINDOW_MINUTES = env.int("EMPOWER_SPLIT_WINDOW_MINUTES", default=60)
+if EMPOWER_SPLIT_WINDOW_MINUTES < 1:
+    raise ImproperlyConfigured("EMPOWER_SPLIT_WINDOW_MINUTES must be at least 1.")
+
 # The organization's currency: every amount is a Decimal in it.
 EMPOWER_CURRENCY = env.str("EMPOWER_CURRENCY", default="EUR")
 
@@ -347,6 +353,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "announce-authority-changes": {
         "task": "delegation.tasks.announce_authority_changes",
+        "schedule": 60.0,
+    },
+    "detect-splitting": {
+        "task": "delegation.tasks.detect_splitting",
         "schedule": 60.0,
     },
     "worker-heartbeat": {
