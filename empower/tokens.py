@@ -91,10 +91,16 @@ class ApiTokenAuthentication(TokenAuthentication):
         return (user, token)
 
 
-def _revoke_on_password_change_or_deactivation(sender, instance, created, **kwargs) -> None:
-    # `_password` is set by set_password() until the save that stores it.
-    if not created and (getattr(instance, "_password", None) is not None or not instance.is_active):
+def _revoke_on_password_change_or_deactivation(sender, instance, created, update_fields=None, **kwargs) -> None:
+    if created:
+        return
+    # `_password` is set by set_password() until the save that stores it: a new password.
+    if getattr(instance, "_password", None) is not None or not instance.is_active:
         ApiToken.objects.filter(user=instance).delete()
+    elif update_fields is not None and set(update_fields) == {"password"}:
+        # The same password, stored under a stronger hasher at login (Django's upgrade on
+        # check_password): the tokens stay, with the new stamp.
+        ApiToken.objects.filter(user=instance).update(password_stamp=password_stamp(instance))
 
 
 def _revoke_the_logins_tokens(sender, request, user, **kwargs) -> None:

@@ -111,6 +111,16 @@ def test_a_password_change_stops_every_token_at_once(org):
     assert not ApiToken.objects.filter(user=user).exists()
 
 
+def test_a_password_hash_upgraded_at_login_keeps_the_tokens(org, settings):
+    token = token_for("alice")
+    # A stronger hasher first in the list: the next login re-hashes the same password.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher", *settings.PASSWORD_HASHERS]
+    assert token_for("alice")
+    user = type(org.alice.user).objects.get(pk=org.alice.user.pk)
+    assert user.password.startswith("pbkdf2_sha1$")
+    assert client_with(token).get("/api/v1/me/").status_code == 200
+
+
 def test_a_password_changed_behind_the_apps_back_stops_tokens_too(org):
     token = token_for("alice")
     type(org.alice.user).objects.filter(pk=org.alice.user.pk).update(password="md5$x$changed")
