@@ -223,3 +223,41 @@ def test_the_daily_cap_starts_again_at_local_midnight(org, make_case, settings, 
             employee=org.alice, case=make_case(org.alice), decision_type=org.refund, amount=D("90.00"), rationale="x"
         )
     assert later.status == Decision.Status.APPROVED and later.within_authority
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_decisions_of_one_person_all_succeed_and_count_exactly(org):
+    """Eight connections deciding for one person at once, each for its own customer: every decision is
+    taken and counted exactly; a deadlock victim (seen in load runs) is tried again, not answered 500."""
+    import threading
+
+    from empower.services import case_open
+
+    cases = [
+        case_open(employee=org.dan, customer_name="C", customer_email=f"c{n}@example.com", subject="s")
+        for n in range(8)
+    ]
+    errors: list[Exception] = []
+    barrier = threading.Barrier(len(cases))
+
+    def decide(case) -> None:
+        try:
+            barrier.wait()
+            for _ in range(5):
+                decision_submit(employee=org.dan, case=case, decision_type=org.refund, amount=D("1.00"), rationale="x")
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=decide, args=(case,)) for case in cases]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert Decision.objects.filter(made_by=org.dan, status=Decision.Status.APPROVED).count() == 40
+    day = UsageCounter.objects.get(key__startswith=f"emp:{org.dan.pk}:dt:{org.refund.pk}:day:")
+    assert day.amount == D("40.00")
