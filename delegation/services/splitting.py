@@ -122,6 +122,6 @@ def _flag(cluster: list[Decision], window: timedelta) -> int:
                 limit=f"{flag.per_decision:.2f}",
                 case=last.case_id,
             ),
-            url=f"/cases/{last.case_id}/",
+            url="/authority/splits/",
         )
     return 1

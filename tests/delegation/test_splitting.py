@@ -36,7 +36,7 @@ def test_three_small_refunds_for_one_customer_within_the_window_are_flagged_to_t
     assert sorted(d.pk for d in flag.decisions.all()) == sorted(d.pk for d in decisions)
     assert (flag.total, flag.per_decision) == (D("180.00"), D("100.00"))
     told = Notification.objects.get(recipient=org.bob, key=flag.key)
-    assert "180.00" in told.message and told.url == f"/cases/{case.pk}/"
+    assert "180.00" in told.message and told.url == "/authority/splits/"
     assert AuditRecord.objects.filter(action="decision.split_flagged", subject=org.alice).count() == 1
 
     listed = api("bob").get("/api/v1/split-flags/")
@@ -99,3 +99,19 @@ def test_detecting_costs_a_constant_number_of_queries(org, django_assert_max_num
         _decide(org, case, "20.00", now - timedelta(minutes=10 + n))
     with django_assert_max_num_queries(1):
         assert splitting_detect() == 0
+
+
+def test_the_manager_sees_the_flag_on_a_page_and_outsiders_see_none(org, client):
+    start = timezone.now() - timedelta(minutes=30)
+    case = _case(org)
+    decisions = [_decide(org, case, "60.00", start + timedelta(minutes=m)) for m in (0, 10)]
+    splitting_detect()
+
+    client.force_login(org.bob.user)
+    page = client.get("/authority/splits/")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert body.count('class="split-flag"') == 1 and "120.00" in body
+    assert all(f"#{d.pk}" in body for d in decisions)
+    client.force_login(org.hank.user)
+    assert 'class="split-flag"' not in client.get("/authority/splits/").content.decode()
