@@ -23,8 +23,13 @@ from empower.services import audit, lazy_message, notify
 
 
 def _per_decision(decision: Decision) -> Decimal | None:
-    value = (decision.limits_snapshot or {}).get("per_decision")
-    return None if value in (None, "") else Decimal(value)
+    """The maker's own per-decision limit that judged it; None for no limit, or when a stand-in
+    decided on someone else's authority (that person's limit is not the maker's)."""
+    snapshot = decision.limits_snapshot or {}
+    value = snapshot.get("per_decision")
+    if value in (None, "") or snapshot.get("source") == "stand-in":
+        return None
+    return Decimal(value)
 
 
 def splitting_detect(*, now=None) -> int:
