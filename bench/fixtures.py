@@ -15,11 +15,11 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.db import connection, transaction
 from django.db.models import Count
-from rest_framework.authtoken.models import Token
 
 from bench.bare.schema import TABLES
 from delegation.models import AuthorityLimit, Decision, DecisionType, Escalation
 from empower.models import Case, Customer, Employee, Notification, Role, Team
+from empower.tokens import api_token_issue
 from feedback.models import FollowUp, FrictionReport
 
 AGENTS = 16
@@ -47,7 +47,7 @@ def _case(employee: Employee, run_id: str, n: int) -> Case:
 
 
 def token_of(employee: Employee) -> str:
-    return Token.objects.get_or_create(user=employee.user)[0].key
+    return api_token_issue(user=employee.user)[1]
 
 
 @transaction.atomic

@@ -27,6 +27,22 @@ SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# HSTS: browsers keep to https for this long (a year by default once DEBUG is off; 0 turns it off).
+# Subdomains and the browsers' preload list are each an operator's commitment beyond this site, so
+# they are options; left off, Django's reminders of them (W005, W021) are silenced below on purpose.
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31_536_000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [
+    *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+    *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+]
+# A load balancer checks /healthz/ over plain http: it is not redirected to https.
+SECURE_REDIRECT_EXEMPT = [r"^healthz/$"]
+# /healthz/ tells monitoring clients the routing backlog (the others get up/down only): those that
+# send `Authorization: Bearer <HEALTHZ_TOKEN>`, or connect from an address in HEALTHZ_ALLOWED_IPS.
+HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
+HEALTHZ_ALLOWED_IPS = env.list("HEALTHZ_ALLOWED_IPS", default=[])
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
@@ -62,6 +78,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "empower.middleware.PrivateResponsesMiddleware",
+    "empower.middleware.DatabaseBusyMiddleware",
     "empower.middleware.EmployeeLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -221,6 +239,12 @@ if len(EMPOWER_WORK_HOURS) != 2 or not 0 <= EMPOWER_WORK_HOURS[0] < EMPOWER_WORK
 # How long an escalation may wait in "routing" before the periodic sweep routes it again.
 EMPOWER_ROUTING_GRACE_SECONDS = env.int("EMPOWER_ROUTING_GRACE_SECONDS", default=120)
 
+# Splitting: several decisions of one type for one customer by one employee within this many minutes,
+# together above their per-decision limit, are flagged to their manager (never blocked).
+EMPOWER_SPLIT_WINDOW_MINUTES = env.int("EMPOWER_SPLIT_WINDOW_MINUTES", default=60)
+if EMPOWER_SPLIT_WINDOW_MINUTES < 1:
+    raise ImproperlyConfigured("EMPOWER_SPLIT_WINDOW_MINUTES must be at least 1.")
+
 # The organization's currency: every amount is a Decimal in it.
 EMPOWER_CURRENCY = env.str("EMPOWER_CURRENCY", default="EUR")
 # Recognition: stories never show a customer's name; with this on, their first name at most.
@@ -239,9 +263,18 @@ if min(FEEDBACK_SURVEY_DAYS, FEEDBACK_FOLLOW_UP_HOURS, FEEDBACK_REPORT_WORKING_H
         "FEEDBACK_SURVEY_DAYS, FEEDBACK_FOLLOW_UP_HOURS and FEEDBACK_REPORT_WORKING_HOURS must be at least 1."
     )
 
+# Services that lock rows try again this many times after a deadlock or serialization failure, then
+# answer 503 with Retry-After (empower.db_retry).
+DB_RETRY_ATTEMPTS = env.int("DB_RETRY_ATTEMPTS", default=3)
+
+# API tokens live this many days (each `POST /api/v1/auth/token/` issues a new one; see empower.tokens).
+API_TOKEN_DAYS = env.int("API_TOKEN_DAYS", default=30)
+if API_TOKEN_DAYS < 1:
+    raise ImproperlyConfigured("API_TOKEN_DAYS must be at least 1.")
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "empower.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -325,6 +358,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     "announce-authority-changes": {
         "task": "delegation.tasks.announce_authority_changes",
+        "schedule": 60.0,
+    },
+    "detect-splitting": {
+        "task": "delegation.tasks.detect_splitting",
         "schedule": 60.0,
     },
     "worker-heartbeat": {

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from delegation.api import deciding, escalations, limits, stand_ins
+from delegation.api import deciding, escalations, limits, splitting, stand_ins
 
 urlpatterns = [
     path("me/authority/", deciding.MyAuthorityView.as_view(), name="api-me-authority"),
@@ -10,6 +10,7 @@ urlpatterns = [
     path("cases/<int:pk>/", deciding.CaseDetailView.as_view(), name="api-case-detail"),
     path("decisions/", deciding.DecisionSubmitView.as_view(), name="api-decisions"),
     path("decisions/<int:pk>/", deciding.DecisionDetailView.as_view(), name="api-decision-detail"),
+    path("split-flags/", splitting.SplitFlagListView.as_view(), name="api-split-flags"),
     path("escalations/", escalations.EscalationListView.as_view(), name="api-escalations"),
     path("escalations/<int:pk>/", escalations.EscalationDetailView.as_view(), name="api-escalation-detail"),
     path("escalations/<int:pk>/approve/", escalations.EscalationApproveView.as_view(), name="api-escalation-approve"),

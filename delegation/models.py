@@ -543,3 +543,35 @@ class EscalationStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.escalation_id} L{self.level} {self.status}"
+
+
+class SplitFlag(models.Model):
+    """Decisions that look like one split to stay under a per-decision limit: several of one type for
+    one customer by one employee within `EMPOWER_SPLIT_WINDOW_MINUTES`, together above that
+    employee's per-decision limit. Flagged to their manager (never blocked), with the decisions."""
+
+    key = models.CharField(_("key"), max_length=120, unique=True, editable=False)
+    made_by = models.ForeignKey(Employee, verbose_name=_("made by"), on_delete=models.CASCADE, related_name="+")
+    manager = models.ForeignKey(
+        Employee, verbose_name=_("manager told"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decision_type = models.ForeignKey(
+        DecisionType, verbose_name=_("decision type"), on_delete=models.PROTECT, related_name="+"
+    )
+    customer = models.ForeignKey(
+        "empower.Customer", verbose_name=_("customer"), on_delete=models.CASCADE, related_name="+"
+    )
+    decisions = models.ManyToManyField(Decision, verbose_name=_("decisions"), related_name="split_flags")
+    total = models.DecimalField(_("total"), **MONEY)
+    per_decision = models.DecimalField(_("per-decision limit"), **MONEY)
+    currency = models.CharField(_("currency"), max_length=3)
+    window_minutes = models.PositiveIntegerField(_("window (minutes)"))
+    created_at = models.DateTimeField(_("flagged at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("possible split")
+        verbose_name_plural = _("possible splits")
+
+    def __str__(self) -> str:
+        return f"{self.made_by} · {self.decision_type} · {self.total} {self.currency}"

@@ -167,6 +167,14 @@ class DecisionOutputSerializer(serializers.Serializer):
     story = serializers.CharField(help_text=_("The story of a wow gesture (empty for other decisions)."))
     made_by = username("made_by")
     approved_by = username("approved_by", allow_null=True)
+    authority_of = username(
+        "authority_of",
+        allow_null=True,
+        help_text=_(
+            "Whose authority judged it once approved: the maker's or approver's own, or, for a stand-in, "
+            "the person they stand in for. Null until approved."
+        ),
+    )
     escalation = EscalationBriefSerializer(allow_null=True)
     created_at = serializers.DateTimeField()
     decided_at = serializers.DateTimeField(allow_null=True)

@@ -94,3 +94,9 @@ def heartbeat() -> None:
 def announce_authority_changes() -> int:
     """Audit and announce delegations and temporary limits that started or ended on schedule."""
     return services.authority_changes_announce()
+
+
+@shared_task(soft_time_limit=50)  # a batch over the last window, as the sweeps
+def detect_splitting() -> int:
+    """Flag decisions that look split to stay under a per-decision limit (off the request path)."""
+    return services.splitting_detect()

@@ -1,10 +1,12 @@
 """Operators' back office for the organization: teams, roles, people, customers, cases, audit,
 notifications and the outbox of e-mails."""
 
+import contextlib
 import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.exceptions import NotRegistered
 from django.contrib.auth import get_user_model, password_validation
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.db.models import Count, Exists
@@ -14,8 +16,10 @@ from django.utils.html import format_html
 from django.utils.timezone import localtime
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from rest_framework.authtoken.models import TokenProxy
 
 from empower.models import (
+    ApiToken,
     AuditRecord,
     Case,
     Customer,
@@ -497,3 +501,35 @@ class OutgoingEmailAdmin(admin.ModelAdmin):
     @admin.display(description=_("last error"))
     def short_error(self, email: OutgoingEmail) -> str:
         return email.last_error if len(email.last_error) <= 80 else f"{email.last_error[:79]}…"
+
+
+# API tokens: administrators see and revoke everyone's (never the keys); DRF's own token table is no
+# longer read (its tokens were carried over by a migration), so it is not offered.
+with contextlib.suppress(NotRegistered):
+    admin.site.unregister(TokenProxy)
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    list_display = ("prefix", "user", "name", "created_at", "expires_at", "ends_with_login")
+    list_filter = ("created_at", "expires_at")
+    search_fields = ("user__username", "name", "prefix")
+    list_select_related = ("user",)
+    readonly_fields = ("user", "prefix", "name", "created_at", "expires_at")
+    fields = readonly_fields
+    actions = ["revoke"]
+
+    @admin.display(boolean=True, description=_("ends with the login"))
+    def ends_with_login(self, token: ApiToken) -> bool:
+        return bool(token.session_key)
+
+    def has_add_permission(self, request) -> bool:
+        return False  # a key is shown once, to its owner: they issue their own
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.action(description=_("Revoke the selected tokens"), permissions=["delete"])
+    def revoke(self, request, queryset) -> None:
+        count = queryset.delete()[0]
+        self.message_user(request, ngettext("%d token revoked.", "%d tokens revoked.", count) % count)

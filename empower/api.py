@@ -17,9 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularSwaggerSplitView
-from rest_framework import exceptions, generics, status
-from rest_framework.authentication import TokenAuthentication
-from rest_framework.authtoken.models import Token
+from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -27,9 +25,10 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from empower.errors import InvalidInput, NotAllowed
-from empower.models import Case, Employee
+from empower.models import ApiToken, Case, Employee
 from empower.selectors import cases_visible_to, employee_for_user
 from empower.serializers import (
+    ApiTokenSerializer,
     CaseCreateInputSerializer,
     CaseOutputSerializer,
     ErrorSerializer,
@@ -38,6 +37,7 @@ from empower.serializers import (
     TokenSerializer,
 )
 from empower.services import case_open
+from empower.tokens import ApiTokenAuthentication, api_token_issue, api_token_revoke, api_tokens_of
 
 _ERROR_DESCRIPTIONS = {
     400: _("Invalid input: `detail`, `code` and a list of messages per invalid field. Nothing was changed."),
@@ -61,18 +61,11 @@ def error_responses(*codes: int, authenticated: bool = True) -> dict[int, OpenAp
 _EMPLOYEE_RELATED = ("user__employee__role", "user__employee__team", "user__employee__parent__user")
 
 
-class EmployeeTokenAuthentication(TokenAuthentication):
-    """DRF's token authentication, loading the caller's employee record in the same query."""
+class EmployeeTokenAuthentication(ApiTokenAuthentication):
+    """Token authentication (expiry and password checked in its one query), loading the caller's
+    employee record in the same query."""
 
-    def authenticate_credentials(self, key):
-        model = self.get_model()
-        try:
-            token = model.objects.select_related(*_EMPLOYEE_RELATED).get(key=key)
-        except model.DoesNotExist:
-            raise exceptions.AuthenticationFailed(_("Invalid token.")) from None
-        if not token.user.is_active:
-            raise exceptions.AuthenticationFailed(_("User inactive or deleted."))
-        return (token.user, token)
+    related = _EMPLOYEE_RELATED
 
 
 class EmployeeMixin:
@@ -84,7 +77,7 @@ class EmployeeMixin:
     employee: Employee
     # The configured authentication, with tokens that bring the employee along.
     authentication_classes = [
-        EmployeeTokenAuthentication if cls is TokenAuthentication else cls
+        EmployeeTokenAuthentication if cls is ApiTokenAuthentication else cls
         for cls in api_settings.DEFAULT_AUTHENTICATION_CLASSES
     ]
 
@@ -131,8 +124,45 @@ class AuthTokenView(APIView):
             raise InvalidInput(_("Unable to log in with the username and password given."), code="bad_credentials")
         # A good password starts login protection's count again, as a login on the page does.
         axes_reset(ip=get_client_ip_address(request._request), username=user.get_username())
-        token, _created = Token.objects.get_or_create(user=user)
-        return Response(TokenSerializer({"token": token.key}).data)
+        # A new token each time: each client holds its own, revoked on its own (GET /api/v1/me/tokens/).
+        token, key = api_token_issue(user=user, name=request.headers.get("User-Agent", "")[:100])
+        return Response(TokenSerializer({"token": key, "expires_at": token.expires_at}).data)
+
+
+class MyTokensView(generics.ListAPIView):
+    """The caller's API tokens that still work, newest first (never the keys). Any logged-in user."""
+
+    serializer_class = ApiTokenSerializer
+    filter_backends: list = []
+    authentication_classes = EmployeeMixin.authentication_classes  # one token scheme in the schema
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no caller
+            return ApiToken.objects.none()
+        return api_tokens_of(user=self.request.user)
+
+    def get_serializer_context(self) -> dict:
+        auth = getattr(self.request, "auth", None)
+        return super().get_serializer_context() | {"current_token_id": getattr(auth, "pk", None)}
+
+    @extend_schema(
+        operation_id="me_tokens_list",
+        tags=["auth"],
+        responses={200: ApiTokenSerializer(many=True), **error_responses()},
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class MyTokenView(APIView):
+    """Revoke one of the caller's tokens (it stops working at once); another person's: 404."""
+
+    authentication_classes = EmployeeMixin.authentication_classes
+
+    @extend_schema(operation_id="me_tokens_destroy", tags=["auth"], responses={204: None, **error_responses(404)})
+    def delete(self, request: Request, pk: int) -> Response:
+        api_token_revoke(user=request.user, token_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeView(EmployeeAPIView):

@@ -7,5 +7,7 @@ from empower import api
 urlpatterns = [
     path("auth/token/", api.AuthTokenView.as_view(), name="api-auth-token"),
     path("me/", api.MeView.as_view(), name="api-me"),
+    path("me/tokens/", api.MyTokensView.as_view(), name="api-me-tokens"),
+    path("me/tokens/<int:pk>/", api.MyTokenView.as_view(), name="api-me-token"),
     path("cases/", api.CaseListCreateView.as_view(), name="api-cases"),
 ]

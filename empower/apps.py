@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class EmpowerConfig(AppConfig):
     name = "empower"
     verbose_name = _("Organization")
+
+    def ready(self) -> None:
+        from empower import audit_chain, tokens
+
+        tokens.connect_signals()
+        audit_chain.connect_signals()

@@ -1,4 +1,6 @@
+import json
 from collections.abc import Callable, Iterable
+from datetime import UTC
 from typing import Any
 
 from django.conf import settings
@@ -384,6 +386,10 @@ class AuditRecord(models.Model):
     # Set only on records of events that happen once (see `services.audit_once`): the unique index
     # lets exactly one of two concurrent writers record the event.
     once_key = models.CharField(_("once-only key"), max_length=255, null=True, blank=True, editable=False)
+    # The hash chain (see `empower.audit_chain`): the record's place in the chain and the SHA-256 of
+    # the previous record's hash followed by this record's content, set in the INSERT itself.
+    chain_seq = models.BigIntegerField(_("place in the chain"), null=True, blank=True, unique=True, editable=False)
+    hash = models.CharField(_("chain hash"), max_length=64, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -406,6 +412,44 @@ class AuditRecord(models.Model):
         if self.pk is not None:
             raise ValueError("Audit records are append-only.")
         super().save(*args, **kwargs)
+
+    def chain_payload(self) -> str:
+        return audit_payload(self)
+
+
+def audit_payload(record) -> str:
+    """An audit record's content as the hash chain hashes it: canonical JSON, the same before the
+    INSERT and when read back (JSON values as stored, the moment in UTC to the microsecond). A plain
+    function, so the migration that chains the existing records uses exactly this."""
+    content = {
+        "action": record.action,
+        "actor": record.actor_id,
+        "on_behalf_of": record.on_behalf_of_id,
+        "target_type": record.target_type,
+        "target_id": record.target_id,
+        "subject": record.subject_id,
+        "before": record.before,
+        "after": record.after,
+        "reason": record.reason,
+        "created_at": record.created_at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "once_key": record.once_key,
+    }
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+class AuditChainHead(models.Model):
+    """The one row holding the end of the audit chain: the last record's place and hash. Writing an
+    audit record updates it in the same statement, so concurrent writers queue on this row and the
+    chain never forks."""
+
+    seq = models.BigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        verbose_name = _("audit chain head")
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.last_hash[:12]}"
 
 
 class OutboxKeyed:
@@ -505,3 +549,35 @@ class OutgoingEmail(models.Model):
     @property
     def is_sent(self) -> bool:
         return self.sent_at is not None
+
+
+class ApiToken(models.Model):
+    """A key for the API (`Authorization: Token <key>`), one of any number per person, each revocable.
+
+    Only a digest of the key is stored, so a copy of the database lets nobody in. A token stops
+    working when it expires (`API_TOKEN_DAYS`), when it is revoked (the row is deleted), when its
+    user is deactivated, and at once when their password changes: `password_stamp` is the user's
+    session hash when it was issued, compared on every use, as Django does for browser sessions.
+    A token issued on the web page may be tied to that browser's login (`session_key`): logging
+    out there revokes it.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    digest = models.CharField(_("key digest"), max_length=64, unique=True, editable=False)
+    prefix = models.CharField(_("key begins"), max_length=8, editable=False)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    password_stamp = models.CharField(max_length=128, editable=False)
+    session_key = models.CharField(_("ends with the login"), max_length=40, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+        indexes = [models.Index(fields=["user", "session_key"], name="api_token_user_session")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name or self.user})"

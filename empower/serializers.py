@@ -24,6 +24,27 @@ class TokenRequestSerializer(serializers.Serializer):
 
 class TokenSerializer(serializers.Serializer):
     token = serializers.CharField(help_text=_("Send it as `Authorization: Token <token>`."))
+    expires_at = serializers.DateTimeField(help_text=_("When it stops working (API_TOKEN_DAYS after it was issued)."))
+
+
+class ApiTokenSerializer(serializers.Serializer):
+    """One of the caller's tokens: never the key, only how it begins."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    prefix = serializers.CharField(help_text=_("The first characters of the key, to tell tokens apart."))
+    created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField()
+    ends_with_login = serializers.SerializerMethodField(
+        help_text=_("Issued on the web page, tied to that browser's login: logging out there revokes it.")
+    )
+    current = serializers.SerializerMethodField(help_text=_("The token this request was made with."))
+
+    def get_ends_with_login(self, token) -> bool:
+        return bool(token.session_key)
+
+    def get_current(self, token) -> bool:
+        return token.pk == self.context.get("current_token_id")
 
 
 class MeSerializer(serializers.Serializer):

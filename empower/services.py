@@ -16,6 +16,7 @@ from django.utils.functional import lazy
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
+from empower.audit_chain import audit_record_insert
 from empower.errors import InvalidInput, NotAllowed
 from empower.models import AuditRecord, Case, Customer, Employee, Notification, OutgoingEmail
 from empower.selectors import administrator_addresses, emails_to_send_again, visible_team_ids
@@ -40,7 +41,7 @@ def audit(
 ) -> AuditRecord:
     """Write one append-only audit record; call it inside the transaction that makes the change.
     (`once_key` is set by `audit_once` only.)"""
-    return AuditRecord.objects.create(
+    record = AuditRecord(
         once_key=once_key,
         actor=actor,
         on_behalf_of=on_behalf_of,
@@ -52,6 +53,7 @@ def audit(
         after=_jsonable(after),
         reason=reason,
     )
+    return audit_record_insert(record)  # at the end of the hash chain, in one statement
 
 
 def audit_once(

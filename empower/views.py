@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -21,6 +21,7 @@ from empower.errors import DomainError
 from empower.forms import CaseOpenForm, CaseResolveForm, add_domain_error
 from empower.selectors import cases_visible_to, notifications_for
 from empower.services import case_open, case_resolve, notification_mark_read
+from empower.tokens import api_token_issue, api_token_revoke, api_tokens_of
 
 NOTIFICATIONS_SHOWN = 50  # a page
 
@@ -110,3 +111,37 @@ def login_locked_out(request: HttpRequest, original_response, credentials) -> Ht
     if request.path.startswith("/api/"):
         return JsonResponse({"detail": message, "code": "locked_out"}, status=429)
     return render(request, "registration/locked_out.html", {"message": message}, status=429)
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def api_tokens_view(request: HttpRequest) -> HttpResponse:
+    """My API tokens: list, issue one (its key shown this once), revoke. A token issued here may end
+    with this browser's login (ticked by default): logging out revokes it."""
+    new_key = ""
+    if request.method == "POST":
+        if not request.session.session_key:
+            request.session.save()
+        ends_with_login = request.POST.get("ends_with_login") == "on"
+        _token, new_key = api_token_issue(
+            user=request.user,
+            name=request.POST.get("name", "").strip()[:100],
+            session_key=request.session.session_key if ends_with_login else "",
+        )
+    context = {
+        "tokens": list(api_tokens_of(user=request.user)),
+        "new_key": new_key,
+        "days": settings.API_TOKEN_DAYS,
+    }
+    return render(request, "empower/tokens.html", context, status=201 if new_key else 200)
+
+
+@require_POST
+@login_required
+def api_token_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        api_token_revoke(user=request.user, token_id=pk)
+    except DomainError as error:
+        raise Http404 from error
+    messages.success(request, _("The token is revoked; it no longer works."))
+    return redirect("api-tokens")

@@ -32,7 +32,7 @@ _ESCALATED = Exists(Decision.objects.filter(case_id=OuterRef("case_id"), within_
 
 def _case_decisions() -> Prefetch:
     decisions = Decision.objects.select_related(
-        "decision_type", "made_by__user", "approved_by__user", "escalation__assigned_to__user"
+        "decision_type", "made_by__user", "approved_by__user", "authority_of__user", "escalation__assigned_to__user"
     ).order_by("created_at", "id")
     return Prefetch("case__decisions", queryset=decisions)
 

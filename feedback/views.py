@@ -19,6 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rest_framework.throttling import AnonRateThrottle
@@ -128,6 +129,7 @@ def _bound(form_class, request: HttpRequest):
 # anyway. A CSRF check would only turn away real customers whose browser blocks cookies or who come
 # back to an old tab. The per-address throttle still applies.
 @csrf_exempt
+@cache_control(private=True, no_store=True)  # the customer's answer and our reply: never in a shared cache
 @require_http_methods(["GET", "POST"])
 def survey(request: HttpRequest, token: str) -> HttpResponse:
     """The customer's survey: answer once (CSAT 1-5, optional 0-10, a comment); afterwards the answer
@@ -172,6 +174,7 @@ def survey(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @csrf_exempt  # as the survey itself: the signed link is the only key
+@cache_control(private=True, no_store=True)
 @require_POST
 def survey_complaint(request: HttpRequest, token: str) -> HttpResponse:
     """After answering, the customer raises a complaint; someone answers it by the deadline."""

@@ -16,7 +16,6 @@ from delegation.models import CAPS, DecisionType
 from delegation.selectors import (
     authority_at,
     authority_of,
-    employee_named,
     employee_visible_to,
     running_windows,
     windows_of,
@@ -37,13 +36,6 @@ from empower.api import EmployeeAPIView, error_responses
 from empower.errors import NotFound
 from empower.fields import parse_moment
 from empower.models import Employee
-
-
-def _employee_named(username: str) -> Employee:
-    employee = employee_named(username=username)
-    if employee is None:
-        raise NotFound(_("No such employee."))
-    return employee
 
 
 def _decision_type_coded(code: str) -> DecisionType:
@@ -94,7 +86,8 @@ class EmployeeLimitsView(EmployeeAPIView):
 class EmployeeLimitView(EmployeeAPIView):
     """Set (PUT) or clear (DELETE) an employee's personal limits for one decision type.
 
-    Only someone above the employee in the chain of command may; nobody changes their own limits;
+    Only someone above the employee in the chain of command may (anyone else is told there is no such
+    employee, 404, as reads are); nobody changes their own limits;
     no cap above the granter's own, and "no limit" only from someone who has none (403, with a
     message per cap that is too high). A cap left out of a PUT stays as it is now (their standing
     personal limit, else their role's). A lowered limit judges the employee's very next decision.
@@ -111,7 +104,7 @@ class EmployeeLimitView(EmployeeAPIView):
         responses={200: LimitOutputSerializer, **error_responses(400, 404)},
     )
     def put(self, request: Request, username: str, decision_type: str) -> Response:
-        employee = _employee_named(username)
+        employee = _authority_seen_by(self.employee, username)  # outside their chain: 404, as reads
         decision_type_ = _decision_type_coded(decision_type)
         serializer = LimitInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -146,7 +139,7 @@ class EmployeeLimitView(EmployeeAPIView):
         responses={200: EmployeeAuthoritySerializer, **error_responses(400, 404, 409)},
     )
     def delete(self, request: Request, username: str, decision_type: str) -> Response:
-        employee = _employee_named(username)
+        employee = _authority_seen_by(self.employee, username)  # outside their chain: 404, as reads
         decision_type_ = _decision_type_coded(decision_type)
         body = request.data if isinstance(request.data, dict) else {}
         reason = body.get("reason") or request.query_params.get("reason", "")
@@ -194,7 +187,7 @@ class EmployeeAuthorityAtView(EmployeeAPIView):
 class LimitWindowEndView(EmployeeAPIView):
     """End one temporary limit now, with a reason (required): one running stops at once (the standing or
     role limits apply again), one scheduled is called off. The same people as for setting limits: someone
-    above the employee, never their own (403). Not a temporary limit of this employee and type: 404;
+    above the employee, never their own (403), anyone else 404. Not a temporary limit of this employee and type: 404;
     already over: 409. Answers with the limits that apply now.
     """
 
@@ -205,7 +198,7 @@ class LimitWindowEndView(EmployeeAPIView):
         responses={200: EmployeeAuthoritySerializer, **error_responses(400, 404, 409)},
     )
     def post(self, request: Request, username: str, decision_type: str, pk: int) -> Response:
-        employee = _employee_named(username)
+        employee = _authority_seen_by(self.employee, username)  # outside their chain: 404, as reads
         decision_type_ = _decision_type_coded(decision_type)
         serializer = ReasonInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -27,7 +27,7 @@ from delegation.models import (
     ResponseTime,
 )
 from delegation.selectors.usage import authority_snapshots
-from empower.errors import Conflict, DomainError, NotAllowed
+from empower.errors import Conflict, DomainError, NotAllowed, NotFound
 from empower.models import Case, Employee
 from empower.selectors import visible_team_ids
 
@@ -39,6 +39,7 @@ def decisions_for_case(*, case: Case) -> QuerySet[Decision]:
             "decision_type",
             "made_by__user",
             "approved_by__user",
+            "authority_of__user",
             "escalation__assigned_to__user",
             "escalation__approver__user",  # "Bob (standing in for Carol)"
         )
@@ -48,7 +49,7 @@ def decisions_for_case(*, case: Case) -> QuerySet[Decision]:
 
 def decisions_visible_to(*, employee: Employee) -> QuerySet[Decision]:
     return Decision.objects.filter(case__team_id__in=visible_team_ids(employee=employee)).select_related(
-        "decision_type", "made_by__user", "approved_by__user", "case"
+        "decision_type", "made_by__user", "approved_by__user", "authority_of__user", "case"
     )
 
 
@@ -92,8 +93,9 @@ def with_answer_rights(
 
 def answer_refusal(*, escalation: Escalation, employee: Employee, at: datetime | None = None) -> DomainError | None:
     """Why `employee` may not approve or reject `escalation` now (None: they may), in the contract's
-    order: the requester never (403); anyone but the approver or the approver's active stand-in for
-    its type is refused (403); only then is one not waiting for an answer a conflict (409).
+    order: whoever may not see it is told there is none (404, as a read answers: ids cannot be
+    probed); the requester never (403); anyone else but the approver or the approver's active
+    stand-in for its type is refused (403); only then is one not waiting for an answer a conflict (409).
 
     The service raises it (on the locked row); the pages show the forms from the `can_answer` that
     `with_answer_rights` annotates from the same filter, and a test holds the two together.
@@ -103,6 +105,9 @@ def answer_refusal(*, escalation: Escalation, employee: Employee, at: datetime |
     rights = with_answer_rights(Escalation.objects.filter(pk=escalation.pk), employee=employee, at=at)
     answerable, open_to_them = rights.values_list("answerable", "can_answer").first() or (False, False)
     if not answerable:
+        # Only on a refusal: one more query to tell "not yours" (403) from "not yours to see" (404).
+        if not escalations_visible_to(employee=employee, at=at).filter(pk=escalation.pk).exists():
+            return NotFound(_("No such escalation."), code="escalation_not_found")
         return NotAllowed(_("This escalation is assigned to someone else."), code="not_assignee")
     if not open_to_them:
         return Conflict(

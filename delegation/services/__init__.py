@@ -13,6 +13,7 @@ One module per sub-domain; each public name is re-exported here, so callers keep
 - `answering` — escalations approved, rejected, withdrawn; who may answer.
 - `announcements` — scheduled starts and ends of delegations and temporary limits; heartbeat.
 - `catalogue` — operators' changes to decision types and response times, audited.
+- `splitting` — decisions that look split to stay under a per-decision limit, flagged to the manager.
 """
 
 from delegation.services.announcements import authority_changes_announce, heartbeat_record
@@ -43,6 +44,7 @@ from delegation.services.routing import (
     escalation_route,
     escalation_unroutable_announce,
 )
+from delegation.services.splitting import splitting_detect
 from delegation.services.stand_ins import delegation_create, delegation_end
 
 __all__ = [
@@ -74,5 +76,6 @@ __all__ = [
     "limit_set",
     "limit_window_end",
     "role_limit_set",
+    "splitting_detect",
     "validate_amount",
 ]

@@ -16,6 +16,7 @@ from delegation.selectors import (
 )
 from delegation.services.common import count_usage, decision_state, validate_amount
 from delegation.services.routing import escalation_move_up, lock_escalation
+from empower.db_retry import retry_on_conflict
 from empower.errors import Conflict, InvalidInput, NotFound
 from empower.models import Employee
 from empower.services import (
@@ -52,6 +53,7 @@ def _authority_holder(escalation: Escalation, actor: Employee) -> Employee:
     return escalation.approver or actor
 
 
+@retry_on_conflict
 def escalation_approve(*, escalation_id: int, approver: Employee, note: str = "", amount=None) -> Decision:
     """Approve an escalated decision, optionally for a lower amount, with a note to the employee.
 
@@ -99,6 +101,7 @@ def escalation_approve(*, escalation_id: int, approver: Employee, note: str = ""
     return decision
 
 
+@retry_on_conflict
 def escalation_reject(*, escalation_id: int, approver: Employee, note: str) -> Decision:
     """Reject an escalated decision; the note, which is required, tells the employee why.
 
@@ -179,6 +182,7 @@ def _tell_requester(escalation: Escalation) -> None:
     )
 
 
+@retry_on_conflict
 def escalation_withdraw(*, escalation_id: int, employee: Employee, reason: str = "") -> Decision:
     """The requester takes back a pending escalation; the assignee is told."""
     with transaction.atomic():

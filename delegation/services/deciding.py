@@ -21,6 +21,7 @@ from delegation.services.common import (
     validate_amount,
 )
 from delegation.services.stories import story_clean
+from empower.db_retry import retry_on_conflict
 from empower.errors import Conflict, InvalidInput
 from empower.models import Case, Employee
 from empower.services import (
@@ -34,6 +35,16 @@ def _fingerprint(*, case: Case, decision_type: DecisionType, amount: Decimal, ra
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def _snapshot_record(snapshot, employee: Employee) -> dict:
+    """The limits that judged a decision, naming whose they are: a stand-in's decision is judged by the
+    delegator's authority (`source` "stand-in", their own source kept as `limits_source`)."""
+    record = snapshot.as_record() | {"authority_of": snapshot.employee.username}
+    if snapshot.employee.pk != employee.pk:
+        record |= {"source": "stand-in", "limits_source": record["source"]}
+    return record
+
+
+@retry_on_conflict
 @transaction.atomic
 def decision_submit(
     *,
@@ -77,7 +88,9 @@ def decision_submit(
         # Serialize one employee's keyed submissions so a retry racing the original waits for it.
         Employee.objects.select_for_update().filter(pk=employee.pk).exists()
         earlier = (
-            Decision.objects.select_related("decision_type", "approved_by__user", "escalation__assigned_to__user")
+            Decision.objects.select_related(
+                "decision_type", "approved_by__user", "authority_of__user", "escalation__assigned_to__user"
+            )
             .filter(made_by=employee, idempotency_key=idempotency_key)
             .first()
         )
@@ -122,7 +135,7 @@ def decision_submit(
         story=story,
         idempotency_key=idempotency_key or None,
         request_fingerprint=fingerprint,
-        limits_snapshot=(covering or mine[0]).as_record(),
+        limits_snapshot=_snapshot_record(covering or mine[0], employee),
         created_at=now,
         **outcome,
     )

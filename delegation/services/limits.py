@@ -29,6 +29,7 @@ from delegation.services.common import (
     role_limit_changed,
     validate_amount,
 )
+from empower.db_retry import retry_on_conflict
 from empower.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from empower.models import Employee
 from empower.services import (
@@ -340,6 +341,7 @@ def _standing_limit(*, employee: Employee, decision_type: DecisionType) -> Autho
     )
 
 
+@retry_on_conflict
 @transaction.atomic
 def limit_set(
     *,
@@ -395,6 +397,7 @@ def limit_set(
     return limit
 
 
+@retry_on_conflict
 @transaction.atomic
 def limit_clear(*, granter: Employee, employee: Employee, decision_type: DecisionType, reason: str) -> None:
     """Return an employee to their role's limits for one type: remove their standing personal limit
@@ -436,6 +439,7 @@ def limit_clear(*, granter: Employee, employee: Employee, decision_type: Decisio
     )
 
 
+@retry_on_conflict
 @transaction.atomic
 def limit_window_end(
     *, granter: Employee, employee: Employee, decision_type: DecisionType, window_id: int, reason: str
@@ -465,6 +469,7 @@ def limit_window_end(
     personal_limit_changed(employee=employee, decision_type=decision_type, key=f"limit:{pk}:ended")
 
 
+@retry_on_conflict
 @transaction.atomic
 def role_limit_set(
     *, granter: Employee, role, decision_type: DecisionType, values: dict, reason: str

@@ -17,6 +17,7 @@ from delegation.selectors import (
     own_limits,
 )
 from delegation.services.common import required_reason, tell_of_step
+from empower.db_retry import retry_on_conflict
 from empower.errors import Conflict, InvalidInput, NotAllowed
 from empower.models import Employee
 from empower.selectors import is_above
@@ -27,6 +28,7 @@ from empower.services import (
 )
 
 
+@retry_on_conflict
 @transaction.atomic
 def delegation_end(*, delegation: Delegation, actor: Employee | None, at=None, reason: str = "") -> Delegation:
     """End a delegation now (or at `at`): from then the stand-in no longer holds the delegator's authority.
@@ -115,6 +117,7 @@ def hand_back_escalations(delegation: Delegation, *, actor: Employee | None, now
     return len(escalations)
 
 
+@retry_on_conflict
 @transaction.atomic
 def delegation_create(
     *,

@@ -23,7 +23,6 @@ from delegation.selectors import (
     active_stand_ins,
     authority_matrix,
     authority_of,
-    employee_named,
     employee_visible_to,
     matrix_teams,
     may_change_limits_of,
@@ -199,7 +198,8 @@ def limit_edit(request: HttpRequest, username: str, decision_type: str) -> HttpR
         return _render_limit_form(
             request, _limit_form_context(request, person, decision_type_, _limit_form(person, limits=limits))
         )
-    person = employee_named(username=username)
+    # Someone outside the caller's chain does not exist for them, on writes as on reads (404).
+    person = employee_visible_to(viewer=request.employee, username=username)
     if person is None:
         raise Http404
     form = _limit_form(person, request.POST)
@@ -249,8 +249,8 @@ def limit_edit(request: HttpRequest, username: str, decision_type: str) -> HttpR
                 )
             messages.success(request, note)
             return redirect(f"{reverse('authority-matrix')}#row-{person.pk}")
-    if employee_visible_to(viewer=request.employee, username=username) in (None, request.employee):
-        # Not someone below the caller: only the refusal, nothing of the person's limits.
+    if person == request.employee:
+        # Their own limits: only the refusal, nothing of the form.
         if not refusal:
             raise Http404
         return render_refusal(request, refusal, status)

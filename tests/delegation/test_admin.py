@@ -18,6 +18,7 @@ from delegation.models import (
     Escalation,
     EscalationStep,
     ResponseTime,
+    SplitFlag,
     UsageCounter,
 )
 from delegation.services import decision_submit, heartbeat_record
@@ -75,6 +76,18 @@ def everything(org, submit, delegation):
     submit("150.00")
     ResponseTime.objects.create(decision_type=org.refund, level=2, hours=2)
     heartbeat_record()
+    decision = Decision.objects.filter(status="approved").first()
+    flag = SplitFlag.objects.create(
+        key="split:test",
+        made_by=decision.made_by,
+        decision_type=decision.decision_type,
+        customer_id=decision.case.customer_id,
+        total="150.00",
+        per_decision="100.00",
+        currency="EUR",
+        window_minutes=60,
+    )
+    flag.decisions.add(decision)
 
 
 def test_every_authority_model_is_registered():
@@ -89,6 +102,7 @@ def test_every_authority_model_is_registered():
         "Decision",
         "Escalation",
         "EscalationStep",
+        "SplitFlag",
     }
 
 

@@ -446,14 +446,14 @@ def test_someone_above_who_is_not_the_assignee_is_403(org, api, escalated):
     assert escalated.status == Escalation.Status.ASSIGNED
 
 
-def test_people_outside_the_chain_cannot_see_it_and_answering_is_403(org, api, escalated):
+def test_people_outside_the_chain_cannot_see_it_and_answering_is_404(org, api, escalated):
     for outsider in ("erin", "gina", "hank"):
         client = api(outsider)
         assert client.get(f"/api/v1/escalations/{escalated.pk}/").status_code == 404
-        # The contract: anyone but the assignee or their active stand-in is 403, whatever the body.
+        # The contract: 403, or 404 when they may not see it, whatever the body.
         for action, body in (("approve", {}), ("reject", {"note": "n"}), ("reject", {})):
             response = client.post(f"/api/v1/escalations/{escalated.pk}/{action}/", body, format="json")
-            assert response.status_code == 403 and response.json()["code"] == "not_assignee", (outsider, action)
+            assert response.status_code == 404 and response.json()["code"] == "escalation_not_found", outsider
     assert api("bob").get("/api/v1/escalations/999999/").status_code == 404
     assert api("bob").post("/api/v1/escalations/999999/approve/", {}, format="json").status_code == 404
     escalated.refresh_from_db()

@@ -24,12 +24,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from rest_framework.authtoken.models import Token
 
 from delegation.models import Decision, DecisionType, Escalation, EscalationStep, UsageCounter
 from empower.celery import app as celery_app
 from empower.models import Employee, Notification
 from empower.services import case_open
+from empower.tokens import api_token_issue
 from tests.conftest import seed_demo
 from tests.delegation.conftest import ROOT, Worker, _database_url, wait_for
 
@@ -171,7 +171,7 @@ def test_two_nodes_and_two_workers_hold_the_cap_and_route_each_escalation_once(s
     people = {e.user.username: e for e in Employee.objects.select_related("user")}
     alice, bob = people["alice"], people["bob"]
     refund = DecisionType.objects.get(code="refund")
-    token = Token.objects.create(user=alice.user).key
+    token = api_token_issue(user=alice.user)[1]
     # One customer each, so the per-customer cap (200.00 a month) stays out of the way.
     cases = [
         case_open(employee=alice, customer_name=f"C {i}", customer_email=f"scale{i}@example.com", subject="Refund")

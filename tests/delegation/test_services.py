@@ -165,8 +165,10 @@ def test_only_the_assignee_decides_and_only_once(decide, org):
     escalation = decide(amount="150.00").escalation
     with pytest.raises(NotAllowed):
         escalation_approve(escalation_id=escalation.pk, approver=org.alice)
-    with pytest.raises(NotAllowed):
+    with pytest.raises(NotFound):  # hank may not even see it: no such escalation for him
         escalation_approve(escalation_id=escalation.pk, approver=org.hank)
+    with pytest.raises(NotAllowed):  # carol sees it (above bob), but it is bob's to answer
+        escalation_approve(escalation_id=escalation.pk, approver=org.carol)
     escalation_reject(escalation_id=escalation.pk, approver=org.bob, note="Outside policy")
     with pytest.raises(Conflict):
         escalation_approve(escalation_id=escalation.pk, approver=org.bob)

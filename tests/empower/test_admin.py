@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from delegation.services import decision_submit
 from empower.models import AuditRecord, Case, Customer, Employee, Notification, OutgoingEmail, Role, Team
+from empower.tokens import api_token_issue
 
 EMPOWER_MODELS = [model for model in admin.site._registry if model._meta.app_label == "empower"]
 
@@ -24,6 +25,7 @@ def escalated_case(org, make_case, django_capture_on_commit_callbacks):
     case = make_case(org.alice, email="jo.kettle@example.com")
     with django_capture_on_commit_callbacks(execute=True):
         decision_submit(employee=org.alice, case=case, decision_type=org.refund, amount="150.00", rationale="Broken")
+    api_token_issue(user=org.alice.user, name="alice's script")
     return case
 
 
@@ -33,7 +35,17 @@ def url(model, view: str, *args) -> str:
 
 def test_every_organization_model_is_registered():
     names = {model.__name__ for model in EMPOWER_MODELS}
-    assert names == {"Team", "Role", "Employee", "Customer", "Case", "AuditRecord", "Notification", "OutgoingEmail"}
+    assert names == {
+        "Team",
+        "Role",
+        "Employee",
+        "Customer",
+        "Case",
+        "AuditRecord",
+        "Notification",
+        "OutgoingEmail",
+        "ApiToken",
+    }
 
 
 @pytest.mark.parametrize("model", EMPOWER_MODELS, ids=lambda m: m.__name__)

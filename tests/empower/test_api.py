@@ -2,11 +2,11 @@
 
 import pytest
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from empower.models import Case, Customer
+from empower.models import ApiToken, Case, Customer
 from empower.services import case_resolve
+from empower.tokens import token_digest
 from tests.conftest import PASSWORD
 
 NEW_CASE = {
@@ -24,12 +24,13 @@ def test_a_token_for_good_credentials_authenticates_later_calls(org):
     response = client.post("/api/v1/auth/token/", {"username": "alice", "password": PASSWORD}, format="json")
     assert response.status_code == 200
     token = response.json()["token"]
-    assert Token.objects.get(user=org.alice.user).key == token
+    assert ApiToken.objects.get(user=org.alice.user).digest == token_digest(token)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert client.get("/api/v1/me/").json()["username"] == "alice"
-    # Asking again answers the same token.
+    # Asking again issues another token (each client revokes its own); the first still works.
     again = APIClient().post("/api/v1/auth/token/", {"username": "alice", "password": PASSWORD}, format="json")
-    assert again.json()["token"] == token
+    assert again.json()["token"] != token and ApiToken.objects.filter(user=org.alice.user).count() == 2
+    assert client.get("/api/v1/me/").status_code == 200
 
 
 @pytest.mark.parametrize(
@@ -45,7 +46,7 @@ def test_bad_credentials_get_400_and_no_token(org, body):
     response = APIClient().post("/api/v1/auth/token/", body, format="json")
     assert response.status_code == 400
     assert "token" not in response.json()
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_an_inactive_user_gets_no_token(org):
@@ -229,6 +230,6 @@ def test_a_user_without_employee_record_cannot_get_one_by_token_trickery(db):
     user = get_user_model().objects.create_user("zed", password=PASSWORD)
     client = APIClient()
     token = client.post("/api/v1/auth/token/", {"username": "zed", "password": PASSWORD}, format="json").json()["token"]
-    assert Token.objects.get(user=user).key == token
+    assert ApiToken.objects.get(user=user).digest == token_digest(token)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert client.get("/api/v1/me/").status_code == 403

@@ -17,7 +17,6 @@ from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from delegation.models import Escalation
@@ -26,6 +25,7 @@ from delegation.services.routing import escalation_route
 from empower.models import AuditRecord, Employee, Role, Team
 from empower.selectors import chain_above, is_above, subtree_ids, visible_team_ids
 from empower.services import case_open, employee_paths_rebuild
+from empower.tokens import api_token_issue
 
 HX = {"HTTP_HX_REQUEST": "true"}
 BIG = 5000
@@ -121,7 +121,7 @@ def measure(paths: dict[str, Callable], log: SqlLog) -> dict[str, int]:
 def hot_paths(org, actor: Employee, *, route: bool) -> dict[str, Callable]:
     """The requests and selectors to count, as `actor` (logged in to the pages and with a token)."""
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=actor.user)[0].key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=actor.user)[1]}")
     web = Client()
     web.force_login(actor.user)
     # Opened beforehand: a case is opened once per request that needs a fresh one, uncounted.
@@ -204,7 +204,7 @@ def test_a_decision_asks_who_the_caller_may_see_once(org, ivy, no_recursive_sql)
     """A manager deciding on a case of a team below them (their own team's needs no question)."""
     manager = ivy.parent.parent
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=manager.user).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=manager.user)[1]}")
     case = case_open(employee=ivy, customer_name="Jo", customer_email="jo@example.com", subject="Kettle")
     assert case.team_id != manager.team_id
     before = len(no_recursive_sql.statements)
