@@ -1,0 +1,103 @@
+"""The everyday screens (issue 12), in the development (DEBUG=1) and production configuration, on a
+desktop and on a 390-pixel-wide phone: form errors in place, the granted amount first, the queue,
+and a case's whole life."""
+
+import os
+import re
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from playwright.sync_api import Page, expect
+
+from delegation.models import DecisionType
+from delegation.services import decision_submit
+from empower.models import Employee
+from empower.services import case_open
+from tests.conftest import PASSWORD
+from tests.e2e.test_decide_and_approve import decide, log_in, log_out
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(params=[True, False], ids=["debug", "production"])
+def debug(request, settings):
+    """DEBUG=1 as `make run` writes it, or off as in production (pytest turns it off by default)."""
+    settings.DEBUG = request.param
+    return request.param
+
+
+@pytest.fixture(params=[DESKTOP, PHONE], ids=["desktop", "phone"])
+def screen(request, page: Page):
+    page.set_viewport_size(request.param)
+    return request.param
+
+
+@pytest.fixture
+def demo(live_server, transactional_db):
+    call_command("seed_demo", password=PASSWORD, stdout=open(os.devnull, "w"))  # noqa: SIM115
+    people = {e.user.username: e for e in Employee.objects.select_related("user", "role", "team")}
+    return people
+
+
+@pytest.fixture
+def problems(page: Page) -> list[str]:
+    """Script errors and CSP violations; a refused form's 4xx answer is expected, nothing else."""
+    found: list[str] = []
+
+    def on_console(message) -> None:
+        if message.type == "error" and not re.search(r"status of 4\d\d", message.text):
+            found.append(message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: found.append(str(error)))
+    return found
+
+
+def _case(alice: Employee, subject: str = "Kettle arrived broken"):
+    return case_open(employee=alice, customer_name="Jo Kettle", customer_email="jo.kettle@example.com", subject=subject)
+
+
+@pytest.mark.e2e
+def test_a_refused_decision_shows_its_errors_in_place(demo, live_server, page: Page, debug, screen, problems):
+    case = _case(demo["alice"])
+    log_in(page, live_server.url, "alice")
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+    page.evaluate("window.stillTheSamePage = true")
+    form = page.locator("#decision-form")
+    for amount, message in [
+        ("-20", "greater than zero"),
+        ("10.555", "two decimal places"),
+        ("abc", "such as 80.00"),
+        ("0", "greater than zero"),
+    ]:
+        decide(page, amount, "Kettle arrived broken")
+        expect(form.locator(".errorlist")).to_contain_text(re.compile(message, re.IGNORECASE))
+        # In place and styled: the page (header, case, authority panel) is still there.
+        expect(page.get_by_role("heading", level=1)).to_contain_text("Kettle arrived broken")
+        expect(page.locator("#authority-panel")).to_be_visible()
+        assert page.evaluate("window.stillTheSamePage") is True
+    decide(page, "20.00", "   ")  # blank: the browser lets it through, the server refuses it
+    expect(form.locator(".errorlist")).to_contain_text("rationale is required")
+    assert page.evaluate("window.stillTheSamePage") is True
+    assert page.evaluate("getComputedStyle(document.body).fontFamily") != "", "the page keeps its stylesheet"
+    assert problems == []
+
+
+@pytest.mark.e2e
+def test_a_refused_limit_change_shows_its_error_in_place(demo, live_server, page: Page, debug, problems):
+    alice = demo["alice"]
+    log_in(page, live_server.url, "bob")
+    page.goto(f"{live_server.url}/authority/")
+    page.evaluate("window.stillTheSamePage = true")
+    cell = page.locator(f"#cell-{alice.pk}-refund")
+    cell.get_by_role("link", name="Edit Alice: Refund").click()
+    form = cell.get_by_role("form", name="Limits of Alice for Refund")
+    form.get_by_label("Per decision", exact=True).fill("900.00")  # above Bob's own 500.00
+    form.get_by_label("Reason").fill("Sale week")
+    form.get_by_role("button", name="Save").click()
+    expect(cell).to_contain_text(re.compile("more than you (hold|have)|above", re.IGNORECASE))
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert page.evaluate("window.stillTheSamePage") is True
+    assert problems == []
