@@ -8,5 +8,6 @@ class DelegationConfig(AppConfig):
 
     def ready(self) -> None:
         from delegation.authority_cache import connect_signals
+        from delegation.services import cases  # noqa: F401  # connects the `case_resolving` refusal
 
         connect_signals()

@@ -302,3 +302,13 @@ def routing_backlog() -> dict:
         "oldest_unrouted_seconds": int((now - oldest).total_seconds()) if oldest else None,
         "worker_last_seen_seconds": int((now - beat).total_seconds()) if beat else None,
     }
+
+
+def pending_escalations_of_case(*, case_id: int) -> QuerySet[Escalation]:
+    """The escalations on a case still waiting for an answer (routing, assigned, or unroutable until an
+    operator routes it again): while there is one, the case may not be resolved."""
+    return (
+        Escalation.objects.filter(decision__case_id=case_id, status__in=Escalation.OPEN_STATUSES)
+        .select_related("decision__decision_type", "decision__made_by__user", "assigned_to__user")
+        .order_by("created_at", "id")
+    )

@@ -19,7 +19,7 @@ The names below are the package's public face: callers import `feedback.services
 from feedback.models import MAX_COMPLAINTS
 from feedback.services.common import clean_text
 from feedback.services.email import reply_email_queue, survey_email_cancel, survey_email_queue
-from feedback.services.follow_ups import follow_up_move_up, follow_up_reply
+from feedback.services.follow_ups import follow_up_move_up, follow_up_remedy, follow_up_reply
 from feedback.services.friction import (
     friction_report_answer,
     friction_report_file,
@@ -47,6 +47,7 @@ __all__ = [
     "LinkExpired",
     "clean_text",
     "follow_up_move_up",
+    "follow_up_remedy",
     "follow_up_reply",
     "friction_report_answer",
     "friction_report_file",
