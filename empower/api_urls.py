@@ -8,4 +8,6 @@ urlpatterns = [
     path("auth/token/", api.AuthTokenView.as_view(), name="api-auth-token"),
     path("me/", api.MeView.as_view(), name="api-me"),
     path("cases/", api.CaseListCreateView.as_view(), name="api-cases"),
+    path("cases/<int:pk>/reopen/", api.CaseReopenView.as_view(), name="api-case-reopen"),
+    path("cases/<int:pk>/reassign/", api.CaseReassignView.as_view(), name="api-case-reassign"),
 ]

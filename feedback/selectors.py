@@ -557,3 +557,15 @@ def feedback_insights(*, employee: Employee, period: str = DEFAULT_INSIGHT_PERIO
         follow_ups=follow_up_stats(team_ids=team_ids, since=since),
         rules=open_reports_by_rule(team_ids=team_ids),
     )
+
+
+def register_case_flags() -> None:
+    """What feedback tells the queue of a case (`empower.selectors.CaseFlag`): a follow-up is open."""
+    from empower.selectors import CaseFlag, register_case_flag
+
+    register_case_flag(
+        "follow_up",
+        CaseFlag(
+            exists=lambda: Exists(FollowUp.objects.filter(case_id=OuterRef("pk"), status=FollowUp.Status.OPEN))
+        ),
+    )

@@ -312,3 +312,26 @@ def pending_escalations_of_case(*, case_id: int) -> QuerySet[Escalation]:
         .select_related("decision__decision_type", "decision__made_by__user", "assigned_to__user")
         .order_by("created_at", "id")
     )
+
+
+def register_case_flags() -> None:
+    """What authority tells the queue of a case (`empower.selectors.CaseFlag`): an escalation waits
+    (and for whom), a decision was approved."""
+    from empower.selectors import CaseFlag, register_case_flag
+
+    def waiting() -> QuerySet[Escalation]:
+        return Escalation.objects.filter(decision__case_id=OuterRef("pk"), status__in=Escalation.OPEN_STATUSES)
+
+    register_case_flag(
+        "waiting",
+        CaseFlag(
+            exists=lambda: Exists(waiting()),
+            who=lambda: Subquery(waiting().order_by("created_at", "id").values("assigned_to_id")[:1]),
+        ),
+    )
+    register_case_flag(
+        "approved",
+        CaseFlag(
+            exists=lambda: Exists(Decision.objects.filter(case_id=OuterRef("pk"), status=Decision.Status.APPROVED))
+        ),
+    )
