@@ -216,3 +216,13 @@ def administrator_addresses() -> list[str]:
         return configured
     superusers = get_user_model().objects.filter(is_superuser=True, is_active=True).exclude(email="")
     return sorted(set(superusers.values_list("email", flat=True)))
+
+
+def assignee_choices(*, employee: Employee, limit: int = 300) -> list[tuple[str, str]]:
+    """(username, name) of the active people of the teams `employee` sees: the queue's assignee filter."""
+    rows = (
+        Employee.objects.filter(team_id__in=visible_team_ids(employee=employee), user__is_active=True)
+        .order_by("user__first_name", "user__username")
+        .values_list("user__username", "user__first_name", "user__last_name")[:limit]
+    )
+    return [(username, f"{first} {last}".strip() or username) for username, first, last in rows]

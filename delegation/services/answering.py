@@ -188,7 +188,7 @@ def _tell_requester(escalation: Escalation) -> None:
             case=decision.case_id,
             note=escalation.note,
         ),
-        url=f"/cases/{decision.case_id}/#decision-{decision.pk}",
+        url=f"/cases/{decision.case_id}/",
     )
 
 

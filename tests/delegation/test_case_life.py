@@ -87,7 +87,9 @@ def test_the_team_reopens_a_resolved_case_and_may_decide_again(org, api, make_ca
     assert response.status_code == 200, response.content
     assert response.json()["status"] == "open"
     record = AuditRecord.objects.get(action="case.reopened", target_id=str(case.pk))
-    assert record.actor == org.erin and record.before["status"] == "resolved" and record.reason == "Customer called back"
+    assert (
+        record.actor == org.erin and record.before["status"] == "resolved" and record.reason == "Customer called back"
+    )
     assert api("alice").post("/api/v1/decisions/", body, format="json").status_code == 201
 
 

@@ -4,18 +4,15 @@ and a case's whole life."""
 
 import os
 import re
-from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
-from delegation.models import DecisionType
-from delegation.services import decision_submit
 from empower.models import Employee
 from empower.services import case_open
 from tests.conftest import PASSWORD
-from tests.e2e.test_decide_and_approve import decide, log_in, log_out
+from tests.e2e.test_decide_and_approve import decide, log_in
 
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}

@@ -40,7 +40,9 @@ def test_the_handler_records_a_remedy_within_authority(org, api, follow_up, djan
     assert AuditRecord.objects.filter(action="follow_up.remedy", target_id=str(follow_up.pk)).exists()
 
 
-def test_a_remedy_beyond_authority_is_escalated_as_any_decision(org, api, follow_up, django_capture_on_commit_callbacks):
+def test_a_remedy_beyond_authority_is_escalated_as_any_decision(
+    org, api, follow_up, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = remedy(api("alice"), follow_up, amount="150.00")
     assert response.status_code == 201, response.content
