@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -98,7 +98,8 @@ def home(request: HttpRequest) -> HttpResponse:
     )
     for case in rows:
         case.waiting_for = awaited.get(getattr(case, "flag_waiting_who", None))
-    query = {k: v for k, v in filters.items() if v and not (k == "state" and v == "open") and k != "page"}
+    defaults = {"state": "open", "sort": "newest"}
+    query = {k: v for k, v in filters.items() if v and defaults.get(k) != v}  # the links keep the filters
     context = {
         "page": page,
         "rows": rows,
@@ -157,6 +158,8 @@ def _case_context(
         cases_visible_to(employee=employee)
         .filter(customer_id=case.customer_id)
         .exclude(pk=case.pk)
+        # What the customer was granted on each (approved amounts, after any cut), in the same query.
+        .annotate(granted=Sum("decisions__final_amount", filter=Q(decisions__status=Decision.Status.APPROVED)))
         .order_by("-created_at")[:HISTORY_SHOWN]
     )
     return {
