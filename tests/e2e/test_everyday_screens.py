@@ -9,6 +9,8 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
+from delegation.models import Escalation
+from delegation.services import escalation_approve
 from empower.models import Employee
 from empower.services import case_open
 from tests.conftest import PASSWORD
@@ -97,4 +99,52 @@ def test_a_refused_limit_change_shows_its_error_in_place(demo, live_server, page
     expect(cell).to_contain_text(re.compile("more than you (hold|have)|above", re.IGNORECASE))
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     assert page.evaluate("window.stillTheSamePage") is True
+    assert problems == []
+
+
+@pytest.mark.e2e
+def test_a_case_from_escalation_to_resolution(demo, live_server, page: Page, debug, screen, problems):
+    """Alice escalates; resolving is refused while it waits (with the way out); Bob cuts the amount and
+    Alice's card and header update without a reload, the granted amount first; then she resolves it
+    and finds it in her queue by the customer's e-mail."""
+    alice, bob = demo["alice"], demo["bob"]
+    case = _case(alice, subject="Sofa arrived torn")
+    base = live_server.url
+    log_in(page, base, "alice")
+    page.goto(f"{base}/cases/{case.pk}/")
+    decide(page, "150.00", "Sofa arrived torn; photos attached")
+    outcome = page.locator("#decision-outcome")
+    expect(outcome).to_contain_text("Escalated to Bob")
+    expect(outcome).to_contain_text("Over your per-decision limit of 100.00 EUR")
+
+    page.reload()
+    refused = page.locator("#resolve-refused")
+    expect(refused).to_contain_text("still waiting for an answer")
+    expect(refused.get_by_role("button", name="Withdraw it")).to_be_visible()
+    expect(page.locator("#resolve-form")).to_have_count(0)
+
+    # Bob answers (approving less than asked, with the note the rule requires) while Alice's page is open.
+    page.evaluate("window.stillTheSamePage = true")
+    escalation = Escalation.objects.get(decision__case=case)
+    escalation_approve(escalation_id=escalation.pk, approver=bob, amount="120.00", note="The receipt shows 120.00")
+    card = page.locator(f"#decision-{escalation.decision_id}")
+    expect(card.locator("h3")).to_have_text(re.compile(r"Refund\s+120\.00 EUR\s+asked 150\.00 EUR"), timeout=15_000)
+    expect(card).to_contain_text("approved by Bob")
+    expect(page.locator("#nav-notifications .badge")).to_have_text(re.compile(r"^1"))
+    assert page.evaluate("window.stillTheSamePage") is True
+
+    page.reload()
+    page.get_by_label("How was it resolved?").fill("Refunded 120.00 for the torn cover")
+    page.get_by_role("button", name="Resolve case").click()
+    expect(page.locator(".messages")).to_contain_text(f"Case #{case.pk} is resolved.")
+    expect(page.locator("#reopen-form")).to_be_visible()
+
+    page.goto(f"{base}/")
+    page.get_by_label("State").select_option("resolved")
+    page.get_by_label("Search").fill("jo.kettle@example")
+    row = page.locator(f"#queue-case-{case.pk}")
+    expect(row).to_contain_text("Resolved")
+    expect(page.locator("#queue-results .queue-count")).to_have_text(re.compile(r"^\s*1 case\s*$"))
+    overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
     assert problems == []
