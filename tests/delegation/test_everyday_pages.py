@@ -291,3 +291,16 @@ def test_the_queue_costs_the_same_for_3_and_30_cases(org, login, make_case, esca
         escalate(make_case(org.alice))
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get("/", {"state": "all"})
+
+
+def test_answering_in_the_inbox_updates_the_header_count_in_place(org, login, make_case, escalate):
+    escalation = escalate(make_case(org.alice))
+    client = login(org.bob)
+    assert re.search(r'id="nav-escalations"[^>]*>Escalations <span class="badge">1<', client.get("/").content.decode())
+
+    response = client.post(f"/escalations/{escalation.pk}/approve/", {"note": ""}, **HX)
+
+    body = response.content.decode()
+    assert response.status_code == 200 and f'id="escalation-{escalation.pk}"' in body
+    header = r'id="nav-escalations" [^>]*hx-swap-oob="true">Escalations <span class="badge badge-zero">0<'
+    assert re.search(header, body)
