@@ -9,8 +9,8 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
-from delegation.models import Escalation
-from delegation.services import escalation_approve
+from delegation.models import DecisionType, Escalation
+from delegation.services import decision_submit, escalation_approve
 from empower.models import Employee
 from empower.services import case_open
 from tests.conftest import PASSWORD
@@ -147,4 +147,39 @@ def test_a_case_from_escalation_to_resolution(demo, live_server, page: Page, deb
     expect(page.locator("#queue-results .queue-count")).to_have_text(re.compile(r"^\s*1 case\s*$"))
     overflow = page.evaluate("document.scrollingElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px"
+    assert problems == []
+
+
+@pytest.mark.e2e
+def test_bob_answers_in_his_inbox(
+    demo, live_server, page: Page, debug, screen, problems, django_capture_on_commit_callbacks
+):
+    """Less than asked needs a note (said in place); then the card shows the granted amount first and
+    the header's count drops, without a reload."""
+    case = _case(demo["alice"], subject="Sofa arrived torn")
+    with django_capture_on_commit_callbacks(execute=True):
+        decision_submit(
+            employee=demo["alice"],
+            case=case,
+            decision_type=DecisionType.objects.get(code="refund"),
+            amount="150.00",
+            rationale="Sofa arrived torn",
+        )
+    escalation = Escalation.objects.get(decision__case=case)
+    log_in(page, live_server.url, "bob")
+    page.goto(f"{live_server.url}/escalations/")
+    expect(page.locator("#nav-escalations .badge")).to_have_text(re.compile(r"^1"))
+    page.evaluate("window.stillTheSamePage = true")
+    card = page.locator(f"#escalation-{escalation.pk}")
+    expect(card).to_contain_text("Over the per-decision limit of 100.00 EUR")
+    form = card.locator("form.approve-form")
+    form.get_by_label("Approve a lower amount (optional)").fill("120.00")
+    form.get_by_role("button", name="Approve").click()
+    expect(card.locator(".errorlist")).to_contain_text("a note is required")
+    card.locator("form.approve-form").get_by_label("Approve a lower amount (optional)").fill("120.00")
+    card.locator("form.approve-form").get_by_label("Note to the employee").fill("The receipt shows 120.00")
+    card.locator("form.approve-form").get_by_role("button", name="Approve").click()
+    expect(card.locator("h2")).to_have_text(re.compile(r"Refund\s+120\.00 EUR\s+asked 150\.00 EUR"))
+    expect(page.locator("#nav-escalations .badge")).to_have_text(re.compile(r"^0"))
+    assert page.evaluate("window.stillTheSamePage") is True
     assert problems == []
