@@ -8,5 +8,8 @@ class DelegationConfig(AppConfig):
 
     def ready(self) -> None:
         from delegation.authority_cache import connect_signals
+        from delegation.selectors.escalations import register_case_flags
+        from delegation.services import cases  # noqa: F401  # connects the `case_resolving` refusal
 
         connect_signals()
+        register_case_flags()  # the queue's "waiting for …" and "approved"

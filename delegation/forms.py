@@ -64,7 +64,11 @@ class EscalationApproveForm(PageForm):
         widget=forms.TextInput(attrs={"inputmode": "decimal", "autocomplete": "off"}),
     )
     note = forms.CharField(
-        label=_("Note to the employee"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Note to the employee"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Optional when you approve as asked; required when you approve a lower amount."),
     )
 
 

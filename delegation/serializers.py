@@ -231,7 +231,13 @@ class EscalationDetailOutputSerializer(EscalationOutputSerializer):
 
 
 class EscalationApproveInputSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    note = serializers.CharField(
+        max_length=5000,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=_("May be empty when approving as asked; required when `amount` is lower than requested."),
+    )
     amount = amount_input(
         required=False, allow_null=True, help_text=_("Approve a lower amount than requested; never a higher one.")
     )

@@ -5,7 +5,6 @@ import functools
 import hashlib
 import re
 
-import django_filters
 from axes.helpers import get_client_ip_address
 from axes.utils import reset as axes_reset
 from csp.decorators import csp_update
@@ -15,7 +14,8 @@ from django.template.loader import get_template
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from drf_spectacular.views import SpectacularSwaggerSplitView
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
@@ -24,19 +24,22 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from empower.errors import InvalidInput, NotAllowed
+from empower.errors import InvalidInput, NotAllowed, NotFound
 from empower.models import ApiToken, Case, Employee
-from empower.selectors import cases_visible_to, employee_for_user
+from empower.selectors import CASE_SORTS, CASE_STATES, case_list, cases_visible_to, employee_for_user
 from empower.serializers import (
     ApiTokenSerializer,
     CaseCreateInputSerializer,
+    CaseListItemSerializer,
     CaseOutputSerializer,
+    CaseReassignInputSerializer,
+    CaseReopenInputSerializer,
     ErrorSerializer,
     MeSerializer,
     TokenRequestSerializer,
     TokenSerializer,
 )
-from empower.services import case_open
+from empower.services import case_open, case_reassign, case_reopen
 from empower.tokens import ApiTokenAuthentication, api_token_issue, api_token_revoke, api_tokens_of
 
 _ERROR_DESCRIPTIONS = {
@@ -173,30 +176,56 @@ class MeView(EmployeeAPIView):
         return Response(MeSerializer(self.employee).data)
 
 
-class CaseFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=Case.Status.choices)
-
-    class Meta:
-        model = Case
-        fields = ["status"]
-
-
 class CaseListCreateView(EmployeeMixin, generics.ListAPIView):
-    """Cases: list the ones the caller may see, or open one."""
+    """Cases: list the ones the caller may see (filtered, searched, sorted: `case_list`), or open one."""
 
-    serializer_class = CaseOutputSerializer
-    filterset_class = CaseFilter
+    serializer_class = CaseListItemSerializer
+    filter_backends: list = []  # `case_list` filters, the same for the queue page and here
 
     def get_queryset(self) -> QuerySet[Case]:
         if getattr(self, "swagger_fake_view", False):  # schema generation: no caller
             return Case.objects.none()
-        return cases_visible_to(employee=self.employee).order_by("-created_at", "-id")
+        params = self.request.query_params
+        state, sort = params.get("status", ""), params.get("sort", "")
+        if state and state not in CASE_STATES:
+            message = _("Choose a status among: %(states)s.") % {"states": ", ".join(CASE_STATES)}
+            raise InvalidInput(message, field_errors={"status": [message]})
+        if sort and sort not in CASE_SORTS:
+            message = _("Choose a sort among: %(sorts)s.") % {"sorts": ", ".join(CASE_SORTS)}
+            raise InvalidInput(message, field_errors={"sort": [message]})
+        return case_list(
+            employee=self.employee,
+            state=state,
+            assigned_to=params.get("assigned_to", "").strip(),
+            q=params.get("q", "")[:200],
+            sort=sort,
+        )
 
     @extend_schema(
         operation_id="cases_list",
         tags=["cases"],
         description=str(_("The cases the caller may see (their team's; a manager's, every team below them).")),
-        responses={200: CaseOutputSerializer(many=True), **error_responses(400)},
+        parameters=[
+            OpenApiParameter(
+                "status",
+                OpenApiTypes.STR,
+                enum=list(CASE_STATES),
+                description=str(
+                    _(
+                        "open, resolved; waiting (an escalation waits), approved (an open case with an approved "
+                        "decision), follow_up (a follow-up is open)."
+                    )
+                ),
+            ),
+            OpenApiParameter(
+                "assigned_to", OpenApiTypes.STR, description=str(_("A username, or `me` for the caller."))
+            ),
+            OpenApiParameter(
+                "q", OpenApiTypes.STR, description=str(_("Search in the customer's name and e-mail and the subject."))
+            ),
+            OpenApiParameter("sort", OpenApiTypes.STR, enum=list(CASE_SORTS)),
+        ],
+        responses={200: CaseListItemSerializer(many=True), **error_responses(400)},
     )
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
@@ -224,6 +253,55 @@ class CaseListCreateView(EmployeeMixin, generics.ListAPIView):
         )
         location = reverse("api-case-detail", kwargs={"pk": case.pk})
         return Response(CaseOutputSerializer(case).data, status=status.HTTP_201_CREATED, headers={"Location": location})
+
+
+def _visible_case(employee: Employee, pk: int) -> Case:
+    case = cases_visible_to(employee=employee).filter(pk=pk).first()
+    if case is None:
+        raise NotFound(_("No such case, or not one you may see."))
+    return case
+
+
+class CaseReopenView(EmployeeAPIView):
+    """Reopen a resolved case (its team or the people above them; others 404): decisions may be taken
+    on it again. An open case: 409 (`case_open`). Audited; no second survey when it is resolved again."""
+
+    @extend_schema(
+        operation_id="cases_reopen",
+        tags=["cases"],
+        request=CaseReopenInputSerializer,
+        responses={200: CaseOutputSerializer, **error_responses(400, 404, 409)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        case = _visible_case(self.employee, pk)
+        serializer = CaseReopenInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        case = case_reopen(employee=self.employee, case=case, reason=serializer.validated_data["reason"])
+        return Response(CaseOutputSerializer(case).data)
+
+
+class CaseReassignView(EmployeeAPIView):
+    """Hand a case to a member of its team (audited; they are told). Someone outside the team: 400."""
+
+    @extend_schema(
+        operation_id="cases_reassign",
+        tags=["cases"],
+        request=CaseReassignInputSerializer,
+        responses={200: CaseOutputSerializer, **error_responses(400, 404)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        case = _visible_case(self.employee, pk)
+        serializer = CaseReassignInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        username = serializer.validated_data["assigned_to"]
+        assignee = Employee.objects.select_related("user").filter(user__username=username).first()
+        if assignee is None:
+            message = _("Choose someone of the case's team.")
+            raise InvalidInput(message, code="not_in_team", field_errors={"assigned_to": [message]})
+        case = case_reassign(
+            employee=self.employee, case=case, assignee=assignee, reason=serializer.validated_data["reason"]
+        )
+        return Response(CaseOutputSerializer(case).data)
 
 
 @functools.cache

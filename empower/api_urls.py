@@ -10,4 +10,6 @@ urlpatterns = [
     path("me/tokens/", api.MyTokensView.as_view(), name="api-me-tokens"),
     path("me/tokens/<int:pk>/", api.MyTokenView.as_view(), name="api-me-token"),
     path("cases/", api.CaseListCreateView.as_view(), name="api-cases"),
+    path("cases/<int:pk>/reopen/", api.CaseReopenView.as_view(), name="api-case-reopen"),
+    path("cases/<int:pk>/reassign/", api.CaseReassignView.as_view(), name="api-case-reassign"),
 ]

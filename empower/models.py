@@ -297,8 +297,8 @@ class Case(models.Model):
         OPEN = "open", _("Open")
         RESOLVED = "resolved", _("Resolved")
 
-    # The legal moves: an open case is resolved; nothing moves a resolved one (yet).
-    TRANSITIONS = {Status.OPEN: {Status.RESOLVED}}
+    # The legal moves: an open case is resolved; a resolved one may be reopened.
+    TRANSITIONS = {Status.OPEN: {Status.RESOLVED}, Status.RESOLVED: {Status.OPEN}}
 
     customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="cases")
     team = models.ForeignKey(Team, verbose_name=_("team"), on_delete=models.PROTECT, related_name="cases")
@@ -339,9 +339,11 @@ class Case(models.Model):
         return f"#{self.pk} {self.subject}"
 
     def move_to(self, status: str, **changes) -> None:
-        """Move the case (e.g. resolve it) with the fields that change with it; an illegal move (a
-        resolved case resolved again) is refused with `Conflict` and changes nothing."""
+        """Move the case (resolve it, reopen it) with the fields that change with it; an illegal move (a
+        resolved case resolved again, an open one reopened) is refused with `Conflict` and changes nothing."""
         if status not in self.TRANSITIONS.get(self.status, ()):
+            if self.status == self.Status.OPEN:
+                raise Conflict(_("This case is open already."), code="case_open")
             raise Conflict(_("This case is already resolved."), code="case_resolved")
         for name, value in changes.items():
             setattr(self, name, value)

@@ -1,9 +1,10 @@
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import CharField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Concat
 
 from empower.models import Case, Employee, Notification, OutgoingEmail, OutgoingEmailQuerySet
@@ -69,9 +70,89 @@ def cases_visible_to(*, employee: Employee) -> QuerySet[Case]:
     )
 
 
+# --- the queue: each case's state, filters, search, sort ------------------------------------------
+#
+# The organization knows nothing of escalations or follow-ups, yet the queue says "waiting for Bob"
+# and "a follow-up is open". The apps that know register what they can tell of a case (a flag: an
+# `Exists` over their rows, optionally who is awaited), in their AppConfig.ready(); the queue
+# annotates every registered flag, so a page of 50 cases still costs a constant number of queries.
+
+
+@dataclass(frozen=True)
+class CaseFlag:
+    exists: Callable[[], Exists]  # a subquery on OuterRef("pk"), the case
+    who: Callable[[], Subquery] | None = None  # the id of the employee awaited (optional)
+
+
+CASE_FLAGS: dict[str, CaseFlag] = {}
+
+
+def register_case_flag(name: str, flag: CaseFlag) -> None:
+    CASE_FLAGS[name] = flag
+
+
+# State filters of the queue and `GET /api/v1/cases/?status=`: the case's own status, or a flag.
+CASE_STATES = ("open", "waiting", "approved", "resolved", "follow_up")
+CASE_SORTS = {
+    "newest": ("-created_at", "-id"),
+    "oldest": ("created_at", "id"),
+    "updated": ("-updated_at", "-id"),
+    "customer": ("customer__name", "-created_at", "-id"),
+    "subject": ("subject", "-created_at", "-id"),
+}
+
+
+def with_case_flags(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """Annotate each registered flag as `flag_<name>` (bool) and `flag_<name>_who` (employee id)."""
+    annotations = {}
+    for name, flag in CASE_FLAGS.items():
+        annotations[f"flag_{name}"] = flag.exists()
+        if flag.who is not None:
+            annotations[f"flag_{name}_who"] = flag.who()
+    return cases.annotate(**annotations)
+
+
+def case_list(
+    *,
+    employee: Employee,
+    state: str = "",
+    assigned_to: str = "",
+    q: str = "",
+    sort: str = "",
+) -> QuerySet[Case]:
+    """The cases `employee` may see, with their state flags: filtered by state (`CASE_STATES`; an
+    unknown one filters nothing out), by assignee username ("me" is the caller), searched in the
+    customer's name and e-mail and the subject (`q`, case-insensitive), sorted (`CASE_SORTS`, newest
+    first by default). The queue page and `GET /api/v1/cases/` both read it."""
+    cases = with_case_flags(cases_visible_to(employee=employee))
+    if state in ("open", "resolved"):
+        cases = cases.filter(status=state)
+    elif state in CASE_STATES and state in CASE_FLAGS:
+        if state in ("waiting", "approved"):
+            cases = cases.filter(status=Case.Status.OPEN)
+        cases = cases.filter(**{f"flag_{state}": True})
+    if assigned_to == "me":
+        cases = cases.filter(assigned_to=employee)
+    elif assigned_to:
+        cases = cases.filter(assigned_to__user__username=assigned_to)
+    q = " ".join(q.split())
+    if q:
+        cases = cases.filter(Q(customer__name__icontains=q) | Q(customer__email__icontains=q) | Q(subject__icontains=q))
+    return cases.order_by(*CASE_SORTS.get(sort, CASE_SORTS["newest"]))
+
+
 def case_queue(*, employee: Employee) -> QuerySet[Case]:
     """An employee's queue: the open cases assigned to them first, then their team's."""
     return cases_visible_to(employee=employee).filter(status=Case.Status.OPEN).order_by("-created_at")
+
+
+def case_assignees(*, case: Case) -> QuerySet[Employee]:
+    """Whom a case may be handed to: the active members of its team."""
+    return (
+        Employee.objects.filter(team_id=case.team_id, user__is_active=True)
+        .select_related("user")
+        .order_by("user__first_name", "user__username")
+    )
 
 
 def unread_notification_count(*, employee: Employee) -> int:
@@ -135,3 +216,13 @@ def administrator_addresses() -> list[str]:
         return configured
     superusers = get_user_model().objects.filter(is_superuser=True, is_active=True).exclude(email="")
     return sorted(set(superusers.values_list("email", flat=True)))
+
+
+def assignee_choices(*, employee: Employee, limit: int = 300) -> list[tuple[str, str]]:
+    """(username, name) of the active people of the teams `employee` sees: the queue's assignee filter."""
+    rows = (
+        Employee.objects.filter(team_id__in=visible_team_ids(employee=employee), user__is_active=True)
+        .order_by("user__first_name", "user__username")
+        .values_list("user__username", "user__first_name", "user__last_name")[:limit]
+    )
+    return [(username, f"{first} {last}".strip() or username) for username, first, last in rows]

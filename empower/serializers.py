@@ -87,3 +87,22 @@ class CaseOutputSerializer(serializers.Serializer):
     resolution_note = serializers.CharField()
     created_at = serializers.DateTimeField()
     resolved_at = serializers.DateTimeField(allow_null=True)
+
+
+class CaseListItemSerializer(CaseOutputSerializer):
+    """A case in `GET /cases/`, with what the queue shows of its state."""
+
+    waiting = serializers.BooleanField(
+        source="flag_waiting", default=False, help_text=_("An escalation on it waits for an answer.")
+    )
+    approved = serializers.BooleanField(source="flag_approved", default=False, help_text=_("A decision was approved."))
+    follow_up_open = serializers.BooleanField(source="flag_follow_up", default=False)
+
+
+class CaseReopenInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+class CaseReassignInputSerializer(serializers.Serializer):
+    assigned_to = serializers.CharField(max_length=150, help_text=_("The username of a member of the case's team."))
+    reason = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")

@@ -25,6 +25,10 @@ logger = logging.getLogger(__name__)
 
 # Sent after a case is resolved (feedback asks the customer how it went).
 case_resolved = Signal()
+# Sent inside `case_resolve`, the case locked, before it moves: a receiver refuses the resolution by
+# raising a `DomainError` (e.g. delegation, while an escalation on the case still waits). The
+# organization knows nothing of escalations; the apps that do say why a case may not close yet.
+case_resolving = Signal()
 
 
 def audit(
@@ -378,6 +382,8 @@ def case_resolve(*, employee: Employee, case: Case, resolution_note: str) -> Cas
         raise InvalidInput(
             _("Say how the case was resolved."), field_errors={"resolution_note": [_("This field is required.")]}
         )
+    if case.status == Case.Status.OPEN:
+        case_resolving.send(sender=Case, case=case, employee=employee)  # a receiver may refuse (raises)
     before = {"status": case.status}
     case.move_to(Case.Status.RESOLVED, resolution_note=note, resolved_by=employee, resolved_at=timezone.now())
     audit(
@@ -389,6 +395,62 @@ def case_resolve(*, employee: Employee, case: Case, resolution_note: str) -> Cas
         reason=case.resolution_note,
     )
     case_resolved.send(sender=Case, case=case, employee=employee)
+    return case
+
+
+@transaction.atomic
+def case_reopen(*, employee: Employee, case: Case, reason: str = "") -> Case:
+    """Reopen a resolved case (the customer came back, a remedy is needed): its team and the people
+    above them; an open case is refused (409). The resolution stays on record in the audit trail; a
+    case resolved again sends no second survey (one survey per case)."""
+    ensure_may_act_on_case(employee=employee, case=case)
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    before = {"status": case.status, "resolved_by": case.resolved_by_id, "resolution_note": case.resolution_note}
+    case.move_to(Case.Status.OPEN)
+    audit(
+        actor=employee,
+        action="case.reopened",
+        target=case,
+        before=before,
+        after={"status": case.status},
+        reason=(reason or "").strip(),
+    )
+    return case
+
+
+@transaction.atomic
+def case_reassign(*, employee: Employee, case: Case, assignee: Employee, reason: str = "") -> Case:
+    """Hand a case to a colleague of its team (audited, the new assignee is told). Who may: anyone who
+    may act on the case (its team, the people above them); the new assignee must be an active member
+    of the case's team."""
+    ensure_may_act_on_case(employee=employee, case=case)
+    if assignee.team_id != case.team_id or not assignee.user.is_active:
+        message = _("Choose someone of the case's team.")
+        raise InvalidInput(message, code="not_in_team", field_errors={"assigned_to": [message]})
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.assigned_to_id == assignee.pk:
+        return case
+    before = {"assigned_to": case.assigned_to_id}
+    case.assigned_to = assignee
+    case.save(update_fields=["assigned_to", "updated_at"])
+    audit(
+        actor=employee,
+        action="case.reassigned",
+        target=case,
+        before=before,
+        after={"assigned_to": assignee.pk},
+        reason=(reason or "").strip(),
+        subject=assignee,
+    )
+    if assignee != employee:
+        notify(
+            recipient=assignee,
+            key=f"case-assigned:{case.pk}:{assignee.pk}:{timezone.now().timestamp()}",
+            message=lazy_message(
+                _("%(name)s handed you case #%(id)s: %(subject)s"), name=employee, id=case.pk, subject=case.subject
+            ),
+            url=f"/cases/{case.pk}/",
+        )
     return case
 
 

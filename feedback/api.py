@@ -18,6 +18,7 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from delegation.models import Decision
+from delegation.serializers import DecisionOutputSerializer, DecisionSubmitInputSerializer
 from empower.api import EmployeeAPIView, EmployeeMixin, error_responses
 from empower.errors import InvalidInput, NotAllowed, NotFound
 from empower.selectors import cases_visible_to
@@ -285,6 +286,32 @@ class FollowUpReplyView(EmployeeAPIView):
         serializer.is_valid(raise_exception=True)
         services.follow_up_reply(follow_up_id=pk, employee=self.employee, **serializer.validated_data)
         return Response(FollowUpSerializer(_visible_follow_up(employee=self.employee, follow_up_id=pk)).data)
+
+
+class FollowUpRemedyInputSerializer(DecisionSubmitInputSerializer):
+    case = None  # the follow-up's case
+
+
+class FollowUpRemedyView(EmployeeAPIView):
+    """Put it right for the customer: a decision on the follow-up's case (resolved or not), by whoever
+    may reply to the open follow-up, under the same authority check, caps and escalation as any
+    decision (`POST /decisions/`). 201 with the decision; no second survey goes out."""
+
+    @extend_schema(
+        operation_id="follow_ups_remedy",
+        tags=["feedback"],
+        request=FollowUpRemedyInputSerializer,
+        responses={201: DecisionOutputSerializer, **error_responses(400, 404, 409)},
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        _visible_follow_up(employee=self.employee, follow_up_id=pk)
+        serializer = FollowUpRemedyInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        decision = services.follow_up_remedy(follow_up_id=pk, employee=self.employee, **serializer.validated_data)
+        decision = Decision.objects.select_related(
+            "decision_type", "made_by__user", "approved_by__user", "escalation__assigned_to__user"
+        ).get(pk=decision.pk)
+        return Response(DecisionOutputSerializer(decision).data, status=status.HTTP_201_CREATED)
 
 
 # --- staff: policy-friction reports ------------------------------------------------------------------

@@ -15,6 +15,7 @@ urlpatterns = [
     path("follow-ups/", api.FollowUpListView.as_view(), name="api-follow-ups"),
     path("follow-ups/<int:pk>/", api.FollowUpDetailView.as_view(), name="api-follow-up-detail"),
     path("follow-ups/<int:pk>/reply/", api.FollowUpReplyView.as_view(), name="api-follow-up-reply"),
+    path("follow-ups/<int:pk>/remedy/", api.FollowUpRemedyView.as_view(), name="api-follow-up-remedy"),
     path("friction-reports/", api.FrictionReportListCreateView.as_view(), name="api-friction-reports"),
     path("friction-reports/<int:pk>/", api.FrictionReportDetailView.as_view(), name="api-friction-report-detail"),
     path(

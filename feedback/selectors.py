@@ -605,3 +605,22 @@ def feedback_insights(*, employee: Employee, period: str = DEFAULT_INSIGHT_PERIO
         follow_ups=follow_up_stats(team_ids=team_ids, since=since),
         rules=open_reports_by_rule(team_ids=team_ids),
     )
+
+
+def register_case_flags() -> None:
+    """What feedback tells the queue of a case (`empower.selectors.CaseFlag`): a follow-up is open."""
+    from empower.selectors import CaseFlag, register_case_flag
+
+    register_case_flag(
+        "follow_up",
+        CaseFlag(exists=lambda: Exists(FollowUp.objects.filter(case_id=OuterRef("pk"), status=FollowUp.Status.OPEN))),
+    )
+
+
+def case_feedback(*, employee: Employee, case_id: int) -> dict:
+    """What the customer said of a case and what was done about it, for the case page: its survey
+    (None before it is resolved, or where the employee may not see it) and the follow-ups the employee
+    may see (the latest first), in two queries."""
+    survey = surveys_visible_to(employee=employee).filter(case_id=case_id).first()
+    follow_ups = list(follow_ups_visible_to(employee=employee).filter(case_id=case_id).order_by("-created_at", "-id"))
+    return {"survey": survey, "follow_ups": follow_ups}

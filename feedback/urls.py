@@ -7,6 +7,7 @@ urlpatterns = [
     # Staff pages first: a survey token never looks like these words.
     path("follow-ups/", views.follow_up_list, name="follow-ups"),
     path("follow-ups/<int:pk>/", views.follow_up_detail, name="follow-up-detail"),
+    path("follow-ups/<int:pk>/remedy/", views.follow_up_remedy_view, name="follow-up-remedy"),
     path("answers/", views.answer_list, name="answers"),
     path("answers/<int:pk>/flag/", views.answer_flag, name="answer-flag"),
     path("reports/", views.report_board, name="reports"),

@@ -24,10 +24,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from rest_framework.throttling import AnonRateThrottle
 
-from delegation.selectors import decisions_for_case
+from delegation.forms import DecisionForm
+from delegation.models import Decision
+from delegation.selectors import authority_of, decisions_for_case
 from empower.errors import DomainError, NotFound
 from empower.forms import add_domain_error
-from empower.models import Case
+from empower.models import Case, Employee
 from empower.selectors import cases_visible_to, subtree_ids
 from empower.views import staff_required
 from feedback import selectors, services
@@ -239,16 +241,62 @@ def follow_up_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("feedback:follow-up-detail", pk=pk)
         else:
             status = 400
+    return _follow_up_page(request, follow_up, form=form, status=status)
+
+
+def _remedy_form(employee: Employee, data=None) -> DecisionForm:
+    return DecisionForm(data, types=[line.decision_type for line in authority_of(employee=employee).lines])
+
+
+def _follow_up_page(
+    request: HttpRequest,
+    follow_up,
+    *,
+    form: FollowUpReplyForm | None = None,
+    remedy_form: DecisionForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    employee = request.employee
+    may_reply = selectors.may_reply_to_follow_up(employee=employee, follow_up=follow_up)
     context = {
         "follow_up": follow_up,
         "survey": follow_up.survey,
         "case": follow_up.case,
         "decisions": list(follow_up.survey.case.decisions.all()),
-        "form": form,
-        "may_reply": selectors.may_reply_to_follow_up(employee=employee, follow_up=follow_up),
+        "form": form or FollowUpReplyForm(),
+        "may_reply": may_reply,
+        "remedy_form": (remedy_form or _remedy_form(employee)) if may_reply else None,
         "history": list(selectors.history_of(target=follow_up)),
     }
     return render(request, "feedback/follow_up_detail.html", context, status=status)
+
+
+@require_POST
+@staff_required
+def follow_up_remedy_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The handler's remedy: a decision on the follow-up's case (`follow_up_remedy`), as any decision."""
+    employee = request.employee
+    follow_up = selectors.follow_up_detail(employee=employee, follow_up_id=pk)
+    if follow_up is None:
+        raise Http404
+    form = _remedy_form(employee, request.POST)
+    status = 400
+    if form.is_valid():
+        try:
+            decision = services.follow_up_remedy(follow_up_id=pk, employee=employee, **form.cleaned_data)
+        except DomainError as error:
+            add_domain_error(form, error)
+            status = error.status
+        else:
+            values = {"type": decision.decision_type.name, "amount": decision.amount, "currency": decision.currency}
+            if decision.status == Decision.Status.APPROVED:
+                messages.success(request, _("Approved: %(type)s of %(amount)s %(currency)s.") % values)
+            else:
+                messages.success(
+                    request, _("Escalated: %(type)s of %(amount)s %(currency)s goes beyond your authority.") % values
+                )
+            return redirect("feedback:follow-up-detail", pk=pk)
+    return _follow_up_page(request, follow_up, remedy_form=form, status=status)
 
 
 # --- staff: survey answers ----------------------------------------------------------------------

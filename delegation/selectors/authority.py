@@ -52,6 +52,9 @@ class AuthorityLine:
     used_this_month: Decimal
     acting_for: Employee | None = None  # set on a stand-in's borrowed line
     window: AuthorityLimit | None = None  # the temporary limit that applies now, where one runs
+    # Set when the line was read for one customer (the case page): what that customer has had of this
+    # type this month, by anyone; None when no customer was asked for.
+    customer_used_this_month: Decimal | None = None
 
     @property
     def remaining_today(self) -> Decimal | None:
@@ -62,9 +65,20 @@ class AuthorityLine:
         return remaining(self.limits.per_month, self.used_this_month)
 
     @property
+    def remaining_for_customer(self) -> Decimal | None:
+        """What is left of the per-customer-per-month cap for the customer the line was read for
+        (None: no such cap, or no customer asked for)."""
+        if self.customer_used_this_month is None:
+            return None
+        return remaining(self.limits.per_customer_month, self.customer_used_this_month)
+
+    @property
     def available_now(self) -> Decimal | None:
-        """The largest single decision that would pass right now (ignoring the customer cap)."""
-        caps = [c for c in (self.limits.per_decision, self.remaining_today, self.remaining_this_month) if c is not None]
+        """The largest single decision that would pass right now: the per-decision limit and what is
+        left today and this month, and, when read for a customer, what is left of their monthly cap
+        (so the case page never promises more than the check would allow)."""
+        caps = (self.limits.per_decision, self.remaining_today, self.remaining_this_month, self.remaining_for_customer)
+        caps = [c for c in caps if c is not None]
         return min(caps) if caps else None
 
 
@@ -75,18 +89,21 @@ class Authority:
     borrowed: list[AuthorityLine] = field(default_factory=list)
 
 
-def authority_of(*, employee: Employee, at: datetime | None = None) -> Authority:
-    """An employee's effective authority now: own limits per type, plus any held as a stand-in."""
+def authority_of(*, employee: Employee, at: datetime | None = None, customer_id: int | None = None) -> Authority:
+    """An employee's effective authority now: own limits per type, plus any held as a stand-in.
+
+    With `customer_id` (the case page), each line also counts what that customer has had this month,
+    so `available_now` is what the authority check would let through for this customer."""
     at = at or timezone.now()
     types = active_decision_types()
     held = delegations_held(employee=employee, at=at)
     delegators = {d.delegator.pk: d.delegator for d in held}
     snapshots = authority_snapshots(
-        wanted=[(holder, t.pk, None) for holder in [employee, *delegators.values()] for t in types], at=at
+        wanted=[(holder, t.pk, customer_id) for holder in [employee, *delegators.values()] for t in types], at=at
     )
 
     def line(holder_id: int, decision_type: DecisionType, acting_for: Employee | None = None) -> AuthorityLine:
-        held = snapshots[(holder_id, decision_type.pk, None)]
+        held = snapshots[(holder_id, decision_type.pk, customer_id)]
         own = held.limits
         source = "stand-in" if acting_for else own.source
         return AuthorityLine(
@@ -95,6 +112,7 @@ def authority_of(*, employee: Employee, at: datetime | None = None) -> Authority
             used_today=held.usage.today,
             used_this_month=held.usage.this_month,
             acting_for=acting_for,
+            customer_used_this_month=held.usage.customer_this_month if customer_id else None,
         )
 
     types_by_id = {t.pk: t for t in types}

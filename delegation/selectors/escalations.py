@@ -307,3 +307,36 @@ def routing_backlog() -> dict:
         "oldest_unrouted_seconds": int((now - oldest).total_seconds()) if oldest else None,
         "worker_last_seen_seconds": int((now - beat).total_seconds()) if beat else None,
     }
+
+
+def pending_escalations_of_case(*, case_id: int) -> QuerySet[Escalation]:
+    """The escalations on a case still waiting for an answer (routing, assigned, or unroutable until an
+    operator routes it again): while there is one, the case may not be resolved."""
+    return (
+        Escalation.objects.filter(decision__case_id=case_id, status__in=Escalation.OPEN_STATUSES)
+        .select_related("decision__decision_type", "decision__made_by__user", "assigned_to__user")
+        .order_by("created_at", "id")
+    )
+
+
+def register_case_flags() -> None:
+    """What authority tells the queue of a case (`empower.selectors.CaseFlag`): an escalation waits
+    (and for whom), a decision was approved."""
+    from empower.selectors import CaseFlag, register_case_flag
+
+    def waiting() -> QuerySet[Escalation]:
+        return Escalation.objects.filter(decision__case_id=OuterRef("pk"), status__in=Escalation.OPEN_STATUSES)
+
+    register_case_flag(
+        "waiting",
+        CaseFlag(
+            exists=lambda: Exists(waiting()),
+            who=lambda: Subquery(waiting().order_by("created_at", "id").values("assigned_to_id")[:1]),
+        ),
+    )
+    register_case_flag(
+        "approved",
+        CaseFlag(
+            exists=lambda: Exists(Decision.objects.filter(case_id=OuterRef("pk"), status=Decision.Status.APPROVED))
+        ),
+    )

@@ -12,6 +12,7 @@ One module per sub-domain; each public name is re-exported here, so callers keep
 - `routing` — escalations routed up the chain, moved up (overdue, capacity), routed again.
 - `answering` — escalations approved, rejected, withdrawn; who may answer.
 - `announcements` — scheduled starts and ends of delegations and temporary limits; heartbeat.
+- `cases` — a case is not resolved while an escalation on it waits (`resolve_refusal`).
 - `catalogue` — operators' changes to decision types and response times, audited.
 - `splitting` — decisions that look split to stay under a per-decision limit, flagged to the manager.
 """
@@ -23,6 +24,7 @@ from delegation.services.answering import (
     escalation_reject,
     escalation_withdraw,
 )
+from delegation.services.cases import PendingEscalations, resolve_refusal
 from delegation.services.catalogue import decision_type_save, decision_type_state
 from delegation.services.common import MAX_AMOUNT, authority_limit_state, decision_state, validate_amount
 from delegation.services.deciding import decision_submit
@@ -49,6 +51,7 @@ from delegation.services.stand_ins import delegation_create, delegation_end
 
 __all__ = [
     "MAX_AMOUNT",
+    "PendingEscalations",
     "authority_changes_announce",
     "authority_limit_check",
     "authority_limit_delete",
@@ -75,6 +78,7 @@ __all__ = [
     "limit_clear",
     "limit_set",
     "limit_window_end",
+    "resolve_refusal",
     "role_limit_set",
     "splitting_detect",
     "validate_amount",

@@ -55,7 +55,8 @@ def _authority_holder(escalation: Escalation, actor: Employee) -> Employee:
 
 @retry_on_conflict
 def escalation_approve(*, escalation_id: int, approver: Employee, note: str = "", amount=None) -> Decision:
-    """Approve an escalated decision, optionally for a lower amount, with a note to the employee.
+    """Approve an escalated decision, optionally for a lower amount, with a note to the employee: the
+    note may be empty when approving as asked, and is required for a lower amount (400 without).
 
     Approval uses the approver's own caps at this moment; where they no longer cover it, the
     escalation moves up a level and the approval is refused (409). Who may answer is checked
@@ -69,6 +70,11 @@ def escalation_approve(*, escalation_id: int, approver: Employee, note: str = ""
         if final_amount > decision.amount:
             message = _("You can approve the requested amount or less, not more.")
             raise InvalidInput(message, field_errors={"amount": [message]})
+        note = (note or "").strip()
+        if final_amount < decision.amount and not note:
+            # The requester must learn why they got less; approving as asked may go without a word.
+            message = _("Tell the employee why you approve less than asked: a note is required.")
+            raise InvalidInput(message, code="note_required", field_errors={"note": [message]})
         holder = _authority_holder(escalation, approver)
         now = timezone.now()
         held = authority_snapshot(
@@ -161,11 +167,17 @@ def _close(escalation: Escalation, actor: Employee, status: str, note: str, now)
 
 
 def _tell_requester(escalation: Escalation) -> None:
+    """The requester hears the outcome, the granted amount first (a cut one says what was asked)."""
     decision = escalation.decision
-    if escalation.status == Escalation.Status.APPROVED:
-        message = _("%(approver)s approved your %(type)s of %(amount)s %(currency)s on case #%(case)s. %(note)s")
+    if escalation.status == Escalation.Status.APPROVED and decision.final_amount < decision.amount:
+        message = _(
+            "%(approver)s approved %(amount)s %(currency)s (you asked %(asked)s %(currency)s) for your "
+            "%(type)s on case #%(case)s. %(note)s"
+        )
+    elif escalation.status == Escalation.Status.APPROVED:
+        message = _("%(approver)s approved %(amount)s %(currency)s for your %(type)s on case #%(case)s. %(note)s")
     else:
-        message = _("%(approver)s rejected your %(type)s of %(amount)s %(currency)s on case #%(case)s. %(note)s")
+        message = _("%(approver)s rejected your %(type)s of %(asked)s %(currency)s on case #%(case)s. %(note)s")
     notify(
         recipient=decision.made_by,
         key=f"escalation:{escalation.pk}:{escalation.status}",
@@ -174,6 +186,7 @@ def _tell_requester(escalation: Escalation) -> None:
             approver=escalation.decided_by,
             type=decision.decision_type.name,
             amount=decision.final_amount or decision.amount,
+            asked=decision.amount,
             currency=decision.currency,
             case=decision.case_id,
             note=escalation.note,

@@ -55,6 +55,7 @@ def decision_submit(
     rationale: str,
     idempotency_key: str | None = None,
     story: str = "",
+    remedy: bool = False,
 ) -> Decision:
     """Decide for the customer, or escalate what goes beyond the employee's authority.
 
@@ -62,6 +63,8 @@ def decision_submit(
     transaction, and the caps' counters move under a row lock. Beyond it, the decision is
     recorded as escalated with the limits it broke and routed by a task after commit.
     The same idempotency key with the same request answers the first decision again.
+    A resolved case takes no decision (409) unless it is a follow-up's `remedy`, which only
+    `feedback.services.follow_up_remedy` asks for once it has checked who handles the follow-up.
 
     Returns the decision with what an answer shows of it already loaded (maker, approver, type, case,
     escalation or none), so rendering it costs no query. Decision types and limits are read from
@@ -99,7 +102,7 @@ def decision_submit(
                 raise Conflict(_("This idempotency key was used for another request."), code="idempotency_conflict")
             earlier.made_by = employee
             return earlier
-    if case.status != Case.Status.OPEN:
+    if case.status != Case.Status.OPEN and not remedy:
         raise Conflict(_("This case is resolved; reopen it to decide."), code="case_resolved")
 
     now = timezone.now()

@@ -2,14 +2,19 @@
 and the decision's outcome polled while its escalation is routed.
 """
 
+from urllib.parse import urlencode
+
 from django.conf import settings
+from django.contrib import messages
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from delegation.forms import DecisionForm
 from delegation.models import Decision, Escalation, EscalationStep
@@ -18,12 +23,14 @@ from delegation.selectors import (
     authority_of,
     decisions_for_case,
     may_withdraw,
+    pending_escalations_of_case,
 )
-from delegation.services import decision_submit
-from empower.errors import DomainError
+from delegation.services import decision_submit, resolve_refusal
+from empower.errors import DomainError, InvalidInput
 from empower.forms import CaseResolveForm, add_domain_error
 from empower.models import Case, Employee
-from empower.selectors import case_queue, cases_visible_to
+from empower.selectors import assignee_choices, case_assignees, case_list, cases_visible_to
+from empower.services import case_reassign, case_reopen
 from empower.views import staff_required
 
 QUEUE_PAGE_SIZE = 50
@@ -40,13 +47,73 @@ def _authority_context(employee: Employee, authority: Authority | None = None) -
     return {"authority": authority, "currency": settings.EMPOWER_CURRENCY}
 
 
+QUEUE_STATES = (
+    ("open", gettext_lazy("Open")),
+    ("waiting", gettext_lazy("Waiting for an approver")),
+    ("approved", gettext_lazy("Approved, still open")),
+    ("follow_up", gettext_lazy("Follow-up open")),
+    ("resolved", gettext_lazy("Resolved")),
+    ("all", gettext_lazy("All")),
+)
+QUEUE_SORTS = (
+    ("newest", gettext_lazy("Newest first")),
+    ("oldest", gettext_lazy("Oldest first")),
+    ("updated", gettext_lazy("Recently changed")),
+    ("customer", gettext_lazy("Customer")),
+    ("subject", gettext_lazy("Subject")),
+)
+
+
+def _queue_filters(request: HttpRequest) -> dict[str, str]:
+    """The queue's filters from the address (unknown values fall back: a shared link never breaks)."""
+    get = request.GET
+    state = get.get("state", "open")
+    sort = get.get("sort", "newest")
+    return {
+        "state": state if state in dict(QUEUE_STATES) else "open",
+        "assigned_to": get.get("assigned_to", "").strip()[:150],
+        "q": " ".join(get.get("q", "").split())[:200],
+        "sort": sort if sort in dict(QUEUE_SORTS) else "newest",
+    }
+
+
 @require_GET
 @staff_required
 def home(request: HttpRequest) -> HttpResponse:
-    """The queue of open cases (the team's; a manager's: every team below) and today's authority."""
+    """The queue (the team's cases; a manager's: every team below) with each case's state, filtered by
+    state and assignee, searched, sorted, a page at a time; and today's authority beside it."""
     employee = request.employee
-    page = Paginator(case_queue(employee=employee), QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"page": page, "is_manager": employee.reports.exists(), **_authority_context(employee)}
+    filters = _queue_filters(request)
+    cases = case_list(
+        employee=employee,
+        state="" if filters["state"] == "all" else filters["state"],
+        assigned_to=filters["assigned_to"],
+        q=filters["q"],
+        sort=filters["sort"],
+    )
+    page = Paginator(cases, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page.object_list)
+    awaited = Employee.objects.select_related("user").in_bulk(
+        {c.flag_waiting_who for c in rows if getattr(c, "flag_waiting_who", None)}
+    )
+    for case in rows:
+        case.waiting_for = awaited.get(getattr(case, "flag_waiting_who", None))
+    defaults = {"state": "open", "sort": "newest"}
+    query = {k: v for k, v in filters.items() if v and defaults.get(k) != v}  # the links keep the filters
+    context = {
+        "page": page,
+        "rows": rows,
+        "filters": filters,
+        "filtered": bool(filters["q"] or filters["assigned_to"] or filters["state"] != "open"),
+        "states": QUEUE_STATES,
+        "sorts": QUEUE_SORTS,
+        "assignees": assignee_choices(employee=employee),
+        "page_query": urlencode(query),
+        "is_manager": employee.reports.exists(),
+        **_authority_context(employee),
+    }
+    if request.htmx and request.GET.get("partial") == "results":
+        return render(request, "cases/queue.html#results", context)
     return render(request, "cases/queue.html", context)
 
 
@@ -78,9 +145,11 @@ def _case_context(
     form: DecisionForm | None = None,
     outcome_id: int | None = None,
     decisions_page: str | None = None,
+    resolve_form: CaseResolveForm | None = None,
 ) -> dict:
     employee = request.employee
-    authority = authority or authority_of(employee=employee)
+    # For this customer: the panel counts what is left of their monthly cap, as the check would.
+    authority = authority or authority_of(employee=employee, customer_id=case.customer_id)
     decisions = _case_decisions(case, employee, decisions_page)
     outcome = next((d for d in decisions if d.pk == outcome_id), None)
     if outcome is None and outcome_id is not None:  # pushed off the first page meanwhile
@@ -89,6 +158,8 @@ def _case_context(
         cases_visible_to(employee=employee)
         .filter(customer_id=case.customer_id)
         .exclude(pk=case.pk)
+        # What the customer was granted on each (approved amounts, after any cut), in the same query.
+        .annotate(granted=Sum("decisions__final_amount", filter=Q(decisions__status=Decision.Status.APPROVED)))
         .order_by("-created_at")[:HISTORY_SHOWN]
     )
     return {
@@ -97,8 +168,28 @@ def _case_context(
         "outcome": outcome,
         "history": history,
         "form": form or DecisionForm(types=[line.decision_type for line in authority.lines]),
-        "resolve_form": CaseResolveForm(),
+        "resolve_form": resolve_form or CaseResolveForm(),
+        **_case_actions(case, employee),
         **_authority_context(employee, authority),
+        "authority_customer": case.customer,
+    }
+
+
+def _case_actions(case: Case, employee: Employee) -> dict:
+    """What the case page offers, from the rules the services raise: resolving is refused while an
+    escalation waits (`resolve_refusal`; the waiting ones are listed with their withdraw buttons),
+    reopening is for a resolved case (anyone who may act on it sees it), reassigning within the team."""
+    refusal = resolve_refusal(case=case) if case.is_open else None
+    pending = []
+    if refusal is not None:
+        pending = list(pending_escalations_of_case(case_id=case.pk))
+        for escalation in pending:
+            escalation.can_withdraw = may_withdraw(escalation=escalation, employee=employee)
+    return {
+        "resolve_refusal": refusal,
+        "pending_escalations": pending,
+        "can_reopen": not case.is_open,
+        "assignees": list(case_assignees(case=case)) if case.is_open else [],
     }
 
 
@@ -151,9 +242,54 @@ def _decide(request: HttpRequest, case: Case) -> HttpResponse:
     if request.htmx:
         # htmx is configured (base.html) to swap 4xx answers, so the errors show beside the fields.
         return render(request, "cases/detail.html#decision-panel", {"case": case, "form": form}, status=status)
-    return render(
-        request, "cases/detail.html", _case_context(request, case, authority=authority, form=form), status=status
-    )
+    return render(request, "cases/detail.html", _case_context(request, case, form=form), status=status)
+
+
+@require_GET
+@staff_required
+def decision_card(request: HttpRequest, pk: int, decision_pk: int) -> HttpResponse:
+    """One decision's card, polled by htmx while its escalation waits: once the approver answers, the
+    card shows the outcome (the granted amount first) and the header's counts come along, without a
+    reload; the answer without the polling trigger stops it."""
+    case = get_object_or_404(cases_visible_to(employee=request.employee), pk=pk)
+    decisions = decisions_for_case(case=case).select_related("escalation__decided_by__user").prefetch_related(_steps())
+    d = get_object_or_404(decisions, pk=decision_pk)
+    escalation = getattr(d, "escalation", None)
+    if escalation is not None:
+        escalation.overdue = escalation.is_overdue(timezone.now())
+        escalation.can_withdraw = may_withdraw(escalation=escalation, employee=request.employee)
+    return render(request, "cases/card_polled.html", {"case": case, "d": d})
+
+
+@require_POST
+@staff_required
+def case_reopen_view(request: HttpRequest, pk: int) -> HttpResponse:
+    case = get_object_or_404(cases_visible_to(employee=request.employee), pk=pk)
+    try:
+        case_reopen(employee=request.employee, case=case, reason=request.POST.get("reason", ""))
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Case #%(id)s is open again.") % {"id": case.pk})
+    return redirect("case-detail", pk=case.pk)
+
+
+@require_POST
+@staff_required
+def case_reassign_view(request: HttpRequest, pk: int) -> HttpResponse:
+    case = get_object_or_404(cases_visible_to(employee=request.employee), pk=pk)
+    assignee = case_assignees(case=case).filter(user__username=request.POST.get("assigned_to", "")).first()
+    try:
+        if assignee is None:
+            raise InvalidInput(_("Choose someone of the case's team."))
+        case = case_reassign(
+            employee=request.employee, case=case, assignee=assignee, reason=request.POST.get("reason", "")
+        )
+    except DomainError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _("Case #%(id)s is now with %(name)s.") % {"id": case.pk, "name": assignee})
+    return redirect("case-detail", pk=case.pk)
 
 
 @require_GET

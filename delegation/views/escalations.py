@@ -187,6 +187,6 @@ def _answer(
     if request.htmx:
         if row is None:
             return render(request, "escalations/message.html", {"errors": errors, "outcome": outcome}, status=status)
-        return render(request, "escalations/inbox.html#row", {"row": row}, status=status)
+        return render(request, "escalations/row_answered.html", {"row": row}, status=status)
     context = {"row": row, "escalation": escalation, "errors": [] if row else errors}
     return render(request, "escalations/detail.html", context, status=status)

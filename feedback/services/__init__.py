@@ -22,7 +22,7 @@ from feedback.models import MAX_COMPLAINTS
 from feedback.services.changes import ChangeInput
 from feedback.services.common import clean_text
 from feedback.services.email import reply_email_queue, survey_email_cancel, survey_email_queue
-from feedback.services.follow_ups import follow_up_move_up, follow_up_reply
+from feedback.services.follow_ups import follow_up_move_up, follow_up_remedy, follow_up_reply
 from feedback.services.friction import (
     friction_report_answer,
     friction_report_change,
@@ -58,6 +58,7 @@ __all__ = [
     "LinkExpired",
     "clean_text",
     "follow_up_move_up",
+    "follow_up_remedy",
     "follow_up_reply",
     "friction_report_answer",
     "friction_report_change",

@@ -10,6 +10,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from delegation.models import Decision, DecisionType
+from delegation.services import decision_submit
 from empower.errors import NotFound
 from empower.models import Employee
 from empower.selectors import chain_above
@@ -179,3 +181,47 @@ def follow_up_move_up(*, follow_up_id: int, now: datetime | None = None) -> Foll
                 url=url,
             )
     return follow_up
+
+
+def follow_up_remedy(
+    *,
+    follow_up_id: int,
+    employee: Employee,
+    decision_type: DecisionType,
+    amount,
+    rationale: str,
+    idempotency_key: str | None = None,
+) -> Decision:
+    """The follow-up's handler puts it right with a decision on the (resolved) case: a refund, a
+    goodwill credit… Only who may reply to the open follow-up (its assignee, the employee who resolved
+    the case, anyone above them), and then exactly as any decision: the same authority check, caps and
+    escalation (`decision_submit`). The case stays resolved, so the customer is not surveyed again."""
+    with transaction.atomic():
+        follow_up = (
+            FollowUp.objects.select_for_update(of=("self",))
+            .select_related("case__customer", "resolver__user", "assigned_to__user")
+            .filter(pk=follow_up_id)
+            .first()
+        )
+        if follow_up is None:
+            raise NotFound(_("No such follow-up, or not one you may see."))
+        if refusal := selectors.reply_refusal(employee=employee, follow_up=follow_up):
+            raise refusal
+        decision = decision_submit(
+            employee=employee,
+            case=follow_up.case,
+            decision_type=decision_type,
+            amount=amount,
+            rationale=rationale,
+            idempotency_key=idempotency_key,
+            remedy=True,
+        )
+        audit(
+            actor=employee,
+            action="follow_up.remedy",
+            target=follow_up,
+            after={"decision": decision.pk, "status": decision.status, "amount": decision.amount},
+            reason=decision.rationale,
+            subject=follow_up.resolver,
+        )
+    return decision

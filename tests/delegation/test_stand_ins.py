@@ -440,7 +440,7 @@ def test_without_a_stand_in_the_pages_name_the_approver_alone(org, login, escala
 
     case_page = text(login(org.alice).get(f"/cases/{escalation.decision.case_id}/"))
     assert "waiting for Bob," in case_page and "standing in" not in case_page
-    assert "Assigned to Bob Exceeded" in text(login(org.bob).get(f"/escalations/{escalation.pk}/"))
+    assert "Assigned to Bob Why it came to you" in text(login(org.bob).get(f"/escalations/{escalation.pk}/"))
 
 
 # 7. A stand-in's own history shows what they hold ---------------------------------------------------------

@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from delegation.services import decision_submit
+from delegation.services import decision_submit, escalation_withdraw
 from feedback import services
 from feedback.models import FollowUp, FrictionReport, Survey
 
@@ -163,9 +163,11 @@ def test_follow_ups_are_listed_filtered_and_answered_by_the_api(api, make_case, 
 def test_surveys_list_with_context_and_filters(api, make_case, public, org):
     first_contact, path1 = resolved(api, make_case)
     escalated_case = make_case(org.alice)
-    decision_submit(
+    decision = decision_submit(
         employee=org.alice, case=escalated_case, decision_type=org.refund, amount=Decimal("150.00"), rationale="Two"
     )
+    # A case is not resolved while its escalation waits: alice withdraws it first.
+    escalation_withdraw(escalation_id=decision.escalation.pk, employee=org.alice)
     api("alice").post(f"/api/v1/cases/{escalated_case.pk}/resolve/", {"resolution_note": "Done"})
     escalated = Survey.objects.get(case=escalated_case)
     public.post(path1, {"csat": 5}, format="json")

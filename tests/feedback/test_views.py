@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from delegation.services import decision_submit
+from delegation.services import decision_submit, escalation_withdraw
 from empower import services as empower_services
 from empower.models import OutgoingEmail
 from empower.services import case_resolve
@@ -163,9 +163,10 @@ def test_insights_compare_first_contact_with_escalated(client, org, resolve, mak
     for csat in (5, 4):
         services.survey_answer(survey_id=resolve().pk, csat=csat)
     case = make_case(org.alice)
-    decision_submit(
+    decision = decision_submit(
         employee=org.alice, case=case, decision_type=org.refund, amount=Decimal("150.00"), rationale="Beyond authority"
     )
+    escalation_withdraw(escalation_id=decision.escalation.pk, employee=org.alice)  # no resolving while it waits
     case_resolve(employee=org.alice, case=case, resolution_note="Escalated and refunded")
     services.survey_answer(survey_id=Survey.objects.get(case=case).pk, csat=2, nps=3)
     services.survey_answer(survey_id=resolve(org.gina).pk, csat=1, nps=10)
