@@ -190,6 +190,7 @@ def follow_up_remedy(
     decision_type: DecisionType,
     amount,
     rationale: str,
+    story: str = "",
     idempotency_key: str | None = None,
 ) -> Decision:
     """The follow-up's handler puts it right with a decision on the (resolved) case: a refund, a
@@ -213,6 +214,7 @@ def follow_up_remedy(
             decision_type=decision_type,
             amount=amount,
             rationale=rationale,
+            story=story,
             idempotency_key=idempotency_key,
             remedy=True,
         )
