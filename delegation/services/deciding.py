@@ -4,7 +4,7 @@ import hashlib
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -33,7 +33,15 @@ def _fingerprint(*, case: Case, decision_type: DecisionType, amount: Decimal, ra
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-@transaction.atomic
+def _earlier(*, employee: Employee, idempotency_key: str) -> Decision | None:
+    """The decision `employee` already submitted under this key, with what an answer shows of it."""
+    return (
+        Decision.objects.select_related("decision_type", "approved_by__user", "escalation__assigned_to__user")
+        .filter(made_by=employee, idempotency_key=idempotency_key)
+        .first()
+    )
+
+
 def decision_submit(
     *,
     employee: Employee,
@@ -53,7 +61,30 @@ def decision_submit(
     Returns the decision with what an answer shows of it already loaded (maker, approver, type, case,
     escalation or none), so rendering it costs no query. Decision types and limits are read from
     the cache (`delegation.selectors.usage`), which never serves them stale after a change.
+
+    Two requests with one key at once: the unique constraint on (maker, key) makes the second wait
+    for the first to commit and then refuses its row; its transaction is rolled back and it answers
+    as the retry it is. No lock is taken for that on the way (a statement on every keyed decision).
     """
+    submit = {"employee": employee, "case": case, "decision_type": decision_type, "amount": amount}
+    try:
+        return _decide(**submit, rationale=rationale, idempotency_key=idempotency_key)
+    except IntegrityError as error:
+        if not idempotency_key or "idempotency_key" not in str(error):
+            raise
+    return _decide(**submit, rationale=rationale, idempotency_key=idempotency_key)
+
+
+@transaction.atomic
+def _decide(
+    *,
+    employee: Employee,
+    case: Case,
+    decision_type: DecisionType,
+    amount,
+    rationale: str,
+    idempotency_key: str | None,
+) -> Decision:
     rationale = (rationale or "").strip()
     try:
         amount = validate_amount(amount)
@@ -71,13 +102,7 @@ def decision_submit(
 
     fingerprint = _fingerprint(case=case, decision_type=decision_type, amount=amount, rationale=rationale)
     if idempotency_key:
-        # Serialize one employee's keyed submissions so a retry racing the original waits for it.
-        Employee.objects.select_for_update().filter(pk=employee.pk).exists()
-        earlier = (
-            Decision.objects.select_related("decision_type", "approved_by__user", "escalation__assigned_to__user")
-            .filter(made_by=employee, idempotency_key=idempotency_key)
-            .first()
-        )
+        earlier = _earlier(employee=employee, idempotency_key=idempotency_key)
         if earlier:
             if earlier.request_fingerprint != fingerprint:
                 raise Conflict(_("This idempotency key was used for another request."), code="idempotency_conflict")
