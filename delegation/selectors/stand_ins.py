@@ -14,6 +14,7 @@ from delegation.models import (
     Delegation,
     Timed,
 )
+from delegation.selectors.usage import cached_duties
 from empower.errors import Conflict, DomainError, NotAllowed, NotFound
 from empower.models import Employee
 from empower.selectors import subtree_ids
@@ -34,6 +35,21 @@ def delegations_held(*, employee: Employee, at: datetime | None = None) -> list[
             delegation.delegator = delegators[delegation.delegator_id]
         prefetch_related_objects(held, "decision_types")
     return held
+
+
+def authority_held_for(*, employee: Employee, decision_type_id: int, at: datetime) -> list[Employee]:
+    """Whose authority for this decision type `employee` holds as a stand-in at `at`, the latest
+    delegation first. Asked on every decision: read from the cache (`cached_duties`), so holding
+    none (nearly always) costs no query; the delegators are read when there are some."""
+    running = [
+        delegation
+        for delegation, type_ids in cached_duties(employee_id=employee.pk, at=at)
+        if decision_type_id in type_ids and delegation.is_active_at(at)
+    ]
+    if not running:
+        return []
+    delegators = Employee.objects.select_related("user", "role").in_bulk({d.delegator_id for d in running})
+    return [delegators[d.delegator_id] for d in sorted(running, key=lambda d: (d.starts_at, d.pk), reverse=True)]
 
 
 def delegations_given(*, employee: Employee, at: datetime | None = None) -> list[Delegation]:

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from delegation.authority import NO_AUTHORITY, ZERO, Limits, Usage, exceeded_limits
 from delegation.authority_cache import authority_data_version
-from delegation.models import AuthorityLimit, DecisionType, UsageCounter
+from delegation.models import AuthorityLimit, DecisionType, Delegation, UsageCounter
 from empower.models import Employee
 
 logger = logging.getLogger(__name__)
@@ -123,6 +123,29 @@ def cached_personal_limits(*, employee_ids: list[int], at: datetime) -> dict[int
 
     found = _cached_many([f"personal:{pk}" for pk in employee_ids], load)
     return {pk: found[f"personal:{pk}"] for pk in employee_ids}
+
+
+def cached_duties(*, employee_id: int, at: datetime) -> list[tuple[Delegation, frozenset[int]]]:
+    """The delegations `employee_id` stands in for that have not ended at `at` (running and
+    scheduled), each with its decision type ids, from the cache: the decision path asks it every time,
+    and nearly always hears "none". Whether each runs at a given moment is for the caller to check
+    (`Delegation.is_active_at`); the delegations carry no related rows (the delegator is loaded apart)."""
+
+    def load(keys: list[str]) -> dict:
+        ids = [int(key.removeprefix("duties:")) for key in keys]
+        rows: dict[int, list] = {pk: [] for pk in ids}
+        unfinished = (
+            Delegation.objects.filter(delegate_id__in=ids, ends_at__gt=at)
+            .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=at))
+            .prefetch_related("decision_types")
+        )
+        for delegation in unfinished:
+            types = frozenset(t.pk for t in delegation.decision_types.all())
+            delegation._prefetched_objects_cache = {}  # kept small: the ids are what is read
+            rows[delegation.delegate_id].append((delegation, types))
+        return {f"duties:{pk}": rows[pk] for pk in ids}
+
+    return _cached_many([f"duties:{employee_id}"], load)[f"duties:{employee_id}"]
 
 
 @dataclass(frozen=True)

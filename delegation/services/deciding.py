@@ -13,7 +13,7 @@ from delegation.models import (
     DecisionType,
     Escalation,
 )
-from delegation.selectors import authority_snapshots, delegations_held
+from delegation.selectors import authority_held_for, authority_snapshots
 from delegation.services.common import (
     count_usage,
     decision_state,
@@ -112,8 +112,7 @@ def _decide(
         raise Conflict(_("This case is resolved; reopen it to decide."), code="case_resolved")
 
     now = timezone.now()
-    held = [d for d in delegations_held(employee=employee, at=now) if decision_type in d.decision_types.all()]
-    holders = [employee, *(d.delegator for d in held)]
+    holders = [employee, *authority_held_for(employee=employee, decision_type_id=decision_type.pk, at=now)]
     snapshots = authority_snapshots(
         wanted=[(h, decision_type.pk, case.customer_id) for h in holders], at=now, lock=True, cached=True
     )
