@@ -3,8 +3,9 @@
 Decision types, limits and stand-in duties (delegations) are read on every decision and change
 rarely, so the decision path keeps them in the cache (`delegation.selectors.usage`) under a
 version: a random token in the shared cache (CACHES), replaced once any transaction that changed
-them commits. A change is never served stale: every process reads the version first, and the transaction that made the change
-reads the database until it commits (it never caches what it has not committed).
+them commits. A change is never served stale: every process reads the version first, and the
+transaction that made the change reads the database until it commits (it never caches what it has
+not committed).
 The limits and catalogue services call `authority_data_changed`; so do these models' signals, for
 every other path (admin forms, seed commands, tests). `QuerySet.update()` and `bulk_create()` send
 no signal: whoever changes these tables that way calls `authority_data_changed` themselves.
