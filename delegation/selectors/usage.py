@@ -326,9 +326,9 @@ def authority_snapshots(
     limits come from the cache (`own_limits`), as the decision path reads them.
 
     Lock order, the same on every path so no two transactions deadlock: first the rows that
-    serialize one person's work (the employee row: keyed submissions, limit changes, delegation
-    set-ups), then a delegation or escalation row, then authority limit rows, and last the usage
-    counters, here, always in key order.
+    serialize one person's work (the employee row: limit changes, delegation set-ups), then a
+    delegation or escalation row, then authority limit rows, and last the usage counters, here,
+    always in key order.
     """
     at = at or timezone.now()
     wanted = list(dict.fromkeys((e, type_id, customer_id) for e, type_id, customer_id in wanted))
