@@ -1,4 +1,5 @@
-"""The bare Celery round trip: a task that only answers through the broker's own Redis.
+"""The bare tasks: a Celery round trip that only answers through the broker's own Redis, and the bare
+counterpart of routing an escalation (claim a row, write it).
 
 The bench's worker imports this module (`celery -A empower worker -I bench.tasks`).
 """
@@ -6,6 +7,7 @@ The bench's worker imports this module (`celery -A empower worker -I bench.tasks
 import redis
 from celery import shared_task
 from django.conf import settings
+from django.db import connection, transaction
 
 _redis: list = []
 
@@ -20,3 +22,13 @@ def ping(token: str) -> None:
         _redis.append(redis.Redis.from_url(settings.CELERY_BROKER_URL))
     _redis[0].rpush(reply_key(token), b"1")
     _redis[0].expire(reply_key(token), 300)
+
+
+@shared_task(name="bench.assign", ignore_result=True)
+def assign(job_id: int) -> None:
+    """Claim a bare job still routing and mark it assigned: one conditional UPDATE, as routing claims."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE bench_job SET status = 'assigned', assigned_at = now() WHERE id = %s AND status = 'routing'",
+            [job_id],
+        )

@@ -1,10 +1,11 @@
-"""The version of cached authority data (decision types and limits).
+"""The version of cached authority data (decision types, limits, and who stands in for whom).
 
-Decision types and limits are read on every decision and change rarely, so the decision path
-keeps them in the cache (`delegation.selectors.usage`) under a version: a random token in the
-shared cache (CACHES), replaced once any transaction that changed them commits. A change is never
-served stale: every process reads the version first, and the transaction that made the change
-reads the database until it commits (it never caches what it has not committed).
+Decision types, limits and stand-in duties (delegations) are read on every decision and change
+rarely, so the decision path keeps them in the cache (`delegation.selectors.usage`) under a
+version: a random token in the shared cache (CACHES), replaced once any transaction that changed
+them commits. A change is never served stale: every process reads the version first, and the
+transaction that made the change reads the database until it commits (it never caches what it has
+not committed).
 The limits and catalogue services call `authority_data_changed`; so do these models' signals, for
 every other path (admin forms, seed commands, tests). `QuerySet.update()` and `bulk_create()` send
 no signal: whoever changes these tables that way calls `authority_data_changed` themselves.
@@ -15,9 +16,9 @@ from uuid import uuid4
 
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.db.models.signals import post_delete, post_migrate, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
-from delegation.models import AuthorityLimit, DecisionType
+from delegation.models import AuthorityLimit, DecisionType, Delegation
 
 
 def _version_key() -> str:
@@ -67,11 +68,15 @@ def _migrated(**kwargs) -> None:
 
 
 def connect_signals() -> None:
-    """Every save or delete of a decision type or a limit, and every migration, renews the version
+    """Every save or delete of a decision type, a limit or a delegation (and of a delegation's types),
+    and every migration, renews the version
     (called once, from the app's `ready`)."""
-    for model in (DecisionType, AuthorityLimit):
+    for model in (DecisionType, AuthorityLimit, Delegation):
         post_save.connect(authority_data_changed, sender=model, dispatch_uid=f"authority-data-saved-{model.__name__}")
         post_delete.connect(
             authority_data_changed, sender=model, dispatch_uid=f"authority-data-deleted-{model.__name__}"
         )
+    m2m_changed.connect(
+        authority_data_changed, sender=Delegation.decision_types.through, dispatch_uid="authority-data-delegation-types"
+    )
     post_migrate.connect(_migrated, dispatch_uid="authority-data-migrated")

@@ -1,4 +1,4 @@
-"""The bare endpoint's two tables; the bench creates them (`bench/bare/schema.py`), no migrations."""
+"""The bare endpoint's tables; the bench creates them (`bench/bare/schema.py`), no migrations."""
 
 from django.db import models
 
@@ -28,3 +28,19 @@ class Decision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}: {self.amount}"
+
+
+class Job(models.Model):
+    """An escalation at its barest: written by a request, claimed and assigned by a task."""
+
+    user_id = models.IntegerField()
+    status = models.CharField(max_length=16)
+    created_at = models.DateTimeField()
+    assigned_at = models.DateTimeField(null=True)
+
+    class Meta:
+        managed = False
+        db_table = "bench_job"
+
+    def __str__(self) -> str:
+        return f"{self.pk}: {self.status}"

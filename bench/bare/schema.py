@@ -15,4 +15,12 @@ TABLES = [
         created_at timestamptz NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS bench_decision_user_time ON bench_decision (user_id, created_at)",
+    # The bare counterpart of an escalation: a row the request writes, a task claims and assigns.
+    """CREATE TABLE IF NOT EXISTS bench_job (
+        id bigserial PRIMARY KEY,
+        user_id integer NOT NULL,
+        status varchar(16) NOT NULL,
+        created_at timestamptz NOT NULL,
+        assigned_at timestamptz
+    )""",
 ]

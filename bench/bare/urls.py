@@ -1,4 +1,5 @@
-"""One view: the capped transaction (lock the counter, check the cap, update it, insert a row)."""
+"""Two views: the capped transaction (lock the counter, check the cap, update it, insert a row), and
+the bare counterpart of an escalation (insert a row, enqueue a task on commit that assigns it)."""
 
 from decimal import Decimal
 
@@ -9,7 +10,8 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bench.bare.models import Counter, Decision
+from bench.bare.celery import app as celery_app
+from bench.bare.models import Counter, Decision, Job
 
 
 class DecisionIn(serializers.Serializer):
@@ -37,4 +39,16 @@ class Decide(APIView):
         return Response({"id": decision.pk, "status": "approved", "amount": f"{amount:.2f}"}, status=201)
 
 
-urlpatterns = [path("decide/", Decide.as_view())]
+class Escalate(APIView):
+    """What submit → assigned costs with nothing of Empower in it: the same HTTP request, a row written
+    in a transaction, a Celery task enqueued when it commits, a worker that claims the row and writes
+    it (`bench.assign`, in bench/tasks.py)."""
+
+    def post(self, request):
+        with transaction.atomic():
+            job = Job.objects.create(user_id=request.user.pk, status="routing", created_at=timezone.now())
+            transaction.on_commit(lambda: celery_app.send_task("bench.assign", args=[job.pk]))
+        return Response({"id": job.pk, "status": "routing"}, status=201)
+
+
+urlpatterns = [path("decide/", Decide.as_view()), path("escalate/", Escalate.as_view())]

@@ -96,6 +96,8 @@ class DecisionSubmitView(EmployeeAPIView):
     A case the caller may not act on, or that does not exist, is 404.
     """
 
+    employee_related = ()  # deciding reads the caller's own row only (role and team by id)
+
     @extend_schema(
         operation_id="decisions_create",
         tags=["decisions"],

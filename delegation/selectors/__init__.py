@@ -73,6 +73,7 @@ from delegation.selectors.people import (
 )
 from delegation.selectors.stand_ins import (
     active_stand_ins,
+    authority_held_for,
     delegation_end_refusal,
     delegations_given,
     delegations_held,
@@ -108,6 +109,7 @@ __all__ = [
     "active_stand_ins",
     "answer_refusal",
     "authority_at",
+    "authority_held_for",
     "authority_matrix",
     "authority_of",
     "authority_snapshot",

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from delegation.authority import NO_AUTHORITY, ZERO, Limits, Usage, exceeded_limits
 from delegation.authority_cache import authority_data_version
-from delegation.models import AuthorityLimit, DecisionType, UsageCounter
+from delegation.models import AuthorityLimit, DecisionType, Delegation, UsageCounter
 from empower.models import Employee
 
 logger = logging.getLogger(__name__)
@@ -35,12 +35,20 @@ def active_decision_types() -> list[DecisionType]:
 # every change (so never stale after one); everything else reads the database.
 
 CACHE_SECONDS = 3600  # entries of an old version are never read again; this only frees the space
+LOCAL_ENTRIES = 20_000  # a process's own copy holds at most this many entries (then starts again)
+
+# This process's copy of what it read at one version: (version, {key: value}), replaced as a whole (one
+# assignment, so a thread never pairs a version with another version's values). A decision then asks
+# the shared cache for the version only (a few bytes), instead of unpickling the catalogue and the
+# limits (model instances) from it every time.
+_local: tuple[str | None, dict] = (None, {})
 
 
 def _cached_many(keys: list[str], load: Callable[[list[str]], dict]) -> dict:
-    """{key: value} for `keys`, from the cache at the current version, loading (and keeping) what it
-    lacks with `load(missing keys)`; straight from the database where the version says so (a
-    transaction that changed them) or the cache cannot be reached."""
+    """{key: value} for `keys` at the current version: from this process's copy, else the shared
+    cache, else `load(missing keys)` (kept in both); straight from the database where the version says
+    so (a transaction that changed them) or the cache cannot be reached."""
+    global _local
     try:
         version = authority_data_version()
     except Exception:  # an unreachable cache slows the decision down; it never refuses it
@@ -48,20 +56,29 @@ def _cached_many(keys: list[str], load: Callable[[list[str]], dict]) -> dict:
         version = None
     if version is None:
         return load(keys)
-    versioned = {f"authority-data:{version}:{key}": key for key in keys}
+    local_version, local = _local
+    if local_version != version or len(local) > LOCAL_ENTRIES:
+        local = {}
+        _local = (version, local)
+    found = {key: local[key] for key in keys if key in local}
+    wanted = [key for key in keys if key not in found]
+    if not wanted:
+        return found
+    versioned = {f"authority-data:{version}:{key}": key for key in wanted}
     try:
-        found = {versioned[k]: value for k, value in cache.get_many(list(versioned)).items()}
+        shared = {versioned[k]: value for k, value in cache.get_many(list(versioned)).items()}
     except Exception:
-        return load(keys)
-    missing = [key for key in keys if key not in found]
+        shared = {}
+    missing = [key for key in wanted if key not in shared]
     if missing:
         loaded = load(missing)
-        found |= loaded
+        shared |= loaded
         try:
             cache.set_many({f"authority-data:{version}:{key}": value for key, value in loaded.items()}, CACHE_SECONDS)
         except Exception:
             logger.warning("Cache unavailable: authority data not kept.", exc_info=True)
-    return found
+    local.update(shared)
+    return found | shared
 
 
 @dataclass(frozen=True)
@@ -106,6 +123,29 @@ def cached_personal_limits(*, employee_ids: list[int], at: datetime) -> dict[int
 
     found = _cached_many([f"personal:{pk}" for pk in employee_ids], load)
     return {pk: found[f"personal:{pk}"] for pk in employee_ids}
+
+
+def cached_duties(*, employee_id: int, at: datetime) -> list[tuple[Delegation, frozenset[int]]]:
+    """The delegations `employee_id` stands in for that have not ended at `at` (running and
+    scheduled), each with its decision type ids, from the cache: the decision path asks it every time,
+    and nearly always hears "none". Whether each runs at a given moment is for the caller to check
+    (`Delegation.is_active_at`); the delegations carry no related rows (the delegator is loaded apart)."""
+
+    def load(keys: list[str]) -> dict:
+        ids = [int(key.removeprefix("duties:")) for key in keys]
+        rows: dict[int, list] = {pk: [] for pk in ids}
+        unfinished = (
+            Delegation.objects.filter(delegate_id__in=ids, ends_at__gt=at)
+            .filter(Q(ended_at__isnull=True) | Q(ended_at__gt=at))
+            .prefetch_related("decision_types")
+        )
+        for delegation in unfinished:
+            types = frozenset(t.pk for t in delegation.decision_types.all())
+            delegation._prefetched_objects_cache = {}  # kept small: the ids are what is read
+            rows[delegation.delegate_id].append((delegation, types))
+        return {f"duties:{pk}": rows[pk] for pk in ids}
+
+    return _cached_many([f"duties:{employee_id}"], load)[f"duties:{employee_id}"]
 
 
 @dataclass(frozen=True)
@@ -286,9 +326,9 @@ def authority_snapshots(
     limits come from the cache (`own_limits`), as the decision path reads them.
 
     Lock order, the same on every path so no two transactions deadlock: first the rows that
-    serialize one person's work (the employee row: keyed submissions, limit changes, delegation
-    set-ups), then a delegation or escalation row, then authority limit rows, and last the usage
-    counters, here, always in key order.
+    serialize one person's work (the employee row: limit changes, delegation set-ups), then a
+    delegation or escalation row, then authority limit rows, and last the usage counters, here,
+    always in key order.
     """
     at = at or timezone.now()
     wanted = list(dict.fromkeys((e, type_id, customer_id) for e, type_id, customer_id in wanted))

@@ -4,7 +4,7 @@ import hashlib
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -13,7 +13,7 @@ from delegation.models import (
     DecisionType,
     Escalation,
 )
-from delegation.selectors import authority_snapshots, delegations_held
+from delegation.selectors import authority_held_for, authority_snapshots
 from delegation.services.common import (
     count_usage,
     decision_state,
@@ -35,6 +35,17 @@ def _fingerprint(*, case: Case, decision_type: DecisionType, amount: Decimal, ra
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def _earlier(*, employee: Employee, idempotency_key: str) -> Decision | None:
+    """The decision `employee` already submitted under this key, with what an answer shows of it."""
+    return (
+        Decision.objects.select_related(
+            "decision_type", "approved_by__user", "authority_of__user", "escalation__assigned_to__user"
+        )
+        .filter(made_by=employee, idempotency_key=idempotency_key)
+        .first()
+    )
+
+
 def _snapshot_record(snapshot, employee: Employee) -> dict:
     """The limits that judged a decision, naming whose they are: a stand-in's decision is judged by the
     delegator's authority (`source` "stand-in", their own source kept as `limits_source`)."""
@@ -45,7 +56,6 @@ def _snapshot_record(snapshot, employee: Employee) -> dict:
 
 
 @retry_on_conflict
-@transaction.atomic
 def decision_submit(
     *,
     employee: Employee,
@@ -69,7 +79,41 @@ def decision_submit(
     Returns the decision with what an answer shows of it already loaded (maker, approver, type, case,
     escalation or none), so rendering it costs no query. Decision types and limits are read from
     the cache (`delegation.selectors.usage`), which never serves them stale after a change.
+
+    Two requests with one key at once: the unique constraint on (maker, key) makes the second wait
+    for the first to commit and then refuses its row; its transaction is rolled back and it answers
+    as the retry it is. No lock is taken for that on the way (a statement on every keyed decision).
     """
+    submit = {
+        "employee": employee,
+        "case": case,
+        "decision_type": decision_type,
+        "amount": amount,
+        "rationale": rationale,
+        "story": story,
+        "remedy": remedy,
+        "idempotency_key": idempotency_key,
+    }
+    try:
+        return _decide(**submit)
+    except IntegrityError as error:
+        if not idempotency_key or "idempotency_key" not in str(error):
+            raise
+    return _decide(**submit)
+
+
+@transaction.atomic
+def _decide(
+    *,
+    employee: Employee,
+    case: Case,
+    decision_type: DecisionType,
+    amount,
+    rationale: str,
+    story: str,
+    remedy: bool,
+    idempotency_key: str | None,
+) -> Decision:
     rationale = (rationale or "").strip()
     try:
         amount = validate_amount(amount)
@@ -88,15 +132,7 @@ def decision_submit(
 
     fingerprint = _fingerprint(case=case, decision_type=decision_type, amount=amount, rationale=rationale)
     if idempotency_key:
-        # Serialize one employee's keyed submissions so a retry racing the original waits for it.
-        Employee.objects.select_for_update().filter(pk=employee.pk).exists()
-        earlier = (
-            Decision.objects.select_related(
-                "decision_type", "approved_by__user", "authority_of__user", "escalation__assigned_to__user"
-            )
-            .filter(made_by=employee, idempotency_key=idempotency_key)
-            .first()
-        )
+        earlier = _earlier(employee=employee, idempotency_key=idempotency_key)
         if earlier:
             if earlier.request_fingerprint != fingerprint:
                 raise Conflict(_("This idempotency key was used for another request."), code="idempotency_conflict")
@@ -106,8 +142,7 @@ def decision_submit(
         raise Conflict(_("This case is resolved; reopen it to decide."), code="case_resolved")
 
     now = timezone.now()
-    held = [d for d in delegations_held(employee=employee, at=now) if decision_type in d.decision_types.all()]
-    holders = [employee, *(d.delegator for d in held)]
+    holders = [employee, *authority_held_for(employee=employee, decision_type_id=decision_type.pk, at=now)]
     snapshots = authority_snapshots(
         wanted=[(h, decision_type.pk, case.customer_id) for h in holders], at=now, lock=True, cached=True
     )

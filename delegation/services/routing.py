@@ -53,7 +53,8 @@ def escalation_route(*, escalation_id: int) -> Escalation | None:
         chain = [e for e in chain_above(employee=escalation.route_above) if e.is_active and e.pk != requester.pk]
         type_id = decision.decision_type_id
         customer_id = decision.case.customer_id
-        snapshots = authority_snapshots(wanted=[(e, type_id, customer_id) for e in chain], at=now)
+        # Limits from the cache, as the decision path reads them (never stale after a change).
+        snapshots = authority_snapshots(wanted=[(e, type_id, customer_id) for e in chain], at=now, cached=True)
         candidates = [
             (e.pk, snapshots[(e.pk, type_id, customer_id)].limits, snapshots[(e.pk, type_id, customer_id)].usage)
             for e in chain

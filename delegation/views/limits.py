@@ -3,13 +3,18 @@ limit, and one's own authority.
 """
 
 import dataclasses
+from decimal import Decimal
+from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import floatformat
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -73,8 +78,9 @@ def authority_matrix_view(request: HttpRequest) -> HttpResponse:
     people = [row.employee.pk for rows in teams.values() for row in rows]
     duties = stand_in_duties(employee_ids=people) if people else {}
     below = set(people)  # everyone in the matrix is below the manager: no query per person
+    texts = CellTexts()
     context["teams"] = [
-        (team, [_matrix_item(manager, row, duties.get(row.employee.pk, []), below, now) for row in rows])
+        (team, [_matrix_item(manager, row, duties.get(row.employee.pk, []), below, now, texts) for row in rows])
         for team, rows in teams.items()
     ]
     if team_id is not None and request.htmx:
@@ -82,22 +88,82 @@ def authority_matrix_view(request: HttpRequest) -> HttpResponse:
     return render(request, "authority/matrix.html", context)
 
 
-def _matrix_item(manager: Employee, row, duties: list, below: set[int], now) -> dict:
+class CellTexts:
+    """What the matrix cells of one request show, made once per distinct value: each cell's caps and
+    their source (`authority/_cell_summary.html`, rendered once per distinct summary), amounts, words
+    and links. A team's hundreds of cells repeat a few role limits and amounts, and rendering each
+    cell in full was most of the page's time (546 ms for a team of 109)."""
+
+    def __init__(self) -> None:
+        self._summaries: dict[tuple, str] = {}
+        self._amounts: dict[Decimal, str] = {}
+        self._edit_urls: dict[str, str] = {}
+        self.words = {"edit": _("Edit"), "used_today": _("Used today"), "this_month": _("this month")}
+
+    def summary(self, line: AuthorityLine) -> str:
+        window, acting_for = line.window, line.acting_for
+        key = (line.limits, window and (window.pk, window.ends_at), acting_for and (acting_for.pk, str(acting_for)))
+        if key not in self._summaries:
+            self._summaries[key] = render_to_string("authority/_cell_summary.html", {"line": line})
+        return self._summaries[key]
+
+    def amount(self, value: Decimal) -> str:
+        """As the template's `floatformat:2` shows it (in the language of the request)."""
+        if value not in self._amounts:
+            self._amounts[value] = floatformat(value, 2)
+        return self._amounts[value]
+
+    def use(self, line: AuthorityLine) -> str:
+        words = self.words
+        today, month = self.amount(line.used_today), self.amount(line.used_this_month)
+        return f"{words['used_today']} {today} · {words['this_month']} {month}"
+
+    def edit_url(self, person: Employee, decision_type: DecisionType) -> str:
+        # One reverse() per type, not one per cell: the username is the only part that changes.
+        code = decision_type.code
+        if code not in self._edit_urls:
+            self._edit_urls[code] = reverse("authority-cell-edit", args=[_PERSON, code])
+        return self._edit_urls[code].replace(_PERSON, quote(person.username, safe=RFC3986_SUBDELIMS + "/~:@"), 1)
+
+
+_PERSON = "--person--"  # a stand-in username in a reversed URL (valid in the path, never in the rest of it)
+
+
+def _matrix_item(manager: Employee, row, duties: list, below: set[int], now, texts: CellTexts) -> dict:
     """One person's row: each cell with what the manager may do there, from the granting rules."""
     person = row.employee
+    name = str(person)
     return {
         "row": row,
         "duties": duties,
-        "cells": [_cell_actions(manager, person, line, now=now, below=below) for line in row.cells],
+        "cells": [
+            _cell_actions(manager, person, line, now=now, below=below, texts=texts, name=name) for line in row.cells
+        ],
     }
 
 
-def _cell_actions(manager: Employee, person: Employee, line: AuthorityLine, *, now, below=None) -> dict:
+def _cell_actions(
+    manager: Employee,
+    person: Employee,
+    line: AuthorityLine,
+    *,
+    now,
+    below=None,
+    texts: CellTexts | None = None,
+    name: str | None = None,
+) -> dict:
     """A cell and its buttons: "Edit" and "End the temporary limit now", shown exactly when
     `limit_set` and `limit_window_end` would accept them (the same predicates)."""
     window = line.window
+    texts = texts or CellTexts()
     return {
         "line": line,
+        "id": f"cell-{person.pk}-{line.decision_type.code}",
+        "summary": texts.summary(line),
+        "use": texts.use(line),
+        "edit": texts.words["edit"],
+        "edit_url": texts.edit_url(person, line.decision_type),
+        "label": f"{name or person}: {line.decision_type.name}",
         "can_edit": may_change_limits_of(granter=manager, employee=person, below=below),
         "can_end_window": window is not None
         and may_end_window(granter=manager, employee=person, window=window, at=now, below=below),
@@ -139,7 +205,7 @@ def _below(request: HttpRequest, username: str) -> Employee:
 
 def _cell_context(request: HttpRequest, person: Employee, decision_type: DecisionType, **extra) -> dict:
     cell = _cell_actions(request.employee, person, _cell_line(person, decision_type), now=timezone.now())
-    return {"person": person, **cell, "currency": settings.EMPOWER_CURRENCY, **extra}
+    return {"person": person, "cell": cell, "currency": settings.EMPOWER_CURRENCY, **extra}
 
 
 @require_GET

@@ -55,3 +55,45 @@ def test_twenty_simultaneous_submissions_against_a_cap_for_five_approve_exactly_
     assert sum(d.final_amount for d in approved) == Decimal("300.00")
     day_counter = UsageCounter.objects.get(key__startswith=f"emp:{alice.pk}:dt:{refund.pk}:day:")
     assert day_counter.amount == Decimal("300.00")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simultaneous_retries_with_one_key_decide_once_and_all_answer_the_first(tmp_path):
+    # No lock is taken for keyed submissions: the unique key makes the late ones wait for the first
+    # to commit, and they answer as the retries they are.
+    call_command("seed_demo", password="pw-concurrency", stdout=open(tmp_path / "seed.log", "w"))  # noqa: SIM115
+    alice = Employee.objects.get(user__username="alice")
+    refund = DecisionType.objects.get(code="refund")
+    case = case_open(employee=alice, customer_name="Retry", customer_email="retry@example.com", subject="Refund")
+    start = threading.Barrier(8)
+    answered: list[int] = []
+    errors: list[BaseException] = []
+
+    def submit():
+        try:
+            start.wait()
+            decision = decision_submit(
+                employee=alice,
+                case=case,
+                decision_type=refund,
+                amount=Decimal("60.00"),
+                rationale="Late delivery",
+                idempotency_key="retry-at-once",
+            )
+            answered.append(decision.pk)
+        except BaseException as error:  # reported below, never swallowed
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    decision = Decision.objects.get(made_by=alice, idempotency_key="retry-at-once")
+    assert answered == [decision.pk] * 8
+    day_counter = UsageCounter.objects.get(key__startswith=f"emp:{alice.pk}:dt:{refund.pk}:day:")
+    assert day_counter.amount == Decimal("60.00")

@@ -66,6 +66,13 @@ def test_a_decision_within_authority_costs_at_most_ten_statements(org, warm, mak
     assert response.json()["made_by"] == "alice" and response.json()["escalation"] is None
 
 
+def test_with_an_idempotency_key_too(org, warm, make_case, django_assert_max_num_queries):
+    case = make_case()
+    with django_assert_max_num_queries(BUDGET):
+        response = decide(warm, case, "40.00", key="first-try")
+    assert response.status_code == 201 and response.json()["status"] == "approved"
+
+
 def test_the_budget_holds_for_a_company_of_five_thousand(org, api, make_case, django_assert_max_num_queries):
     def cost(username: str) -> int:
         client = api(username)
@@ -111,6 +118,7 @@ def _routing_cost(org, make_case) -> int:
 
 
 def test_routing_costs_the_same_whatever_the_history(org, make_case):
+    _routing_cost(org, make_case)  # the cache holds the chain's limits, as it does all day
     before = _routing_cost(org, make_case)
     # 2,000 more decisions, half of them escalated and waiting for bob.
     customer = Customer.objects.create(name="Many", email="many@example.com")
@@ -299,3 +307,28 @@ def test_a_worker_runs_its_tasks_on_one_connection(org):
 def test_the_app_uses_the_connection_keeping_fixup():
     [fixup] = app._fixups
     assert isinstance(fixup.worker_fixup, ConnectionKeepingWorkerFixup)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_stand_in_duty_judges_the_very_next_decision_from_its_start_to_its_end(org, api, make_case):
+    """Who stands in for whom is cached too: starting a delegation, and ending it, are seen at once."""
+    from delegation.services import delegation_create, delegation_end
+
+    client = api("bob")
+    customer_case = make_case(org.alice)
+    assert decide(client, customer_case, "600.00").json()["status"] == "escalated"  # beyond bob's own 500
+    now = timezone.now()
+    delegation = delegation_create(
+        delegator=org.carol,
+        delegate=org.bob,
+        decision_types=[org.refund],
+        starts_at=now,
+        ends_at=now + timedelta(days=1),
+        reason="Holiday",
+        created_by=org.carol,
+    )
+    answer = decide(client, make_case(org.alice), "600.00").json()
+    assert answer["status"] == "approved"
+    assert Decision.objects.get(pk=answer["id"]).authority_of == org.carol
+    delegation_end(delegation=delegation, actor=org.carol, reason="Back early")
+    assert decide(client, make_case(org.alice), "600.00").json()["status"] == "escalated"
