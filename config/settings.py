@@ -246,6 +246,11 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "empower.pagination.Pagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "empower.api_errors.exception_handler",
+    # The API reads and answers JSON only: every body it takes is a JSON object (nested at most
+    # empower.parsers.MAX_DEPTH levels), so the schema advertises no form encodings it cannot carry.
+    "DEFAULT_PARSER_CLASSES": ["empower.parsers.BoundedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_THROTTLE_RATES": {"anon": "60/minute"},
     # Proxies in front of the app whose X-Forwarded-For the per-address throttle trusts; 0: the

@@ -16,6 +16,7 @@ from rest_framework.fields import empty
 from delegation.models import CAPS, Decision, DecisionType, Escalation, EscalationStep, Timed
 from delegation.selectors.usage import active_decision_type
 from delegation.services import validate_amount
+from delegation.services.common import AMOUNT_INVALID
 from empower.errors import InvalidInput
 from empower.fields import parse_moment
 from empower.serializers import CaseOutputSerializer
@@ -26,7 +27,7 @@ def money(**kwargs) -> serializers.DecimalField:
     return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
 
 
-@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^\d+(\.\d{1,2})?$", "example": "80.00"})
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^\d{1,12}(\.\d{1,2})?$", "example": "80.00"})
 class AmountInputField(serializers.Field):
     """Money in: parsed by `delegation.services.validate_amount`, the one parser the pages use too, so a bad
     amount is answered in the same words on the API and on the page. Missing (when required) or empty is
@@ -41,8 +42,12 @@ class AmountInputField(serializers.Field):
         return (False, data)
 
     def to_internal_value(self, data) -> Decimal:
-        if not isinstance(data, str | int | Decimal) or isinstance(data, bool):
-            data = "" if data is None else str(data)
+        # Money travels as a string: a JSON number is refused (a float cannot carry cents exactly, and
+        # 1E1 or 80.5000001 would be read as something the caller did not write).
+        if not isinstance(data, str):
+            raise serializers.ValidationError(_('Send the amount as a string, e.g. "80.00".'), code="invalid")
+        if data != data.strip():  # the documented shape exactly: the schema's pattern allows no spaces
+            raise serializers.ValidationError(AMOUNT_INVALID, code="invalid")
         try:
             return validate_amount(data, field=self.field_name)
         except InvalidInput as error:
@@ -226,9 +231,30 @@ class EscalationRejectInputSerializer(serializers.Serializer):
 # --- managing authority: limits, stand-ins, history ------------------------------------------------
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "decimal",
+        "pattern": r"^(\d{1,12}(\.\d{1,2})?)?$",
+        "nullable": True,
+        "example": "300.00",
+    }
+)
+class CapInputField(serializers.CharField):
+    """A cap's text, as it came: a JSON number is refused as for an amount (money travels as a string)."""
+
+    def to_internal_value(self, data) -> str:
+        if not isinstance(data, str):
+            raise serializers.ValidationError(_('Send the amount as a string, e.g. "80.00".'), code="invalid")
+        if data != data.strip():  # the documented shape exactly: the schema's pattern allows no spaces
+            raise serializers.ValidationError(AMOUNT_INVALID, code="invalid")
+        return data
+
+
 def cap_input() -> serializers.CharField:
     # Only the shape here: `limit_set` checks the amount (and words every refusal) in one place.
-    return serializers.CharField(
+    return CapInputField(
+        trim_whitespace=False,
         required=False,
         allow_null=True,
         allow_blank=True,

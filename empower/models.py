@@ -5,7 +5,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections, models, transaction
 from django.db.models import Q, Value
-from django.db.models.functions import Concat, Lower, Substr
+from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext_lazy as _
 
 from empower.errors import Conflict
@@ -280,7 +280,9 @@ class Customer(models.Model):
         ordering = ["name"]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
-        constraints = [models.UniqueConstraint(Lower("email"), name="customer_email_unique_ci")]
+        # One mailbox, one customer: `email` holds the canonical form (empower.emails.canonical_email,
+        # lower case among the rest), so a plain unique constraint covers every spelling.
+        constraints = [models.UniqueConstraint(fields=["email"], name="customer_email_canonical_unique")]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"

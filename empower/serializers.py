@@ -4,9 +4,11 @@ Input serializers only check shapes; the rules live in the services they feed.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from empower.emails import EMAIL_MAX_LENGTH, canonical_email
 from empower.models import Case
 
 
@@ -36,9 +38,27 @@ class MeSerializer(serializers.Serializer):
     language = serializers.ChoiceField(choices=settings.LANGUAGES)
 
 
+class CanonicalEmailField(serializers.EmailField):
+    """An e-mail address, read in its canonical form (`empower.emails`), as the pages read it."""
+
+    def to_internal_value(self, data) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            return canonical_email(data)
+        except ValidationError as invalid:
+            raise serializers.ValidationError(invalid.messages, code="invalid") from None
+
+
 class CustomerInputSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
-    email = serializers.EmailField(max_length=254, help_text=_("The customer is found by e-mail, or created."))
+    email = CanonicalEmailField(
+        max_length=EMAIL_MAX_LENGTH,
+        help_text=_(
+            "The customer is found by e-mail, or created. Read in its canonical form (Unicode NFKC, invisible "
+            "characters removed, the domain in IDNA ASCII, lower case): every spelling of one mailbox is one customer."
+        ),
+    )
     language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
 
 
