@@ -241,7 +241,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["empower.filtering.FilterBackend"],  # django-filter's, refusing empty values
     # Every list answers pages: {"count", "next", "previous", "results"}; ?page=2, ?page_size= (at most 500).
     "DEFAULT_PAGINATION_CLASS": "empower.pagination.Pagination",
     "PAGE_SIZE": 100,
@@ -266,6 +266,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The answers every operation of a kind can give (413 for a body, 404 for a page past the last, …).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "empower.schema.add_error_answers",
+    ],
     # Several models have a `status`: name each choice set after its model.
     "ENUM_NAME_OVERRIDES": {
         "CaseStatusEnum": "empower.models.Case.Status",

@@ -19,7 +19,7 @@ from delegation.services import validate_amount
 from delegation.services.common import AMOUNT_INVALID
 from empower.errors import InvalidInput
 from empower.fields import parse_moment
-from empower.serializers import CaseOutputSerializer
+from empower.serializers import CaseOutputSerializer, text_input
 
 
 def money(**kwargs) -> serializers.DecimalField:
@@ -138,7 +138,7 @@ class DecisionSubmitInputSerializer(serializers.Serializer):
         slug_field="code", queryset=DecisionType.objects.filter(is_active=True), help_text=_("e.g. `refund`.")
     )
     amount = amount_input(help_text=_('A string with at most two decimals, e.g. "80.00".'))
-    rationale = serializers.CharField(max_length=5000)
+    rationale = text_input(max_length=5000)
 
 
 class EscalationBriefSerializer(serializers.Serializer):
@@ -225,7 +225,7 @@ class EscalationApproveInputSerializer(serializers.Serializer):
 
 
 class EscalationRejectInputSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=5000, help_text=_("Required: tell the employee why."))
+    note = text_input(max_length=5000, help_text=_("Required: tell the employee why."))
 
 
 # --- managing authority: limits, stand-ins, history ------------------------------------------------
@@ -299,7 +299,7 @@ class LimitInputSerializer(serializers.Serializer):
     per_day = cap_input()
     per_month = cap_input()
     per_customer_month = cap_input()
-    reason = serializers.CharField(
+    reason = text_input(
         max_length=5000, allow_blank=True, help_text=_("Required: why. The employee and the history show it.")
     )
     starts_at = MomentInputField(
@@ -352,8 +352,14 @@ class ReasonInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
+class RequiredReasonInputSerializer(serializers.Serializer):
+    """Ending a stand-in or a temporary limit: the reason is required (the service words the refusal)."""
+
+    reason = text_input(max_length=5000, allow_blank=True, help_text=_("Required: why."))
+
+
 class DelegationInputSerializer(serializers.Serializer):
-    to = serializers.CharField(max_length=150, help_text=_("The stand-in's username."))
+    to = text_input(max_length=150, help_text=_("The stand-in's username."))
     decision_types = serializers.ListField(
         child=serializers.SlugRelatedField(slug_field="code", queryset=DecisionType.objects.filter(is_active=True)),
         required=False,
@@ -362,7 +368,7 @@ class DelegationInputSerializer(serializers.Serializer):
     )
     starts_at = MomentInputField(required=False, allow_null=True, help_text=_("Default: now."))
     ends_at = MomentInputField()
-    reason = serializers.CharField(max_length=5000, allow_blank=True, help_text=_("Required: why."))
+    reason = text_input(max_length=5000, allow_blank=True, help_text=_("Required: why."))
 
     def get_fields(self):
         # `from` is a Python keyword, so it cannot be declared as a class attribute.

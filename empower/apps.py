@@ -5,3 +5,8 @@ from django.utils.translation import gettext_lazy as _
 class EmpowerConfig(AppConfig):
     name = "empower"
     verbose_name = _("Organization")
+
+    def ready(self) -> None:
+        from empower import strict_types
+
+        strict_types.install()

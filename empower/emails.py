@@ -20,7 +20,8 @@ from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
 
 EMAIL_MAX_LENGTH = 254  # RFC 5321's limit for a forward path, Django's EmailField default
-EMAIL_INVALID = _("Enter a valid e-mail address, e.g. jo@example.com.")
+# Django's own words (translated by Django into every language we speak).
+EMAIL_INVALID = _("Enter a valid email address.")
 
 _INVISIBLE = {"Cf", "Cc"}  # format (U+200B, U+200D, U+00AD, U+FEFF, …) and control characters
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from empower.emails import EMAIL_MAX_LENGTH, canonical_email
 from empower.errors import DomainError
+from empower.models import DESCRIPTION_MAX
 
 
 def add_domain_error(form: forms.Form, error: DomainError) -> str:
@@ -70,7 +71,9 @@ class CaseOpenForm(PageForm):
     subject = forms.CharField(
         label=_("Subject"), max_length=200, required=False, widget=forms.TextInput(attrs={"required": True})
     )
-    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 5}))
+    description = forms.CharField(
+        label=_("Description"), required=False, max_length=DESCRIPTION_MAX, widget=forms.Textarea(attrs={"rows": 5})
+    )
 
 
 class CaseResolveForm(PageForm):

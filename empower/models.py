@@ -10,6 +10,11 @@ from django.utils.translation import gettext_lazy as _
 
 from empower.errors import Conflict
 
+# The longest free text people may write, on every path (pages, the API, the admin): a case's
+# description, and a note, reason or rationale. The page forms and the API serializers say the same.
+DESCRIPTION_MAX = 10_000
+NOTE_MAX = 5000
+
 
 class Team(models.Model):
     name = models.CharField(_("name"), max_length=100, unique=True)
@@ -309,9 +314,9 @@ class Case(models.Model):
         Employee, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="created_cases"
     )
     subject = models.CharField(_("subject"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=DESCRIPTION_MAX)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
-    resolution_note = models.TextField(_("resolution note"), blank=True)
+    resolution_note = models.TextField(_("resolution note"), blank=True, max_length=NOTE_MAX)
     resolved_by = models.ForeignKey(
         Employee,
         verbose_name=_("resolved by"),
