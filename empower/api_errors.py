@@ -72,4 +72,5 @@ def _code_of(exc, status_code: int) -> str:
         return str(code)
     if isinstance(exc, APIException):
         return exc.default_code
-    return "not_found" if status_code == 404 else "error"
+    # Django's own Http404 and PermissionDenied, which DRF answers for us.
+    return {403: "permission_denied", 404: "not_found"}.get(status_code, "error")
