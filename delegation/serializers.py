@@ -355,7 +355,7 @@ class ReasonInputSerializer(serializers.Serializer):
 class RequiredReasonInputSerializer(serializers.Serializer):
     """Ending a stand-in or a temporary limit: the reason is required (the service words the refusal)."""
 
-    reason = text_input(max_length=5000, allow_blank=True, help_text=_("Required: why."))
+    reason = text_input(max_length=5000, allow_blank=True, allow_missing=True, help_text=_("Required: why."))
 
 
 class DelegationInputSerializer(serializers.Serializer):

@@ -21,7 +21,7 @@ NOT_BLANK = RegexValidator(r"\S", message=_("Write something here."))
 
 class _BlankToService(serializers.CharField):
     """Blank text passes as "" to the service, which words the refusal itself; the schema (drf-spectacular
-    reads `allow_blank`, False here) does not offer it as a value."""
+    reads `allow_blank`, False here) offers no blank value."""
 
     def run_validation(self, data=empty):
         if isinstance(data, str) and (data == "" or (self.trim_whitespace and not data.strip())):
@@ -29,10 +29,20 @@ class _BlankToService(serializers.CharField):
         return super().run_validation(data)
 
 
-def text_input(*, not_blank: RegexValidator = NOT_BLANK, allow_blank: bool = False, **kwargs) -> serializers.CharField:
+class _MissingToService(_BlankToService):
+    """Missing text too: the service may answer first with a state conflict (409) before asking for it."""
+
+    def run_validation(self, data=empty):
+        return "" if data is empty else super().run_validation(data)
+
+
+def text_input(
+    *, not_blank: RegexValidator = NOT_BLANK, allow_blank: bool = False, allow_missing: bool = False, **kwargs
+) -> serializers.CharField:
     """A required text field: at least one character that is not a space (see `NOT_BLANK`). With
-    `allow_blank`, blank text still reaches the service (which then words the refusal)."""
-    field_class = _BlankToService if allow_blank else serializers.CharField
+    `allow_blank` (and `allow_missing`), blank (or missing) text still reaches the service, which then
+    words the refusal; the schema says the text is required either way."""
+    field_class = _MissingToService if allow_missing else _BlankToService if allow_blank else serializers.CharField
     return field_class(min_length=1, validators=[not_blank], **kwargs)
 
 
