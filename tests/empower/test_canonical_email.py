@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
@@ -97,6 +98,16 @@ def test_a_second_spelling_does_not_open_a_fresh_per_customer_cap(org):
         employee=org.alice, case=second, decision_type=org.refund, amount=Decimal("60.00"), rationale="c"
     )
     assert decision.status == "escalated" and "per_customer_month" in decision.exceeded
+
+
+def test_the_admin_stores_the_canonical_form_and_refuses_a_second_customer_for_a_mailbox(org, client):
+    client.force_login(get_user_model().objects.get(username="admin"))
+    form = {"name": "Jo", "email": "JO@ＥＸＡＭＰＬＥ.com\u200b", "language": "en"}
+    assert client.post("/admin/empower/customer/add/", form).status_code == 302
+    assert Customer.objects.filter(email="jo@example.com").count() == 1
+    again = client.post("/admin/empower/customer/add/", {**form, "email": "jo@example.com"})
+    assert again.status_code == 200 and "already exists" in again.content.decode()
+    assert Customer.objects.filter(email="jo@example.com").count() == 1
 
 
 # The data migration -------------------------------------------------------------------------------
