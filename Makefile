@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint format messages browser bench
+.PHONY: install run test fuzz lint format messages browser bench
 
 $(VENV)/.installed: requirements.txt
 	python3 -m venv $(VENV)
@@ -29,6 +29,11 @@ browser:
 
 test: install browser
 	PATH=$(CURDIR)/$(BIN):$$PATH $(PY) -m pytest
+
+# schemathesis against a live server on DATABASE_URL's database (PostgreSQL in CI); `make test` runs it too.
+# More examples: make fuzz FUZZ_EXAMPLES=50
+fuzz: install
+	FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),3) $(PY) -m pytest -q -p no:cacheprovider -s tests/test_fuzz_api.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -279,11 +279,16 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["empower.filtering.FilterBackend"],  # django-filter's, refusing empty values
     # Every list answers pages: {"count", "next", "previous", "results"}; ?page=2, ?page_size= (at most 500).
     "DEFAULT_PAGINATION_CLASS": "empower.pagination.Pagination",
     "PAGE_SIZE": 100,
     "EXCEPTION_HANDLER": "empower.api_errors.exception_handler",
+    # The API reads and answers JSON only: every body it takes is a JSON object (nested at most
+    # empower.parsers.MAX_DEPTH levels), so the schema advertises no form encodings it cannot carry.
+    "DEFAULT_PARSER_CLASSES": ["empower.parsers.BoundedJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "COERCE_DECIMAL_TO_STRING": True,
     "DEFAULT_THROTTLE_RATES": {"anon": "60/minute"},
     # Proxies in front of the app whose X-Forwarded-For the per-address throttle trusts; 0: the
@@ -299,6 +304,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # The answers every operation of a kind can give (413 for a body, 404 for a page past the last, …).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "empower.schema.add_error_answers",
+    ],
     # Several models have a `status`: name each choice set after its model.
     "ENUM_NAME_OVERRIDES": {
         "CaseStatusEnum": "empower.models.Case.Status",

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from empower.errors import Conflict
-from empower.models import Case, Employee, Role
+from empower.models import NOTE_MAX, Case, Employee, Role
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 CAPS = ("per_decision", "per_day", "per_month", "per_customer_month")
@@ -47,7 +47,7 @@ class DecisionType(models.Model):
 
     code = models.SlugField(_("code"), max_length=50, unique=True)
     name = models.CharField(_("name"), max_length=100)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=2000)
     is_active = models.BooleanField(_("active"), default=True)
     response_hours = models.PositiveSmallIntegerField(
         _("response time (hours)"),
@@ -153,7 +153,7 @@ class AuthorityLimit(models.Model):
     per_customer_month = models.DecimalField(_("per customer per month"), null=True, blank=True, **MONEY)
     starts_at = models.DateTimeField(_("starts at"), null=True, blank=True)
     ends_at = models.DateTimeField(_("ends at"), null=True, blank=True)
-    reason = models.TextField(_("reason"), blank=True)
+    reason = models.TextField(_("reason"), blank=True, max_length=NOTE_MAX)
     set_by = models.ForeignKey(
         Employee, verbose_name=_("set by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -244,7 +244,7 @@ class Delegation(models.Model):
     ended_by = models.ForeignKey(
         Employee, verbose_name=_("ended by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    reason = models.TextField(_("reason"))
+    reason = models.TextField(_("reason"), max_length=NOTE_MAX)
     created_by = models.ForeignKey(Employee, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
@@ -316,9 +316,12 @@ class Decision(models.Model):
     amount = models.DecimalField(_("amount"), **MONEY)
     currency = models.CharField(_("currency"), max_length=3)
     final_amount = models.DecimalField(_("final amount"), null=True, blank=True, **MONEY)
-    rationale = models.TextField(_("rationale"))
+    rationale = models.TextField(_("rationale"), max_length=NOTE_MAX)
     story = models.TextField(
-        _("story"), blank=True, help_text=_("What the customer needed and what was done (required for a wow gesture).")
+        _("story"),
+        blank=True,
+        max_length=2000,
+        help_text=_("What the customer needed and what was done (required for a wow gesture)."),
     )
     status = models.CharField(_("status"), max_length=20, choices=Status.choices)
     within_authority = models.BooleanField(_("within authority"))
@@ -437,7 +440,7 @@ class Escalation(models.Model):
     )
     exceeded = models.JSONField(_("limits exceeded"), default=list)
     due_at = models.DateTimeField(_("due at"), null=True, blank=True, db_index=True)
-    note = models.TextField(_("note"), blank=True)
+    note = models.TextField(_("note"), blank=True, max_length=NOTE_MAX)
     decided_by = models.ForeignKey(
         Employee, verbose_name=_("decided by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -16,9 +16,10 @@ from rest_framework.fields import empty
 from delegation.models import CAPS, Decision, DecisionType, Escalation, EscalationStep, Timed
 from delegation.selectors.usage import active_decision_type
 from delegation.services import validate_amount
+from delegation.services.common import AMOUNT_INVALID
 from empower.errors import InvalidInput
 from empower.fields import parse_moment
-from empower.serializers import CaseOutputSerializer
+from empower.serializers import CaseOutputSerializer, text_input
 
 
 def money(**kwargs) -> serializers.DecimalField:
@@ -26,7 +27,7 @@ def money(**kwargs) -> serializers.DecimalField:
     return serializers.DecimalField(max_digits=14, decimal_places=2, **kwargs)
 
 
-@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^\d+(\.\d{1,2})?$", "example": "80.00"})
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^\d{1,12}(\.\d{1,2})?$", "example": "80.00"})
 class AmountInputField(serializers.Field):
     """Money in: parsed by `delegation.services.validate_amount`, the one parser the pages use too, so a bad
     amount is answered in the same words on the API and on the page. Missing (when required) or empty is
@@ -41,8 +42,12 @@ class AmountInputField(serializers.Field):
         return (False, data)
 
     def to_internal_value(self, data) -> Decimal:
-        if not isinstance(data, str | int | Decimal) or isinstance(data, bool):
-            data = "" if data is None else str(data)
+        # Money travels as a string: a JSON number is refused (a float cannot carry cents exactly, and
+        # 1E1 or 80.5000001 would be read as something the caller did not write).
+        if not isinstance(data, str):
+            raise serializers.ValidationError(_('Send the amount as a string, e.g. "80.00".'), code="invalid")
+        if data != data.strip():  # the documented shape exactly: the schema's pattern allows no spaces
+            raise serializers.ValidationError(AMOUNT_INVALID, code="invalid")
         try:
             return validate_amount(data, field=self.field_name)
         except InvalidInput as error:
@@ -133,7 +138,7 @@ class DecisionSubmitInputSerializer(serializers.Serializer):
         slug_field="code", queryset=DecisionType.objects.filter(is_active=True), help_text=_("e.g. `refund`.")
     )
     amount = amount_input(help_text=_('A string with at most two decimals, e.g. "80.00".'))
-    rationale = serializers.CharField(max_length=5000)
+    rationale = text_input(max_length=5000)
     story = serializers.CharField(
         max_length=2000,
         required=False,
@@ -244,15 +249,36 @@ class EscalationApproveInputSerializer(serializers.Serializer):
 
 
 class EscalationRejectInputSerializer(serializers.Serializer):
-    note = serializers.CharField(max_length=5000, help_text=_("Required: tell the employee why."))
+    note = text_input(max_length=5000, help_text=_("Required: tell the employee why."))
 
 
 # --- managing authority: limits, stand-ins, history ------------------------------------------------
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "decimal",
+        "pattern": r"^(\d{1,12}(\.\d{1,2})?)?$",
+        "nullable": True,
+        "example": "300.00",
+    }
+)
+class CapInputField(serializers.CharField):
+    """A cap's text, as it came: a JSON number is refused as for an amount (money travels as a string)."""
+
+    def to_internal_value(self, data) -> str:
+        if not isinstance(data, str):
+            raise serializers.ValidationError(_('Send the amount as a string, e.g. "80.00".'), code="invalid")
+        if data != data.strip():  # the documented shape exactly: the schema's pattern allows no spaces
+            raise serializers.ValidationError(AMOUNT_INVALID, code="invalid")
+        return data
+
+
 def cap_input() -> serializers.CharField:
     # Only the shape here: `limit_set` checks the amount (and words every refusal) in one place.
-    return serializers.CharField(
+    return CapInputField(
+        trim_whitespace=False,
         required=False,
         allow_null=True,
         allow_blank=True,
@@ -297,7 +323,7 @@ class LimitInputSerializer(serializers.Serializer):
     per_day = cap_input()
     per_month = cap_input()
     per_customer_month = cap_input()
-    reason = serializers.CharField(
+    reason = text_input(
         max_length=5000, allow_blank=True, help_text=_("Required: why. The employee and the history show it.")
     )
     starts_at = MomentInputField(
@@ -350,8 +376,14 @@ class ReasonInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
 
 
+class RequiredReasonInputSerializer(serializers.Serializer):
+    """Ending a stand-in or a temporary limit: the reason is required (the service words the refusal)."""
+
+    reason = text_input(max_length=5000, allow_blank=True, allow_missing=True, help_text=_("Required: why."))
+
+
 class DelegationInputSerializer(serializers.Serializer):
-    to = serializers.CharField(max_length=150, help_text=_("The stand-in's username."))
+    to = text_input(max_length=150, help_text=_("The stand-in's username."))
     decision_types = serializers.ListField(
         child=serializers.SlugRelatedField(slug_field="code", queryset=DecisionType.objects.filter(is_active=True)),
         required=False,
@@ -360,7 +392,7 @@ class DelegationInputSerializer(serializers.Serializer):
     )
     starts_at = MomentInputField(required=False, allow_null=True, help_text=_("Default: now."))
     ends_at = MomentInputField()
-    reason = serializers.CharField(max_length=5000, allow_blank=True, help_text=_("Required: why."))
+    reason = text_input(max_length=5000, allow_blank=True, help_text=_("Required: why."))
 
     def get_fields(self):
         # `from` is a Python keyword, so it cannot be declared as a class attribute.

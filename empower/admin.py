@@ -18,6 +18,7 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework.authtoken.models import TokenProxy
 
+from empower.forms import CanonicalEmailField
 from empower.models import (
     ApiToken,
     AuditRecord,
@@ -239,8 +240,19 @@ class EmployeeAdmin(admin.ModelAdmin):
             )
 
 
+class CustomerAdminForm(forms.ModelForm):
+    """Customers are one per mailbox: the address is stored in its canonical form, as the pages and the API
+    store it, and the database refuses a second customer for the same mailbox."""
+
+    class Meta:
+        model = Customer
+        fields = ["name", "email", "language"]
+        field_classes = {"email": CanonicalEmailField}
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    form = CustomerAdminForm
     list_display = ["name", "email", "language", "created_at"]
     list_filter = ["language"]
     search_fields = ["name", "email"]

@@ -11,3 +11,6 @@ class EmpowerConfig(AppConfig):
 
         tokens.connect_signals()
         audit_chain.connect_signals()
+        from empower import strict_types
+
+        strict_types.install()

@@ -3,12 +3,13 @@
 `MomentField` (a form field) and `parse_moment` (for a query string or an API body) read one moment
 the same way: ISO 8601 (a browser's `datetime-local` value is ISO 8601 too); without an offset it is
 read in the organization's time zone (`TIME_ZONE`). A moment outside the calendar once converted
-(e.g. 0001-01-01T00:00:00+05:00 is before year 1 in UTC) or with an impossible offset is bad input,
-answered with one wording (`MOMENT_INVALID`), never a server error.
+(e.g. 0001-01-01T00:00:00+05:00 is before year 1 in UTC) or with an offset no database takes is bad
+input, answered with one wording (`MOMENT_INVALID`), never a server error. Python reads offsets up to
+±23:59, PostgreSQL only up to ±15:59 (and real time zones stay within ±14:00), so the bound is ours.
 """
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -19,6 +20,9 @@ from django.utils.translation import gettext_lazy as _
 from empower.errors import InvalidInput
 
 MOMENT_INVALID = _("Enter a date and time between the years 1 and 9999, e.g. 2026-11-17T14:05:00Z.")
+
+# The widest offset PostgreSQL accepts in a timestamp ("+15:59"); beyond it the query itself fails.
+OFFSET_MAX = timedelta(hours=15, minutes=59)
 
 # An unencoded "+01:00" in a query string arrives as " 01:00".
 _LOST_PLUS = re.compile(r" (\d{2}:?\d{2})$")
@@ -34,6 +38,9 @@ def _moment(raw) -> datetime:
         except ValueError:  # well formed, but not a date (e.g. 2026-02-30) or an offset beyond ±24 h
             moment = None
     if moment is None:
+        raise ValidationError(MOMENT_INVALID, code="invalid")
+    offset = moment.utcoffset()
+    if offset is not None and abs(offset) > OFFSET_MAX:
         raise ValidationError(MOMENT_INVALID, code="invalid")
     try:
         if timezone.is_naive(moment):

@@ -7,10 +7,15 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections, models, transaction
 from django.db.models import Q, Value
-from django.db.models.functions import Concat, Lower, Substr
+from django.db.models.functions import Concat, Substr
 from django.utils.translation import gettext_lazy as _
 
 from empower.errors import Conflict
+
+# The longest free text people may write, on every path (pages, the API, the admin): a case's
+# description, and a note, reason or rationale. The page forms and the API serializers say the same.
+DESCRIPTION_MAX = 10_000
+NOTE_MAX = 5000
 
 
 class Team(models.Model):
@@ -282,7 +287,9 @@ class Customer(models.Model):
         ordering = ["name"]
         verbose_name = _("customer")
         verbose_name_plural = _("customers")
-        constraints = [models.UniqueConstraint(Lower("email"), name="customer_email_unique_ci")]
+        # One mailbox, one customer: `email` holds the canonical form (empower.emails.canonical_email,
+        # lower case among the rest), so a plain unique constraint covers every spelling.
+        constraints = [models.UniqueConstraint(fields=["email"], name="customer_email_canonical_unique")]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
@@ -309,9 +316,9 @@ class Case(models.Model):
         Employee, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="created_cases"
     )
     subject = models.CharField(_("subject"), max_length=200)
-    description = models.TextField(_("description"), blank=True)
+    description = models.TextField(_("description"), blank=True, max_length=DESCRIPTION_MAX)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
-    resolution_note = models.TextField(_("resolution note"), blank=True)
+    resolution_note = models.TextField(_("resolution note"), blank=True, max_length=NOTE_MAX)
     resolved_by = models.ForeignKey(
         Employee,
         verbose_name=_("resolved by"),

@@ -4,10 +4,46 @@ Input serializers only check shapes; the rules live in the services they feed.
 """
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+from rest_framework.fields import empty
 
-from empower.models import Case
+from empower.emails import EMAIL_MAX_LENGTH, canonical_email
+from empower.models import DESCRIPTION_MAX, Case
+
+# Text that must say something. The schema says so (minLength 1 and a pattern asking for one visible
+# character), so generated clients and the fuzzing in CI send what the server takes. Where a field
+# allows blank text, blank still reaches the service, which words the refusal itself.
+NOT_BLANK = RegexValidator(r"\S", message=_("Write something here."))
+
+
+class _BlankToService(serializers.CharField):
+    """Blank text passes as "" to the service, which words the refusal itself; the schema (drf-spectacular
+    reads `allow_blank`, False here) offers no blank value."""
+
+    def run_validation(self, data=empty):
+        if isinstance(data, str) and (data == "" or (self.trim_whitespace and not data.strip())):
+            return ""
+        return super().run_validation(data)
+
+
+class _MissingToService(_BlankToService):
+    """Missing text too: the service may answer first with a state conflict (409) before asking for it."""
+
+    def run_validation(self, data=empty):
+        return "" if data is empty else super().run_validation(data)
+
+
+def text_input(
+    *, not_blank: RegexValidator = NOT_BLANK, allow_blank: bool = False, allow_missing: bool = False, **kwargs
+) -> serializers.CharField:
+    """A required text field: at least one character that is not a space (see `NOT_BLANK`). With
+    `allow_blank` (and `allow_missing`), blank (or missing) text still reaches the service, which then
+    words the refusal; the schema says the text is required either way."""
+    field_class = _MissingToService if allow_missing else _BlankToService if allow_blank else serializers.CharField
+    return field_class(min_length=1, validators=[not_blank], **kwargs)
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -18,7 +54,7 @@ class ErrorSerializer(serializers.Serializer):
 
 
 class TokenRequestSerializer(serializers.Serializer):
-    username = serializers.CharField(max_length=150)
+    username = text_input(max_length=150)
     password = serializers.CharField(max_length=128, style={"input_type": "password"}, trim_whitespace=False)
 
 
@@ -57,16 +93,34 @@ class MeSerializer(serializers.Serializer):
     language = serializers.ChoiceField(choices=settings.LANGUAGES)
 
 
+class CanonicalEmailField(serializers.EmailField):
+    """An e-mail address, read in its canonical form (`empower.emails`), as the pages read it."""
+
+    def to_internal_value(self, data) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        try:
+            return canonical_email(data)
+        except ValidationError as invalid:
+            raise serializers.ValidationError(invalid.messages, code="invalid") from None
+
+
 class CustomerInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    email = serializers.EmailField(max_length=254, help_text=_("The customer is found by e-mail, or created."))
+    name = text_input(max_length=200)
+    email = CanonicalEmailField(
+        max_length=EMAIL_MAX_LENGTH,
+        help_text=_(
+            "The customer is found by e-mail, or created. Read in its canonical form (Unicode NFKC, invisible "
+            "characters removed, the domain in IDNA ASCII, lower case): every spelling of one mailbox is one customer."
+        ),
+    )
     language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False)
 
 
 class CaseCreateInputSerializer(serializers.Serializer):
     customer = CustomerInputSerializer()
-    subject = serializers.CharField(max_length=200)
-    description = serializers.CharField(max_length=10_000, required=False, allow_blank=True, default="")
+    subject = text_input(max_length=200)
+    description = serializers.CharField(max_length=DESCRIPTION_MAX, required=False, allow_blank=True, default="")
 
 
 class CustomerOutputSerializer(serializers.Serializer):

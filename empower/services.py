@@ -6,6 +6,7 @@ from decimal import Decimal
 from functools import partial
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Model, Q, Value
@@ -17,6 +18,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
 from empower.audit_chain import audit_record_insert
+from empower.emails import EMAIL_INVALID, canonical_email
 from empower.errors import InvalidInput, NotAllowed
 from empower.models import AuditRecord, Case, Customer, Employee, Notification, OutgoingEmail
 from empower.selectors import administrator_addresses, emails_to_send_again, visible_team_ids
@@ -323,9 +325,13 @@ def notification_mark_read(*, employee: Employee, notification_id: int | None = 
 
 
 def customer_find_or_create(*, name: str, email: str, language: str = "") -> Customer:
-    """Customers are found by e-mail (case-insensitively) or created."""
-    email = email.strip()
-    customer = Customer.objects.filter(email__iexact=email).first()
+    """Customers are found by e-mail or created: by the address's canonical form (`empower.emails`),
+    so every spelling of one mailbox is one customer, with one per-customer cap."""
+    try:
+        email = canonical_email(email)
+    except ValidationError as invalid:
+        raise InvalidInput(EMAIL_INVALID, field_errors={"customer_email": invalid.messages}) from None
+    customer = Customer.objects.filter(email=email).first()
     if customer:
         return customer
     languages = dict(settings.LANGUAGES)
@@ -335,7 +341,7 @@ def customer_find_or_create(*, name: str, email: str, language: str = "") -> Cus
                 name=name.strip(), email=email, language=language if language in languages else "en"
             )
     except IntegrityError:  # created concurrently
-        return Customer.objects.get(email__iexact=email)
+        return Customer.objects.get(email=email)
 
 
 @transaction.atomic

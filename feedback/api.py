@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -21,6 +20,7 @@ from delegation.models import Decision
 from delegation.serializers import DecisionOutputSerializer, DecisionSubmitInputSerializer
 from empower.api import EmployeeAPIView, EmployeeMixin, error_responses
 from empower.errors import InvalidInput, NotAllowed, NotFound
+from empower.pagination import LimitOffsetBoundedPagination
 from empower.selectors import cases_visible_to
 from empower.serializers import ErrorSerializer
 from empower.services import case_resolve
@@ -62,7 +62,7 @@ def public_responses(*codes: int) -> dict[int, OpenApiResponse]:
     }
 
 
-class Pagination(LimitOffsetPagination):
+class Pagination(LimitOffsetBoundedPagination):
     default_limit = 100
     max_limit = 500
 
@@ -364,7 +364,7 @@ class FrictionReportListCreateView(EmployeeMixin, generics.ListAPIView):
             case=case,
             decision=decision,
             decision_type=data.get("decision_type"),
-            limit=data["limit"],
+            limit=data["limit"] or "",
             rule_text=data["rule_text"],
             would_have_done=data["would_have_done"],
         )

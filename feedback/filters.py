@@ -10,6 +10,7 @@ from django import forms
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.drainage import set_override
 
 from empower.fields import MomentField
 from feedback.models import FollowUp, FrictionReport, Survey
@@ -24,6 +25,8 @@ class WholeNumberFilter(django_filters.NumberFilter):
 
     def __init__(self, *args, min_value: int = 1, max_value: int = ID_MAX, **kwargs):
         super().__init__(*args, min_value=min_value, max_value=max_value, **kwargs)
+        # The API's schema says the same bounds the filter checks.
+        set_override(self, "field", {"type": "integer", "minimum": min_value, "maximum": max_value})
 
     def get_max_validator(self):
         return None  # the field's own max_value bounds it
@@ -83,7 +86,8 @@ class FollowUpFilter(django_filters.FilterSet):
 class FrictionReportFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=FrictionReport.Status.choices)
     decision_type = django_filters.CharFilter(field_name="decision_type__code", help_text=_("A decision type code."))
-    limit = django_filters.ChoiceFilter(choices=FrictionReport.Limit.choices)
+    # Not `limit`: that is the page size of the feedback lists (`?limit=&offset=`).
+    cap = django_filters.ChoiceFilter(field_name="limit", choices=FrictionReport.Limit.choices)
     team = WholeNumberFilter(field_name="team_id")
     reporter = django_filters.CharFilter(field_name="reporter__user__username", help_text=_("A username."))
     assigned_to = django_filters.CharFilter(field_name="assigned_to__user__username", help_text=_("A username."))

@@ -81,7 +81,7 @@ class Survey(OutboxKeyed, models.Model):
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
     csat = models.PositiveSmallIntegerField(_("satisfaction (1-5)"), null=True, blank=True)
     nps = models.PositiveSmallIntegerField(_("likely to recommend (0-10)"), null=True, blank=True)
-    comment = models.TextField(_("comment"), blank=True)
+    comment = models.TextField(_("comment"), blank=True, max_length=COMMENT_MAX)
     comment_is_complaint = models.BooleanField(
         _("comment is a complaint"),
         default=False,
@@ -144,7 +144,7 @@ class FollowUp(StatusPipeline, models.Model):
     survey = models.ForeignKey(Survey, verbose_name=_("survey"), on_delete=models.CASCADE, related_name="follow_ups")
     case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.CASCADE, related_name="follow_ups")
     reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
-    customer_message = models.TextField(_("the customer's complaint"), blank=True)
+    customer_message = models.TextField(_("the customer's complaint"), blank=True, max_length=COMMENT_MAX)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
     resolver = models.ForeignKey(
         Employee,
@@ -168,8 +168,8 @@ class FollowUp(StatusPipeline, models.Model):
     level = models.PositiveSmallIntegerField(_("level"), default=1)
     due_at = models.DateTimeField(_("due at"))
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
-    action_taken = models.TextField(_("what was done"), blank=True)
-    reply = models.TextField(_("reply to the customer"), blank=True)
+    action_taken = models.TextField(_("what was done"), blank=True, max_length=REPLY_MAX)
+    reply = models.TextField(_("reply to the customer"), blank=True, max_length=REPLY_MAX)
     replied_by = models.ForeignKey(
         Employee, verbose_name=_("replied by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -265,7 +265,7 @@ class FrictionReport(StatusPipeline, models.Model):
     )
     limit = models.CharField(_("limit"), max_length=20, choices=Limit.choices, blank=True)
     rule_text = models.CharField(_("the rule, in your words"), max_length=300, blank=True)
-    would_have_done = models.TextField(_("what you would have done"))
+    would_have_done = models.TextField(_("what you would have done"), max_length=REPLY_MAX)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
     assigned_to = models.ForeignKey(
         Employee, verbose_name=_("to be answered by"), on_delete=models.PROTECT, related_name="friction_to_answer"
@@ -286,12 +286,12 @@ class FrictionReport(StatusPipeline, models.Model):
         Employee, verbose_name=_("answered by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
-    answer = models.TextField(_("answer"), blank=True)
+    answer = models.TextField(_("answer"), blank=True, max_length=REPLY_MAX)
     # "You said, we did": accepting names what changes. A limit or a role default is applied from the
     # report or linked to the audited change that did it (`change_record`); until then (`change_done_at`
     # empty) the acceptance is a promise, "not yet done" after EMPOWER_PROMISE_DAYS.
     change_kind = models.CharField(_("what changes"), max_length=20, choices=Change.choices, blank=True)
-    change_text = models.TextField(_("the change, in words"), blank=True)
+    change_text = models.TextField(_("the change, in words"), blank=True, max_length=REPLY_MAX)
     change_decision_type = models.ForeignKey(
         DecisionType,
         verbose_name=_("changed decision type"),
@@ -418,7 +418,7 @@ class FrictionAnswer(models.Model):
     )
     by = models.ForeignKey(Employee, verbose_name=_("by"), on_delete=models.PROTECT, related_name="+")
     outcome = models.CharField(_("outcome"), max_length=10, choices=Outcome.choices)
-    note = models.TextField(_("note"))
+    note = models.TextField(_("note"), max_length=REPLY_MAX)
     created_at = models.DateTimeField(_("when"), default=timezone.now)
 
     class Meta:

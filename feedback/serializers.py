@@ -5,15 +5,22 @@ Input serializers only check shapes; the rules (ranges, who may act, once only) 
 customer's first name.
 """
 
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from delegation.models import DecisionType
 from empower.models import Case, Employee, Role
+from empower.pagination import ID_MAX
+from empower.serializers import text_input
 from feedback.models import COMMENT_MAX, REPLY_MAX, FollowUp, FrictionAnswer, FrictionReport, Survey
 from feedback.selectors import DEFAULT_INSIGHT_PERIOD, INSIGHT_PERIODS
 from feedback.services import survey_expires_at
+
+# What feedback's services keep of a text (`feedback.services.common.clean_text` drops control and
+# bidirectional-override characters): a required text must have one visible character beyond those.
+SAYS_SOMETHING = RegexValidator(r"[^\s\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]", message=_("Write something here."))
 
 
 def username(source: str, **kwargs) -> serializers.CharField:
@@ -24,7 +31,7 @@ def username(source: str, **kwargs) -> serializers.CharField:
 
 
 class CaseResolveInputSerializer(serializers.Serializer):
-    resolution_note = serializers.CharField(max_length=5000, allow_blank=True, help_text=_("How it was resolved."))
+    resolution_note = text_input(max_length=5000, allow_blank=True, help_text=_("How it was resolved."))
 
 
 class CaseResolvedSerializer(serializers.Serializer):
@@ -53,7 +60,9 @@ class SurveyAnswerInputSerializer(serializers.Serializer):
 
 
 class ComplaintInputSerializer(serializers.Serializer):
-    message = serializers.CharField(max_length=COMMENT_MAX, allow_blank=True, help_text=_("What went wrong."))
+    message = text_input(
+        max_length=COMMENT_MAX, allow_blank=True, not_blank=SAYS_SOMETHING, help_text=_("What went wrong.")
+    )
 
 
 class PublicReplySerializer(serializers.Serializer):
@@ -146,10 +155,12 @@ class FollowUpSerializer(serializers.Serializer):
 
 
 class FollowUpReplyInputSerializer(serializers.Serializer):
-    action_taken = serializers.CharField(
-        max_length=REPLY_MAX, allow_blank=True, help_text=_("What was done (staff only).")
+    action_taken = text_input(
+        max_length=REPLY_MAX, allow_blank=True, not_blank=SAYS_SOMETHING, help_text=_("What was done (staff only).")
     )
-    reply = serializers.CharField(max_length=REPLY_MAX, allow_blank=True, help_text=_("The answer the customer sees."))
+    reply = text_input(
+        max_length=REPLY_MAX, allow_blank=True, not_blank=SAYS_SOMETHING, help_text=_("The answer the customer sees.")
+    )
 
 
 class FrictionAnswerSerializer(serializers.Serializer):
@@ -217,14 +228,17 @@ class FrictionReportDetailSerializer(FrictionReportSerializer):
 
 
 class FrictionReportInputSerializer(serializers.Serializer):
-    case = serializers.IntegerField(help_text=_("The case where the rule stopped you."))
-    decision = serializers.IntegerField(required=False, allow_null=True, help_text=_("A decision on that case."))
+    case = serializers.IntegerField(min_value=1, max_value=ID_MAX, help_text=_("The case where the rule stopped you."))
+    decision = serializers.IntegerField(
+        min_value=1, max_value=ID_MAX, required=False, allow_null=True, help_text=_("A decision on that case.")
+    )
     decision_type = serializers.SlugRelatedField(
         slug_field="code", queryset=DecisionType.objects.all(), required=False, allow_null=True
     )
-    limit = serializers.ChoiceField(choices=FrictionReport.Limit.choices, required=False, allow_blank=True, default="")
+    # Left out or null: no limit named (the rule in words instead). An empty string is no limit's name.
+    limit = serializers.ChoiceField(choices=FrictionReport.Limit.choices, required=False, allow_null=True, default="")
     rule_text = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
-    would_have_done = serializers.CharField(max_length=REPLY_MAX, allow_blank=True)
+    would_have_done = text_input(max_length=REPLY_MAX, allow_blank=True, not_blank=SAYS_SOMETHING)
 
 
 class FrictionSecondInputSerializer(serializers.Serializer):
@@ -269,7 +283,7 @@ class FrictionChangeInputSerializer(serializers.Serializer):
 
 class FrictionAnswerInputSerializer(FrictionChangeInputSerializer):
     outcome = serializers.ChoiceField(choices=FrictionAnswer.Outcome.choices)
-    note = serializers.CharField(max_length=REPLY_MAX, allow_blank=True)
+    note = text_input(max_length=REPLY_MAX, allow_blank=True, not_blank=SAYS_SOMETHING)
 
 
 # --- insights -----------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from delegation.serializers import (
     EmployeeAuthoritySerializer,
     LimitInputSerializer,
     LimitOutputSerializer,
-    ReasonInputSerializer,
+    RequiredReasonInputSerializer,
 )
 from delegation.services import (
     limit_clear,
@@ -134,7 +134,14 @@ class EmployeeLimitView(EmployeeAPIView):
             )
         ),
         parameters=[
-            OpenApiParameter("reason", OpenApiTypes.STR, OpenApiParameter.QUERY, required=False, description=_("Why."))
+            # Required here, though a JSON body `{"reason"}` may carry it instead (OpenAPI cannot say "one of").
+            OpenApiParameter(
+                "reason",
+                {"type": "string", "minLength": 1, "maxLength": 5000, "pattern": r"\S"},
+                OpenApiParameter.QUERY,
+                required=True,
+                description=_("Why."),
+            )
         ],
         responses={200: EmployeeAuthoritySerializer, **error_responses(400, 404, 409)},
     )
@@ -194,13 +201,13 @@ class LimitWindowEndView(EmployeeAPIView):
     @extend_schema(
         operation_id="employees_limits_window_end",
         tags=["authority"],
-        request=ReasonInputSerializer,
+        request=RequiredReasonInputSerializer,
         responses={200: EmployeeAuthoritySerializer, **error_responses(400, 404, 409)},
     )
     def post(self, request: Request, username: str, decision_type: str, pk: int) -> Response:
         employee = _authority_seen_by(self.employee, username)  # outside their chain: 404, as reads
         decision_type_ = _decision_type_coded(decision_type)
-        serializer = ReasonInputSerializer(data=request.data)
+        serializer = RequiredReasonInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         limit_window_end(
             granter=self.employee,

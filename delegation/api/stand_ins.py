@@ -16,7 +16,7 @@ from delegation.selectors import (
 from delegation.serializers import (
     DelegationInputSerializer,
     DelegationOutputSerializer,
-    ReasonInputSerializer,
+    RequiredReasonInputSerializer,
 )
 from delegation.services import (
     delegation_create,
@@ -95,14 +95,14 @@ class DelegationEndView(EmployeeAPIView):
     @extend_schema(
         operation_id="delegations_end",
         tags=["delegations"],
-        request=ReasonInputSerializer,
+        request=RequiredReasonInputSerializer,
         responses={200: DelegationOutputSerializer, **error_responses(400, 404, 409)},
     )
     def post(self, request: Request, pk: int) -> Response:
         delegation = delegations_visible_to(employee=self.employee).filter(pk=pk).first()
         if delegation is None:
             raise NotFound(_("No such delegation."))
-        serializer = ReasonInputSerializer(data=request.data)
+        serializer = RequiredReasonInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         delegation_end(delegation=delegation, actor=self.employee, reason=serializer.validated_data["reason"])
         delegation = delegations_visible_to(employee=self.employee).get(pk=pk)

@@ -1,7 +1,8 @@
 """What the sub-domains of the services share: money parsing, the decision's audit state, counting usage,
 enqueueing routing and telling people. Depends on no other services module."""
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from django.db.models import Exists, F, OuterRef
 from django.utils.translation import gettext_lazy as _
@@ -24,26 +25,46 @@ from empower.services import (
 
 MAX_AMOUNT = Decimal("1000000000.00")
 
+# What an amount looks like, as documented: ASCII digits, at most two decimals. Python's Decimal
+# would also read "1_000", "١٢" (Arabic-Indic), full-width digits, "1E1" and "+5"; none is money
+# as people write it on our pages or in the API, so each is refused in the same words.
+AMOUNT_SHAPE = re.compile(r"[0-9]{1,12}(\.[0-9]{1,2})?")
+_SIGNED = re.compile(r"-[0-9]+(\.[0-9]+)?")
+_MANY_DECIMALS = re.compile(r"-?[0-9]+\.[0-9]{3,}")
+_MANY_DIGITS = re.compile(r"[0-9]{13,}(\.[0-9]*)?")
+AMOUNT_INVALID = _("Enter an amount such as 80.00.")
+
 
 def validate_amount(value, *, field: str = "amount", allow_zero: bool = False) -> Decimal:
-    """A positive (or, for a limit, zero) finite amount with at most two decimals, below an absurd ceiling.
+    """A positive (or, for a limit, zero) amount of the shape `AMOUNT_SHAPE`, below an absurd ceiling.
 
-    The one money parser: the API and the pages answer a bad amount in these words.
+    The one money parser: the API and the pages answer a bad amount in these words. Text (from a page
+    or the API) must have the documented shape; a Decimal or a whole number handed over by our own code
+    is checked for range and decimals only. A float is refused: it cannot carry cents exactly.
     """
-    try:
-        amount = value if isinstance(value, Decimal) else Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        amount = None
-    if amount is None or not amount.is_finite():
-        message = _("Enter an amount such as 80.00.")
-    elif amount < 0 or (amount == 0 and not allow_zero):
-        message = _("The amount must be greater than zero.")
-    elif amount.as_tuple().exponent < -2:
-        message = _("Use at most two decimal places.")
-    elif amount > MAX_AMOUNT:
-        message = _("The amount is too large.")
-    else:
-        return amount.quantize(Decimal("0.01"))
+    amount = None
+    message = AMOUNT_INVALID
+    if isinstance(value, Decimal) or (isinstance(value, int) and not isinstance(value, bool)):
+        amount = Decimal(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if AMOUNT_SHAPE.fullmatch(text):
+            amount = Decimal(text)
+        elif _SIGNED.fullmatch(text) and not _MANY_DECIMALS.fullmatch(text):
+            message = _("The amount must be greater than zero.")
+        elif _MANY_DECIMALS.fullmatch(text):
+            message = _("Use at most two decimal places.")
+        elif _MANY_DIGITS.fullmatch(text):
+            message = _("The amount is too large.")
+    if amount is not None and amount.is_finite():
+        if amount < 0 or (amount == 0 and not allow_zero):
+            message = _("The amount must be greater than zero.")
+        elif amount.as_tuple().exponent < -2:
+            message = _("Use at most two decimal places.")
+        elif amount > MAX_AMOUNT:
+            message = _("The amount is too large.")
+        else:
+            return amount.quantize(Decimal("0.01"))
     raise InvalidInput(message, field_errors={field: [message]})
 
 
