@@ -204,10 +204,10 @@ class CaseListCreateView(EmployeeMixin, generics.ListAPIView):
             return Case.objects.none()
         params = self.request.query_params
         state, sort = params.get("status", ""), params.get("sort", "")
-        if state and state not in CASE_STATES:
+        if "status" in params and state not in CASE_STATES:  # given, even empty: one of them
             message = _("Choose a status among: %(states)s.") % {"states": ", ".join(CASE_STATES)}
             raise InvalidInput(message, field_errors={"status": [message]})
-        if sort and sort not in CASE_SORTS:
+        if "sort" in params and sort not in CASE_SORTS:
             message = _("Choose a sort among: %(sorts)s.") % {"sorts": ", ".join(CASE_SORTS)}
             raise InvalidInput(message, field_errors={"sort": [message]})
         return case_list(

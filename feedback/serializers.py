@@ -253,9 +253,7 @@ class FrictionChangeInputSerializer(serializers.Serializer):
     audit record of a limit change made since the report was filed); with neither it is promised.
     `guidance` (for a decision type) and `policy` need `change_text`: the text is the change."""
 
-    change = serializers.ChoiceField(
-        choices=FrictionReport.Change.choices, required=False, allow_blank=True, default=""
-    )
+    change = serializers.ChoiceField(choices=FrictionReport.Change.choices, required=False, default="")
     change_text = serializers.CharField(max_length=REPLY_MAX, required=False, allow_blank=True, default="")
     change_decision_type = serializers.SlugRelatedField(
         slug_field="code", queryset=DecisionType.objects.all(), required=False, allow_null=True

@@ -25,7 +25,7 @@ def test_a_server_error_under_the_api_is_json(org, api, monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(empower_api, "cases_visible_to", broken)
+    monkeypatch.setattr(empower_api, "case_list", broken)
     client = api("alice")
     client.raise_request_exception = False
     answer = client.get("/api/v1/cases/")
