@@ -10,6 +10,7 @@ One module per sub-domain; each public name is re-exported here, so callers keep
 - `stand_ins` — delegations: set up, ended early, escalations handed back when one ends.
 - `deciding` — a decision within authority approved at once, beyond it escalated.
 - `routing` — escalations routed up the chain, moved up (overdue, capacity), routed again.
+- `reminders` — the approver reminded once, three quarters of the way to the deadline.
 - `answering` — escalations approved, rejected, withdrawn; who may answer.
 - `announcements` — scheduled starts and ends of delegations and temporary limits; heartbeat.
 - `catalogue` — operators' changes to decision types and response times, audited.
@@ -36,6 +37,7 @@ from delegation.services.limits import (
     limit_window_end,
     role_limit_set,
 )
+from delegation.services.reminders import escalation_remind, escalation_reminders_send
 from delegation.services.routing import (
     escalation_move_up,
     escalation_reroute,
@@ -64,6 +66,8 @@ __all__ = [
     "escalation_approve",
     "escalation_move_up",
     "escalation_reject",
+    "escalation_remind",
+    "escalation_reminders_send",
     "escalation_reroute",
     "escalation_review",
     "escalation_route",
