@@ -58,10 +58,12 @@ class EscalationApproveForm(PageForm):
     note = forms.CharField(
         label=_("Note to the employee"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 2})
     )
+    share_as_guidance = forms.BooleanField(label=_("Share my note as guidance for this decision type"), required=False)
 
 
 class EscalationRejectForm(PageForm):
     note = forms.CharField(label=_("Why not? (required)"), required=False, max_length=5000, widget=required_textarea(2))
+    share_as_guidance = forms.BooleanField(label=_("Share my note as guidance for this decision type"), required=False)
 
 
 # Shaping authority -------------------------------------------------------------------------------
@@ -162,3 +164,21 @@ class MomentForm(PageForm):
     """ "What could they decide at…": a moment in the organization's time zone."""
 
     at = MomentField(label=_("At"), required=False, widget=moment_input())
+
+
+class GuidanceForm(PageForm):
+    """A decision type's guidance (managers and administrators; the service checks who)."""
+
+    purpose = forms.CharField(
+        label=_("What it is for"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    good_examples = forms.CharField(
+        label=_("Good examples"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    rationale_hint = forms.CharField(
+        label=_("What to write in the rationale"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    reason = forms.CharField(label=_("Why this change (for the audit trail)"), required=False, max_length=2000)

@@ -10,6 +10,7 @@ from delegation.models import (
     DecisionType,
     ResponseTime,
 )
+from delegation.services.catalogue import GUIDANCE_FIELDS
 from empower.admin import admin_reason
 
 
@@ -28,7 +29,7 @@ class DecisionTypeForm(forms.ModelForm):
 
     class Meta:
         model = DecisionType
-        fields = ["code", "name", "description", "response_hours", "is_active"]
+        fields = ["code", "name", "description", "response_hours", "is_active", *GUIDANCE_FIELDS]
 
 
 def _catalogue_reason(request, form) -> str:
@@ -45,7 +46,11 @@ class DecisionTypeAdmin(admin.ModelAdmin):
     list_editable = ["response_hours", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["code", "name"]
-    fields = ["code", "name", "description", "response_hours", "is_active", "change_reason"]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "description", "response_hours", "is_active"]}),
+        (_("Guidance beside the decision form"), {"fields": list(GUIDANCE_FIELDS)}),
+        (None, {"fields": ["change_reason"]}),
+    ]
     inlines = [ResponseTimeInline]
 
     def has_delete_permission(self, request, obj=None):

@@ -57,6 +57,13 @@ from delegation.selectors.granting import (
     role_limits_refusal,
     window_end_refusal,
 )
+from delegation.selectors.guidance import (
+    Guidance,
+    SharedNote,
+    guidance_edit_refusal,
+    guidance_for,
+    may_edit_guidance,
+)
 from delegation.selectors.history import (
     LIMIT_ROW_ACTIONS,
     HistoricLine,
@@ -64,6 +71,7 @@ from delegation.selectors.history import (
     authority_timeline,
     timeline_with_stand_ins,
 )
+from delegation.selectors.navigation import Menu, menu_for
 from delegation.selectors.people import (
     USERNAME_PATTERN,
     active_colleagues,
@@ -100,9 +108,12 @@ __all__ = [
     "AuthorityLine",
     "AuthoritySnapshot",
     "CounterKeys",
+    "Guidance",
     "HistoricLine",
     "MatrixRow",
+    "Menu",
     "RoleDefaults",
+    "SharedNote",
     "active_colleagues",
     "active_decision_types",
     "active_stand_ins",
@@ -130,6 +141,8 @@ __all__ = [
     "escalations_to_review",
     "escalations_visible_to",
     "escalations_waiting_for_routing",
+    "guidance_edit_refusal",
+    "guidance_for",
     "limit_clear_refusal",
     "limits_refusal",
     "matrix_teams",
@@ -137,9 +150,11 @@ __all__ = [
     "may_change_limits_of",
     "may_change_role_limits",
     "may_clear_limits",
+    "may_edit_guidance",
     "may_end_delegation",
     "may_end_window",
     "may_withdraw",
+    "menu_for",
     "own_limits",
     "people_below",
     "personal_limits_of",

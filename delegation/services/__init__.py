@@ -23,7 +23,7 @@ from delegation.services.answering import (
     escalation_reject,
     escalation_withdraw,
 )
-from delegation.services.catalogue import decision_type_save, decision_type_state
+from delegation.services.catalogue import decision_type_guidance_save, decision_type_save, decision_type_state
 from delegation.services.common import MAX_AMOUNT, authority_limit_state, decision_state, validate_amount
 from delegation.services.deciding import decision_submit
 from delegation.services.limits import (
@@ -57,6 +57,7 @@ __all__ = [
     "authority_limit_state",
     "decision_state",
     "decision_submit",
+    "decision_type_guidance_save",
     "decision_type_save",
     "decision_type_state",
     "delegation_create",
