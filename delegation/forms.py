@@ -129,12 +129,9 @@ class DelegationForm(PageForm):
     """Hand one's authority (or, for a manager, that of someone below) to a stand-in for a period."""
 
     delegator = forms.ChoiceField(label=_("Whose authority"), required=False)
-    to = forms.CharField(
-        label=_("Stand-in"),
-        max_length=150,
-        widget=forms.TextInput(attrs={"list": "colleagues", "autocomplete": "off"}),
-        help_text=_("The colleague's username."),
-    )
+    # Chosen from the eligible colleagues (`stand_in_candidates`); still a username underneath, so
+    # the service words every refusal (yourself, someone inactive, nobody by that name).
+    to = forms.CharField(label=_("Stand-in"), max_length=150, widget=forms.Select)
     decision_types = forms.MultipleChoiceField(
         label=_("Decision types"), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -142,9 +139,10 @@ class DelegationForm(PageForm):
     ends_at = MomentField(label=_("Until"), widget=moment_input())
     reason = forms.CharField(label=_("Reason"), required=False, max_length=5000, widget=required_textarea(2))
 
-    def __init__(self, *args, types: list[DecisionType], delegators: list, **kwargs):
+    def __init__(self, *args, types: list[DecisionType], delegators: list, candidates=(), **kwargs):
         kwargs.setdefault("initial", {"starts_at": timezone.localtime().replace(second=0, microsecond=0)})
         super().__init__(*args, **kwargs)
+        self.fields["to"].widget.choices = [("", _("Choose a colleague…")), *candidates]
         self._types = {t.code: t for t in types}
         self.fields["decision_types"].choices = [(t.code, t.name) for t in types]
         self._delegators = {e.username: e for e in delegators}

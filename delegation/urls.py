@@ -36,6 +36,7 @@ urlpatterns = [
     path("authority/guidance/panel/", guidance.guidance_panel, name="guidance-panel"),
     path("authority/guidance/<slug:decision_type>/", guidance.guidance_edit, name="guidance-edit"),
     path("delegations/", stand_ins.delegations_view, name="delegations"),
+    path("delegations/candidates/", stand_ins.stand_in_candidates_view, name="stand-in-candidates"),
     path("delegations/<int:pk>/end/", stand_ins.delegation_end_view, name="delegation-end"),
     path("employees/<str:username>/authority/", history.employee_authority_history, name="employee-authority"),
 ]

@@ -74,10 +74,10 @@ from delegation.selectors.history import (
 from delegation.selectors.navigation import Menu, menu_for
 from delegation.selectors.people import (
     USERNAME_PATTERN,
-    active_colleagues,
     employee_named,
     employee_visible_to,
     people_below,
+    stand_in_candidates,
 )
 from delegation.selectors.stand_ins import (
     active_stand_ins,
@@ -114,7 +114,6 @@ __all__ = [
     "Menu",
     "RoleDefaults",
     "SharedNote",
-    "active_colleagues",
     "active_decision_types",
     "active_stand_ins",
     "answer_refusal",
@@ -164,6 +163,7 @@ __all__ = [
     "role_limits_refusal",
     "routing_backlog",
     "running_windows",
+    "stand_in_candidates",
     "stand_in_duties",
     "standing_limits",
     "timeline_with_stand_ins",
