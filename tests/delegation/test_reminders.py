@@ -68,7 +68,7 @@ def test_the_approver_is_reminded_once_three_quarters_of_the_way_to_the_deadline
 def test_the_reminder_counts_working_hours_over_the_weekend(org, escalate, review):
     with time_machine.travel(FRIDAY_16, tick=False):
         escalation = escalate()
-    # Friday 16–17 is one hour; Monday 9–11 the other two.
+    # Friday 16:00 to 17:00 is one hour; Monday 9:00 to 11:00 the other two.
     assert escalation.remind_at == datetime(2026, 11, 30, 11, 0, tzinfo=UTC)
     review(datetime(2026, 11, 28, 12, 0, tzinfo=UTC))  # Saturday: nothing yet
     assert not reminders(org, escalation).exists()
@@ -104,7 +104,10 @@ def test_a_new_approver_after_a_move_up_gets_a_reminder_of_their_own(org, escala
     # Carol's 4 hours start at 14:01: three of them end at 9:01 the next working morning.
     assert escalation.remind_at == datetime(2026, 11, 24, 9, 1, tzinfo=UTC)
     review(datetime(2026, 11, 24, 9, 2, tzinfo=UTC))
-    assert Notification.objects.filter(
-        recipient=org.carol, key__startswith=f"escalation:{escalation.pk}:reminder:"
-    ).count() == 1
+    assert (
+        Notification.objects.filter(
+            recipient=org.carol, key__startswith=f"escalation:{escalation.pk}:reminder:"
+        ).count()
+        == 1
+    )
     assert reminders(org, escalation).count() == 1  # bob's, from before
