@@ -32,6 +32,8 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 
 INSTALLED_APPS = [
+    # Names of decision types, roles and teams in every language (before the admin, as it asks).
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -172,8 +174,15 @@ LANGUAGES = [
 ]
 # Our own strings (makemessages writes the first); then third-party apps' strings they ship no
 # translation for (Django REST framework has no Icelandic).
+# Data in five languages: decision-type names and descriptions, role and team names get a column per
+# language (`name_en`, `name_pl`, …; django-modeltranslation); an empty one falls back to English.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_LANGUAGES = tuple(code for code, _name in LANGUAGES)
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
 LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "vendor_locale"]
 USE_I18N = True
+# One date and time style per language (config/formats/<language>/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_TZ = True
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")  # the organization's time zone: caps count in it
 

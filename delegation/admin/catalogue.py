@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin
 
 from delegation import services
 from delegation.admin.common import operator_employee
@@ -38,7 +39,7 @@ def _catalogue_reason(request, form) -> str:
 
 
 @admin.register(DecisionType)
-class DecisionTypeAdmin(admin.ModelAdmin):
+class DecisionTypeAdmin(TranslationAdmin):  # name and description in every language
     """Changes (here or in the list) go through `decision_type_save`, which audits them with the response times."""
 
     form = DecisionTypeForm

@@ -204,7 +204,7 @@ def _tell_requester(escalation: Escalation) -> None:
         message=lazy_message(
             message,
             approver=escalation.decided_by,
-            type=decision.decision_type.name,
+            type=decision.decision_type,
             amount=decision.final_amount or decision.amount,
             currency=decision.currency,
             case=decision.case_id,

@@ -116,7 +116,7 @@ def _tell_about_routing(escalation: Escalation) -> None:
             message=lazy_message(
                 _("%(requester)s asks you to decide: %(type)s %(amount)s %(currency)s on case #%(case)s."),
                 requester=decision.made_by,
-                type=decision.decision_type.name,
+                type=decision.decision_type,
                 amount=decision.amount,
                 currency=decision.currency,
                 case=decision.case_id,
@@ -178,7 +178,7 @@ def _unroutable_email(escalation: Escalation) -> tuple[str, str]:
     values = {
         "id": escalation.pk,
         "requester": decision.made_by,
-        "type": decision.decision_type.name,
+        "type": decision.decision_type,
         "amount": f"{decision.amount:.2f}",
         "currency": decision.currency,
         "case": decision.case_id,
