@@ -211,6 +211,12 @@ EMAIL_SUBJECT_PREFIX = env.str("EMAIL_SUBJECT_PREFIX", default="[Empower] ")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="empower@localhost")
 ADMINS = [("Empower administrators", a) for a in env.list("ADMIN_EMAILS", default=[])]
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The organization the customer's pages speak for: its name, and its logo as a static file path
+# (served from this site, e.g. "feedback/logo.svg"; nothing loads from another host).
+EMPOWER_ORGANIZATION_NAME = env.str("EMPOWER_ORGANIZATION_NAME", default="Empower")
+EMPOWER_ORGANIZATION_LOGO = env.str("EMPOWER_ORGANIZATION_LOGO", default="feedback/logo.svg")
+# Password reset requests allowed an hour from one address, and for one e-mail address.
+EMPOWER_PASSWORD_RESET_PER_HOUR = env.int("EMPOWER_PASSWORD_RESET_PER_HOUR", default=5)
 
 # Working hours for escalation deadlines, in TIME_ZONE: days are ISO weekdays (1 = Monday).
 # Hours are whole hours from 0 to 24 (24 is the end of the day). A bad value stops start-up here,

@@ -87,7 +87,7 @@ def test_answering_twice_gets_a_friendly_409_and_changes_nothing(client, resolve
     answer(client, url, csat="4", comment="Fine")
     response = answer(client, url, csat="1", comment="Actually terrible")
     assert response.status_code == 409
-    assert "You have already answered this survey" in response.content.decode()
+    assert "You had already answered this survey" in response.content.decode()
     survey.refresh_from_db()
     assert (survey.csat, survey.comment) == (4, "Fine")
     assert not FollowUp.objects.exists()

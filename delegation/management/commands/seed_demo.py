@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from modeltranslation.utils import build_localized_fieldname
@@ -147,11 +148,16 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--password", help=f"Password for every demo login (default {DEFAULT_PASSWORD!r}).")
+        parser.add_argument(
+            "--with-examples",
+            action="store_true",
+            help="Also add a day's work (open cases, an escalation for bob, an answered survey): `make run` does.",
+        )
 
     # Creates only what is missing: limits and people edited since (audited, through the app) stay as
     # they are, so `make run` never silently undoes a manager's change.
     @transaction.atomic
-    def handle(self, *args, password: str | None = None, **options):
+    def handle(self, *args, password: str | None = None, with_examples: bool = False, **options):
         password = password or DEFAULT_PASSWORD
         roles = {
             code: Role.objects.get_or_create(code=code, defaults={"name": name, "rank": rank})[0]
@@ -200,6 +206,9 @@ class Command(BaseCommand):
             self.stdout.write(f"  {username:<6} {role_code:<10} {team_name}")
         self.stdout.write("  admin  superuser  (Django admin)")
         self.stdout.write(f"Password: {password}")
+        if with_examples:
+            # By name: the examples answer a survey, and `delegation` never imports `feedback`.
+            call_command("seed_demo_examples", stdout=self.stdout)
 
     def _translate(self, row, field: str, texts: dict[str, str]) -> None:
         """Fill `field` in each language of `texts` where it is still empty (never overwrite an edit)."""
