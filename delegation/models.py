@@ -434,6 +434,7 @@ class Escalation(models.Model):
     share_as_guidance = models.BooleanField(
         _("share the note as guidance"),
         default=False,
+        db_default=False,  # rows written in bulk (seed_scale) without it are not shared
         help_text=_("The approver's note is shown beside the decision form for this decision type."),
     )
     # Three quarters of the way to `due_at` in working hours: the approver is reminded then, once.

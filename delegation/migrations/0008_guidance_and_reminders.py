@@ -33,6 +33,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='escalation',
             name='share_as_guidance',
-            field=models.BooleanField(default=False, help_text="The approver's note is shown beside the decision form for this decision type.", verbose_name='share the note as guidance'),
+            field=models.BooleanField(db_default=False, default=False, help_text="The approver's note is shown beside the decision form for this decision type.", verbose_name='share the note as guidance'),
         ),
     ]

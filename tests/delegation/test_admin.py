@@ -684,8 +684,8 @@ def test_changing_a_decision_type_in_the_admin_is_audited(admin_web, org):
         url(DecisionType, "change", org.refund.pk),
         {
             "code": "refund",
-            "name": "Refund",
-            "description": "",
+            "name_en": "Refund",
+            "description_en": "",
             "response_hours": "2",
             "is_active": "on",
             "change_reason": "Customers wait too long",
