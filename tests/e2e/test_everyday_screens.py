@@ -179,3 +179,41 @@ def test_screenshots_of_the_main_screens(demo, page: Page, language, tmp_path):
     page.goto(f"{demo}/authority/")
     shot("authority")
     assert all(path.stat().st_size > 10_000 for path in shots)
+
+
+CLIPPED = """() => [...document.querySelectorAll('.money, .caps dd, td.num')].filter((el) => {
+  if (el.scrollWidth > el.clientWidth + 1) return true;  // its own box cuts the figure
+  const box = el.getBoundingClientRect();
+  for (let up = el.parentElement; up; up = up.parentElement) {
+    const style = getComputedStyle(up);
+    if (style.overflowX === 'visible') continue;
+    const edge = up.getBoundingClientRect();
+    // Inside a scrolling box the figure is reachable; only a box that hides overflow cuts it.
+    if (style.overflowX === 'hidden' || style.overflowX === 'clip') {
+      if (box.right > edge.right + 1 || box.left < edge.left - 1) return true;
+    }
+  }
+  return false;
+}).map((el) => el.textContent)"""
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
+def test_long_figures_are_never_cut_off_in_chinese(demo, page: Page, viewport):
+    from delegation.models import AuthorityLimit, DecisionType
+    from empower.models import Role
+
+    # The longest figures a manager meets: millions in every cap.
+    AuthorityLimit.objects.filter(role=Role.objects.get(code="manager"), decision_type__code="refund").update(
+        per_decision="9876543.21", per_day="98765432.10", per_month="987654321.00", per_customer_month="98765432.10"
+    )
+    assert DecisionType.objects.filter(code="refund").exists()
+    page.set_viewport_size(viewport)
+    in_language(page, demo, "zh-hans")
+    log_in(page, demo, "carol")
+    for path in ("/authority/me/", "/authority/", "/authority/roles/"):
+        page.goto(f"{demo}{path}")
+        expect(page.locator(".money").first).to_be_attached()
+        assert page.evaluate(CLIPPED) == [], path
+    page.goto(f"{demo}/authority/me/")
+    expect(page.locator("main")).to_contain_text("€987,654,321.00")  # the whole figure is on the page
