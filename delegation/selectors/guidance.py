@@ -3,6 +3,9 @@ shared for it, shown beside the decision form; who may edit the guidance."""
 
 from dataclasses import dataclass, field
 
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
+
 from delegation.models import DecisionType, Escalation
 from empower.models import Employee
 from empower.selectors import has_reports
@@ -38,28 +41,33 @@ def guidance_for(*, decision_types: list[DecisionType] | None = None) -> list[Gu
     if types is None:
         types = list(DecisionType.objects.filter(is_active=True).order_by("code"))
     ids = [t.pk for t in types]
+    # The latest SHARED_NOTES_SHOWN of each type, in one query (a window numbers them per type).
     shared = (
         Escalation.objects.filter(share_as_guidance=True, decision__decision_type_id__in=ids)
         .exclude(note="")
+        .annotate(
+            nth=Window(
+                RowNumber(),
+                partition_by=F("decision__decision_type_id"),
+                order_by=[F("decided_at").desc(nulls_last=True), F("pk").desc()],
+            )
+        )
+        .filter(nth__lte=SHARED_NOTES_SHOWN)
         .select_related("decided_by__user", "decision")
         .order_by("-decided_at", "-pk")
-        .only("note", "status", "decided_at", "decided_by__user__username", "decision__decision_type_id")
     )
     notes: dict[int, list[SharedNote]] = {pk: [] for pk in ids}
     labels = dict(Escalation.Status.choices)
-    # Bounded: at most SHARED_NOTES_SHOWN a type are kept, the newest first.
-    for escalation in shared[: SHARED_NOTES_SHOWN * max(len(ids), 1) * 4]:
-        bucket = notes[escalation.decision.decision_type_id]
-        if len(bucket) < SHARED_NOTES_SHOWN:
-            bucket.append(
-                SharedNote(
-                    note=escalation.note,
-                    status=escalation.status,
-                    status_label=str(labels.get(escalation.status, escalation.status)),
-                    approver=escalation.decided_by,
-                    decided_at=escalation.decided_at,
-                )
+    for escalation in shared:
+        notes[escalation.decision.decision_type_id].append(
+            SharedNote(
+                note=escalation.note,
+                status=escalation.status,
+                status_label=str(labels.get(escalation.status, escalation.status)),
+                approver=escalation.decided_by,
+                decided_at=escalation.decided_at,
             )
+        )
     return [Guidance(decision_type=t, notes=notes[t.pk]) for t in types]
 
 

@@ -167,3 +167,18 @@ def test_the_managers_page_edits_guidance(org, client):
     assert (org.refund.purpose, org.refund.good_examples) == ("Money back.", "A broken kettle.")
     client.force_login(org.alice.user)
     assert client.post("/authority/guidance/refund/", {"purpose": "Mine"}).status_code == 403
+
+
+def test_only_the_latest_shared_notes_of_each_type_show(org, make_case, django_capture_on_commit_callbacks):
+    def shared(type_, note, amount="150.00"):
+        with django_capture_on_commit_callbacks(execute=True):
+            decision = decision_submit(
+                employee=org.alice, case=make_case(org.alice), decision_type=type_, amount=amount, rationale="x"
+            )
+        escalation_reject(escalation_id=decision.escalation.pk, approver=org.bob, note=note, share_as_guidance=True)
+
+    for n in range(5):
+        shared(org.refund, f"refund note {n}")
+    shared(org.goodwill, "goodwill note", "50.00")  # within bob's goodwill authority
+    assert notes(org) == ["refund note 4", "refund note 3", "refund note 2"]
+    assert notes(org, "goodwill_credit") == ["goodwill note"]
