@@ -143,6 +143,7 @@ class DelegationForm(PageForm):
         kwargs.setdefault("initial", {"starts_at": timezone.localtime().replace(second=0, microsecond=0)})
         super().__init__(*args, **kwargs)
         self.fields["to"].widget.choices = [("", _("Choose a colleague…")), *candidates]
+        self.fields["to"].widget.attrs.pop("maxlength", None)  # a list, not a text box
         self._types = {t.code: t for t in types}
         self.fields["decision_types"].choices = [(t.code, t.name) for t in types]
         self._delegators = {e.username: e for e in delegators}

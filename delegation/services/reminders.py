@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from delegation.models import Escalation
 from delegation.selectors import escalations_to_remind
+from empower.money import Money
 from empower.services import lazy_message, notify
 
 
@@ -38,13 +39,12 @@ def escalation_remind(*, escalation_id: int, at: datetime | None = None) -> bool
             key=f"escalation:{escalation.pk}:reminder:{escalation.level}:{routed}",
             message=lazy_message(
                 _(
-                    "Reminder: %(requester)s is waiting for your answer on %(type)s %(amount)s %(currency)s "
+                    "Reminder: %(requester)s is waiting for your answer on %(type)s %(amount)s "
                     "(case #%(case)s). It is due by %(due)s; then it moves up a level."
                 ),
                 requester=decision.made_by,
                 type=decision.decision_type,
-                amount=decision.amount,
-                currency=decision.currency,
+                amount=Money(decision.amount, decision.currency),  # written for the recipient's language
                 case=decision.case_id,
                 due=_LocalTime(escalation.due_at),
             ),

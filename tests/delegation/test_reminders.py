@@ -53,7 +53,8 @@ def test_the_approver_is_reminded_once_three_quarters_of_the_way_to_the_deadline
     review(MONDAY_10 + timedelta(hours=3, minutes=1))
     told = reminders(org, escalation).get()
     assert told.url == f"/escalations/{escalation.pk}/"
-    assert told.message.startswith("Reminder: Alice is waiting for your answer on Refund")
+    assert told.message.startswith("Reminder: Alice is waiting for your answer on Refund €150.00 (case #")
+    assert "It is due by 23 Nov 2026, 14:00; then it moves up a level." in told.message
     emails = OutgoingEmail.objects.filter(key=told.email_key)
     assert emails.count() == 1 and emails.get().to == org.bob.user.email
 
