@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from delegation.models import Escalation
 from delegation.selectors import escalations_to_remind
+from empower.moments import LocalMoment
 from empower.money import Money
 from empower.services import lazy_message, notify
 
@@ -46,24 +47,11 @@ def escalation_remind(*, escalation_id: int, at: datetime | None = None) -> bool
                 type=decision.decision_type,
                 amount=Money(decision.amount, decision.currency),  # written for the recipient's language
                 case=decision.case_id,
-                due=_LocalTime(escalation.due_at),
+                due=LocalMoment(escalation.due_at),
             ),
             url=f"/escalations/{escalation.pk}/",
         )
     return True
-
-
-class _LocalTime:
-    """A moment shown in the organization's time zone and the reader's date style when the message
-    is rendered (`lazy_message` renders in the recipient's language)."""
-
-    def __init__(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def __str__(self) -> str:
-        from django.utils.formats import date_format
-
-        return date_format(timezone.localtime(self.moment), "SHORT_DATETIME_FORMAT")
 
 
 def escalation_reminders_send(*, at: datetime | None = None, limit: int = 500) -> int:

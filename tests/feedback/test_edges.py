@@ -178,3 +178,15 @@ def test_names_of_types_roles_and_teams_follow_the_language(org):
     org.refund.save()
     with translation.override("is"):
         assert org.refund.name == "Refund"  # English is the fallback
+
+
+def test_a_deadline_in_a_notification_is_in_the_recipients_style(org):
+    from empower.moments import LocalMoment
+    from empower.services import lazy_message
+
+    moment = datetime(2026, 11, 23, 14, 5, tzinfo=ZoneInfo("UTC"))
+    message = lazy_message("Due by %(due)s.", due=LocalMoment(moment))
+    with translation.override("is"):
+        assert str(message) == "Due by 23.11.2026, 14:05."  # never an American date, never "p.m.."
+    with translation.override("en"):
+        assert str(message) == "Due by 23 Nov 2026, 14:05."
