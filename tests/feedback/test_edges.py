@@ -190,3 +190,13 @@ def test_a_deadline_in_a_notification_is_in_the_recipients_style(org):
         assert str(message) == "Due by 23.11.2026, 14:05."  # never an American date, never "p.m.."
     with translation.override("en"):
         assert str(message) == "Due by 23 Nov 2026, 14:05."
+
+
+def test_seeding_with_another_language_active_finds_the_english_names(org):
+    from empower.models import Role, Team
+
+    before = (Team.objects.count(), Role.objects.count(), Case.objects.count())
+    with translation.override("pl"):  # e.g. left active by a request in Polish
+        call_command("seed_demo", password="x", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    assert (Team.objects.count(), Role.objects.count(), Case.objects.count()) == before
+    assert Team.objects.get(pk=org.alice.team_id).name_en == "Customer Care"

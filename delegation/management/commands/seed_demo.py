@@ -1,9 +1,11 @@
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import translation
 from modeltranslation.utils import build_localized_fieldname
 
 from delegation.models import AuthorityLimit, DecisionType
@@ -156,8 +158,14 @@ class Command(BaseCommand):
 
     # Creates only what is missing: limits and people edited since (audited, through the app) stay as
     # they are, so `make run` never silently undoes a manager's change.
+    def handle(self, *args, **options):
+        # The names above are English: look them up and store them as English, whatever language the
+        # caller had active (a test's last request may have left one; names are translated data).
+        with translation.override(settings.MODELTRANSLATION_DEFAULT_LANGUAGE):
+            self._seed(**options)
+
     @transaction.atomic
-    def handle(self, *args, password: str | None = None, with_examples: bool = False, **options):
+    def _seed(self, *, password: str | None = None, with_examples: bool = False, **options):
         password = password or DEFAULT_PASSWORD
         roles = {
             code: Role.objects.get_or_create(code=code, defaults={"name": name, "rank": rank})[0]
