@@ -19,8 +19,8 @@ install: $(VENV)/.installed .env
 
 run: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py seed_demo
-	@echo "Open http://127.0.0.1:8000/ and log in as alice (agent) or bob (her team lead)."
+	$(PY) manage.py seed_demo --with-examples
+	@echo "Open http://127.0.0.1:8000/ and log in as alice (agent) or bob (her team lead); README: 'First five minutes'."
 	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start
 
 # The browser tests drive Debian's chromium; install it when it is missing (needs root).

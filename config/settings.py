@@ -48,6 +48,8 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
 
 INSTALLED_APPS = [
+    # Names of decision types, roles and teams in every language (before the admin, as it asks).
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -190,8 +192,15 @@ LANGUAGES = [
 ]
 # Our own strings (makemessages writes the first); then third-party apps' strings they ship no
 # translation for (Django REST framework has no Icelandic).
+# Data in five languages: decision-type names and descriptions, role and team names get a column per
+# language (`name_en`, `name_pl`, …; django-modeltranslation); an empty one falls back to English.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_LANGUAGES = tuple(code for code, _name in LANGUAGES)
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en",)
 LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "vendor_locale"]
 USE_I18N = True
+# One date and time style per language (config/formats/<language>/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
 USE_TZ = True
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")  # the organization's time zone: caps count in it
 
@@ -220,6 +229,12 @@ EMAIL_SUBJECT_PREFIX = env.str("EMAIL_SUBJECT_PREFIX", default="[Empower] ")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="empower@localhost")
 ADMINS = [("Empower administrators", a) for a in env.list("ADMIN_EMAILS", default=[])]
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# The organization the customer's pages speak for: its name, and its logo as a static file path
+# (served from this site, e.g. "feedback/logo.svg"; nothing loads from another host).
+EMPOWER_ORGANIZATION_NAME = env.str("EMPOWER_ORGANIZATION_NAME", default="Empower")
+EMPOWER_ORGANIZATION_LOGO = env.str("EMPOWER_ORGANIZATION_LOGO", default="feedback/logo.svg")
+# Password reset requests allowed an hour from one address, and for one e-mail address.
+EMPOWER_PASSWORD_RESET_PER_HOUR = env.int("EMPOWER_PASSWORD_RESET_PER_HOUR", default=5)
 
 # Working hours for escalation deadlines, in TIME_ZONE: days are ISO weekdays (1 = Monday).
 # Hours are whole hours from 0 to 24 (24 is the end of the day). A bad value stops start-up here,

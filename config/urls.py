@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView
 from config import health
 from empower.api import ApiDocsView
 from empower.forms import AdminLoginForm, LoginForm
+from empower.password_reset import PasswordResetView
 
 admin.site.login_form = AdminLoginForm
 
@@ -15,6 +16,15 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Password reset by e-mail: Django's views (the e-mail through the outbox, rate limited).
+    path("accounts/password-reset/", PasswordResetView.as_view(), name="password_reset"),
+    path("accounts/password-reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path("accounts/reset/done/", auth_views.PasswordResetCompleteView.as_view(), name="password_reset_complete"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz/", health.healthz, name="healthz"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -25,7 +35,8 @@ urlpatterns = [
     path("feedback/", include("feedback.urls")),
 ]
 
-handler400 = "config.errors.bad_request"
-handler403 = "config.errors.permission_denied"
-handler404 = "config.errors.page_not_found"
-handler500 = "config.errors.server_error"
+# Styled pages in the product's look and the reader's language; JSON under /api/ (empower.error_pages).
+handler400 = "empower.error_pages.bad_request"
+handler403 = "empower.error_pages.permission_denied"
+handler404 = "empower.error_pages.page_not_found"
+handler500 = "empower.error_pages.server_error"

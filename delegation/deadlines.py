@@ -50,3 +50,7 @@ def _next_day(midnight: datetime, tz) -> datetime:
     following = midnight.replace(tzinfo=None) + timedelta(days=1)
     # Re-localize so a daylight-saving change between the days is honoured.
     return timezone.make_aware(following, tz)
+
+
+# The approver is reminded when this share of their working hours has passed (once per assignment).
+REMINDER_SHARE = 0.75

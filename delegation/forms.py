@@ -70,10 +70,12 @@ class EscalationApproveForm(PageForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Optional when you approve as asked; required when you approve a lower amount."),
     )
+    share_as_guidance = forms.BooleanField(label=_("Share my note as guidance for this decision type"), required=False)
 
 
 class EscalationRejectForm(PageForm):
     note = forms.CharField(label=_("Why not? (required)"), required=False, max_length=5000, widget=required_textarea(2))
+    share_as_guidance = forms.BooleanField(label=_("Share my note as guidance for this decision type"), required=False)
 
 
 # Shaping authority -------------------------------------------------------------------------------
@@ -139,12 +141,9 @@ class DelegationForm(PageForm):
     """Hand one's authority (or, for a manager, that of someone below) to a stand-in for a period."""
 
     delegator = forms.ChoiceField(label=_("Whose authority"), required=False)
-    to = forms.CharField(
-        label=_("Stand-in"),
-        max_length=150,
-        widget=forms.TextInput(attrs={"list": "colleagues", "autocomplete": "off"}),
-        help_text=_("The colleague's username."),
-    )
+    # Chosen from the eligible colleagues (`stand_in_candidates`); still a username underneath, so
+    # the service words every refusal (yourself, someone inactive, nobody by that name).
+    to = forms.CharField(label=_("Stand-in"), max_length=150, widget=forms.Select)
     decision_types = forms.MultipleChoiceField(
         label=_("Decision types"), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -152,9 +151,11 @@ class DelegationForm(PageForm):
     ends_at = MomentField(label=_("Until"), widget=moment_input())
     reason = forms.CharField(label=_("Reason"), required=False, max_length=5000, widget=required_textarea(2))
 
-    def __init__(self, *args, types: list[DecisionType], delegators: list, **kwargs):
+    def __init__(self, *args, types: list[DecisionType], delegators: list, candidates=(), **kwargs):
         kwargs.setdefault("initial", {"starts_at": timezone.localtime().replace(second=0, microsecond=0)})
         super().__init__(*args, **kwargs)
+        self.fields["to"].widget.choices = [("", _("Choose a colleague…")), *candidates]
+        self.fields["to"].widget.attrs.pop("maxlength", None)  # a list, not a text box
         self._types = {t.code: t for t in types}
         self.fields["decision_types"].choices = [(t.code, t.name) for t in types]
         self._delegators = {e.username: e for e in delegators}
@@ -174,3 +175,21 @@ class MomentForm(PageForm):
     """ "What could they decide at…": a moment in the organization's time zone."""
 
     at = MomentField(label=_("At"), required=False, widget=moment_input())
+
+
+class GuidanceForm(PageForm):
+    """A decision type's guidance (managers and administrators; the service checks who)."""
+
+    purpose = forms.CharField(
+        label=_("What it is for"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    good_examples = forms.CharField(
+        label=_("Good examples"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    rationale_hint = forms.CharField(
+        label=_("What to write in the rationale"),
+        required=False,
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    reason = forms.CharField(label=_("Why this change (for the audit trail)"), required=False, max_length=2000)

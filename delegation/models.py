@@ -56,6 +56,10 @@ class DecisionType(models.Model):
         validators=[MinValueValidator(1)],
         help_text=_("Working hours an approver has before it moves up."),
     )
+    # Guidance shown beside the decision form (managers and administrators edit it).
+    purpose = models.TextField(_("what it is for"), blank=True)
+    good_examples = models.TextField(_("good examples"), blank=True)
+    rationale_hint = models.TextField(_("what to write in the rationale"), blank=True)
 
     class Meta:
         ordering = ["code"]
@@ -441,6 +445,14 @@ class Escalation(models.Model):
     exceeded = models.JSONField(_("limits exceeded"), default=list)
     due_at = models.DateTimeField(_("due at"), null=True, blank=True, db_index=True)
     note = models.TextField(_("note"), blank=True, max_length=NOTE_MAX)
+    share_as_guidance = models.BooleanField(
+        _("share the note as guidance"),
+        default=False,
+        db_default=False,  # rows written in bulk (seed_scale) without it are not shared
+        help_text=_("The approver's note is shown beside the decision form for this decision type."),
+    )
+    # Three quarters of the way to `due_at` in working hours: the approver is reminded then, once.
+    remind_at = models.DateTimeField(_("remind at"), null=True, blank=True, db_index=True)
     decided_by = models.ForeignKey(
         Employee, verbose_name=_("decided by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -226,6 +226,7 @@ class EscalationOutputSerializer(serializers.Serializer):
     exceeded = serializers.ListField(child=serializers.ChoiceField(choices=CAPS))
     due_at = serializers.DateTimeField(allow_null=True)
     note = serializers.CharField(help_text=_("The approver's note to the employee."))
+    share_as_guidance = serializers.BooleanField(help_text=_("The note is shown as guidance for the decision type."))
     decided_by = username("decided_by", allow_null=True)
     decided_at = serializers.DateTimeField(allow_null=True)
     created_at = serializers.DateTimeField()
@@ -246,10 +247,20 @@ class EscalationApproveInputSerializer(serializers.Serializer):
     amount = amount_input(
         required=False, allow_null=True, help_text=_("Approve a lower amount than requested; never a higher one.")
     )
+    share_as_guidance = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_("Show the note beside the decision form for this decision type, as guidance."),
+    )
 
 
 class EscalationRejectInputSerializer(serializers.Serializer):
     note = text_input(max_length=5000, help_text=_("Required: tell the employee why."))
+    share_as_guidance = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=_("Show the note beside the decision form for this decision type, as guidance."),
+    )
 
 
 # --- managing authority: limits, stand-ins, history ------------------------------------------------

@@ -45,15 +45,23 @@ def sweep_unrouted_escalations() -> int:
 
 @shared_task(soft_time_limit=50)  # as the sweep
 def review_assigned_escalations() -> int:
-    """Move up what is overdue or no longer covered by its approver; returns how many moved.
+    """Move up what is overdue or no longer covered by its approver, and remind approvers whose
+    deadline is near; returns how many moved.
 
     Candidates are found without locks; only those that move are locked (and checked again).
     """
-    return _each(
+    moved = _each(
         selectors.escalations_to_review(limit=BATCH),
         lambda pk: bool(services.escalation_review(escalation_id=pk)),
         "review",
     )
+    # The same run reminds approvers whose deadline is three quarters gone (once each).
+    _each(
+        selectors.escalations_to_remind(limit=BATCH),
+        lambda pk: services.escalation_remind(escalation_id=pk),
+        "remind",
+    )
+    return moved
 
 
 def _each(escalation_ids: list[int], act, what: str) -> int:

@@ -7,7 +7,7 @@ authority: the matrix, role defaults, stand-ins and each employee's history (`.l
 
 from django.urls import path
 
-from delegation.views import cases, escalations, header, history, limits, roles, splitting, stand_ins
+from delegation.views import cases, escalations, guidance, header, history, limits, roles, splitting, stand_ins
 
 urlpatterns = [
     path("", cases.home, name="home"),
@@ -36,7 +36,11 @@ urlpatterns = [
         name="authority-window-end",
     ),
     path("authority/splits/", splitting.split_flags_view, name="split-flags"),
+    path("authority/guidance/", guidance.guidance_list, name="guidance-list"),
+    path("authority/guidance/panel/", guidance.guidance_panel, name="guidance-panel"),
+    path("authority/guidance/<slug:decision_type>/", guidance.guidance_edit, name="guidance-edit"),
     path("delegations/", stand_ins.delegations_view, name="delegations"),
+    path("delegations/candidates/", stand_ins.stand_in_candidates_view, name="stand-in-candidates"),
     path("delegations/<int:pk>/end/", stand_ins.delegation_end_view, name="delegation-end"),
     path("employees/<str:username>/authority/", history.employee_authority_history, name="employee-authority"),
 ]

@@ -16,6 +16,7 @@ from django.utils.html import format_html
 from django.utils.timezone import localtime
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin
 from rest_framework.authtoken.models import TokenProxy
 
 from empower.forms import CanonicalEmailField
@@ -79,7 +80,7 @@ def pretty_json(value) -> str:
 
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(TranslationAdmin):  # the name in every language
     list_display = ["name", "employee_count"]
     search_fields = ["name"]
 
@@ -92,7 +93,7 @@ class TeamAdmin(admin.ModelAdmin):
 
 
 @admin.register(Role)
-class RoleAdmin(admin.ModelAdmin):
+class RoleAdmin(TranslationAdmin):  # the name in every language
     list_display = ["code", "name", "rank"]
     search_fields = ["code", "name"]
     ordering = ["rank", "code"]

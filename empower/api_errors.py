@@ -1,7 +1,7 @@
 """Every error under `/api/` is JSON with `detail` and `code`: those raised in a view (domain errors,
 DRF's own, a body too large) through `exception_handler`, and those Django answers before or after a
 view runs (an unknown route, a non-numeric id, a server error) through `json_error`, which the root
-URLconf's `handler400`/`handler403`/`handler404`/`handler500` use (config/errors.py)."""
+URLconf's `handler400`/`handler403`/`handler404`/`handler500` use (empower/error_pages.py)."""
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
@@ -60,8 +60,8 @@ def exception_handler(exc, context):
     if isinstance(response.data, dict):
         if "code" not in response.data:
             response.data["code"] = _code_of(exc, response.status_code)
-        if "detail" not in response.data:  # field errors only: say what they are about
-            response.data["detail"] = _("Invalid input.")
+        if "detail" not in response.data:  # field errors only: the first field's message names the field
+            response.data["detail"] = _first_message(response.data)
     elif isinstance(response.data, list):  # a bare list of messages
         response.data = {"detail": " ".join(str(m) for m in response.data), "code": _code_of(exc, response.status_code)}
     return response
@@ -78,3 +78,14 @@ def _code_of(exc, status_code: int) -> str:
         return exc.default_code
     # Django's own Http404 and PermissionDenied, which DRF answers for us.
     return {403: "permission_denied", 404: "not_found"}.get(status_code, "error")
+
+
+def _first_message(data: dict) -> str:
+    for field, messages in data.items():
+        if field in ("code", "detail"):
+            continue
+        first = messages[0] if isinstance(messages, list) and messages else messages
+        if isinstance(first, dict):  # a nested serializer: its own first message
+            return f"{field}: {_first_message(first)}"
+        return f"{field}: {first}" if field != "non_field_errors" else str(first)
+    return str(_("The request is not valid."))

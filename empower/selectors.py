@@ -51,6 +51,11 @@ def is_above(*, manager: Employee, employee: Employee) -> bool:
     return manager.pk in employee.path_ids
 
 
+def has_reports(*, employee: Employee) -> bool:
+    """Whether anyone reports to `employee` (a manager, in the menus' and pages' sense); asked once a request."""
+    return employee.remembered("has_reports", lambda: employee.reports.exists())
+
+
 def visible_team_ids(*, employee: Employee) -> set[int]:
     """Staff see their own team; a manager sees every team of the people below them too.
 

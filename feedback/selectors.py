@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from delegation.models import Decision
 from empower.errors import Conflict, DomainError, NotAllowed
 from empower.models import AuditRecord, Employee
-from empower.selectors import chain_above, email_of_row, subtree_ids, visible_team_ids
+from empower.selectors import chain_above, email_of_row, has_reports, subtree_ids, visible_team_ids
 from feedback.models import MAX_COMPLAINTS, FollowUp, FrictionAnswer, FrictionReport, FrictionSecond, Survey
 
 # A case counts as escalated when any decision on it went beyond the maker's authority.
@@ -576,7 +576,7 @@ DEFAULT_INSIGHT_PERIOD = "90"
 
 def may_see_insights(*, employee: Employee) -> bool:
     """Insights are for managers: anyone with people reporting to them."""
-    return employee.reports.exists()
+    return has_reports(employee=employee)
 
 
 @dataclass(frozen=True)

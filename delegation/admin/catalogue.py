@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
+from modeltranslation.admin import TranslationAdmin
 
 from delegation import services
 from delegation.admin.common import operator_employee
@@ -10,6 +11,7 @@ from delegation.models import (
     DecisionType,
     ResponseTime,
 )
+from delegation.services.catalogue import GUIDANCE_FIELDS
 from empower.admin import admin_reason
 
 
@@ -28,7 +30,7 @@ class DecisionTypeForm(forms.ModelForm):
 
     class Meta:
         model = DecisionType
-        fields = ["code", "name", "description", "response_hours", "is_active"]
+        fields = ["code", "name", "description", "response_hours", "is_active", *GUIDANCE_FIELDS]
 
 
 def _catalogue_reason(request, form) -> str:
@@ -37,7 +39,7 @@ def _catalogue_reason(request, form) -> str:
 
 
 @admin.register(DecisionType)
-class DecisionTypeAdmin(admin.ModelAdmin):
+class DecisionTypeAdmin(TranslationAdmin):  # name and description in every language
     """Changes (here or in the list) go through `decision_type_save`, which audits them with the response times."""
 
     form = DecisionTypeForm
@@ -45,7 +47,11 @@ class DecisionTypeAdmin(admin.ModelAdmin):
     list_editable = ["response_hours", "is_active"]
     list_filter = ["is_active"]
     search_fields = ["code", "name"]
-    fields = ["code", "name", "description", "response_hours", "is_active", "change_reason"]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "description", "response_hours", "is_active"]}),
+        (_("Guidance beside the decision form"), {"fields": list(GUIDANCE_FIELDS)}),
+        (None, {"fields": ["change_reason"]}),
+    ]
     inlines = [ResponseTimeInline]
 
     def has_delete_permission(self, request, obj=None):

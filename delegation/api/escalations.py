@@ -113,6 +113,7 @@ class EscalationApproveView(EmployeeAPIView):
             approver=self.employee,
             note=serializer.validated_data["note"],
             amount=serializer.validated_data.get("amount"),
+            share_as_guidance=serializer.validated_data["share_as_guidance"],
         )
         escalation = _visible_escalation(employee=self.employee, escalation_id=pk)
         return Response(EscalationDetailOutputSerializer(escalation).data)
@@ -132,7 +133,12 @@ class EscalationRejectView(EmployeeAPIView):
         escalation_answer_check(escalation_id=pk, actor=self.employee)
         serializer = EscalationRejectInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        escalation_reject(escalation_id=pk, approver=self.employee, note=serializer.validated_data["note"])
+        escalation_reject(
+            escalation_id=pk,
+            approver=self.employee,
+            note=serializer.validated_data["note"],
+            share_as_guidance=serializer.validated_data["share_as_guidance"],
+        )
         escalation = _visible_escalation(employee=self.employee, escalation_id=pk)
         return Response(EscalationDetailOutputSerializer(escalation).data)
 

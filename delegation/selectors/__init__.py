@@ -35,6 +35,7 @@ from delegation.selectors.escalations import (
     escalation_inbox,
     escalations_beyond_capacity,
     escalations_to_answer,
+    escalations_to_remind,
     escalations_to_review,
     escalations_visible_to,
     escalations_waiting_for_routing,
@@ -57,6 +58,13 @@ from delegation.selectors.granting import (
     role_limits_refusal,
     window_end_refusal,
 )
+from delegation.selectors.guidance import (
+    Guidance,
+    SharedNote,
+    guidance_edit_refusal,
+    guidance_for,
+    may_edit_guidance,
+)
 from delegation.selectors.history import (
     LIMIT_ROW_ACTIONS,
     HistoricLine,
@@ -64,12 +72,13 @@ from delegation.selectors.history import (
     authority_timeline,
     timeline_with_stand_ins,
 )
+from delegation.selectors.navigation import Menu, menu_for
 from delegation.selectors.people import (
     USERNAME_PATTERN,
-    active_colleagues,
     employee_named,
     employee_visible_to,
     people_below,
+    stand_in_candidates,
 )
 from delegation.selectors.stand_ins import (
     active_stand_ins,
@@ -101,10 +110,12 @@ __all__ = [
     "AuthorityLine",
     "AuthoritySnapshot",
     "CounterKeys",
+    "Guidance",
     "HistoricLine",
     "MatrixRow",
+    "Menu",
     "RoleDefaults",
-    "active_colleagues",
+    "SharedNote",
     "active_decision_types",
     "active_stand_ins",
     "answer_refusal",
@@ -128,9 +139,12 @@ __all__ = [
     "escalation_inbox",
     "escalations_beyond_capacity",
     "escalations_to_answer",
+    "escalations_to_remind",
     "escalations_to_review",
     "escalations_visible_to",
     "escalations_waiting_for_routing",
+    "guidance_edit_refusal",
+    "guidance_for",
     "limit_clear_refusal",
     "limits_refusal",
     "matrix_teams",
@@ -138,9 +152,11 @@ __all__ = [
     "may_change_limits_of",
     "may_change_role_limits",
     "may_clear_limits",
+    "may_edit_guidance",
     "may_end_delegation",
     "may_end_window",
     "may_withdraw",
+    "menu_for",
     "own_limits",
     "pending_escalations_of_case",
     "people_below",
@@ -151,6 +167,7 @@ __all__ = [
     "role_limits_refusal",
     "routing_backlog",
     "running_windows",
+    "stand_in_candidates",
     "stand_in_duties",
     "standing_limits",
     "timeline_with_stand_ins",

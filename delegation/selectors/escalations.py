@@ -265,6 +265,16 @@ def escalations_to_review(*, at: datetime | None = None, limit: int = 1000) -> l
     return overdue + beyond[: limit - len(overdue)]
 
 
+def escalations_to_remind(*, at: datetime | None = None, limit: int = 500) -> list[int]:
+    """Assigned escalations whose reminder moment has come, the earliest first (read without locks)."""
+    at = at or timezone.now()
+    return list(
+        Escalation.objects.filter(status=Escalation.Status.ASSIGNED, remind_at__lte=at)
+        .order_by("remind_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
 def escalations_beyond_capacity(*, at: datetime | None = None) -> list[int]:
     """Assigned escalations their approver could no longer approve (limits lowered, caps spent), in
     a constant number of queries however many wait: the same check approving makes, in bulk."""

@@ -3,6 +3,7 @@
 import re
 
 from django.contrib.auth.validators import UnicodeUsernameValidator
+from django.db.models import Q
 
 from empower.models import Employee
 from empower.selectors import is_above
@@ -31,11 +32,26 @@ def people_below(*, employee: Employee) -> list[Employee]:
     return list(Employee.objects.below(employee).select_related("user").order_by("user__username"))
 
 
-def active_colleagues(*, limit: int = 1000) -> list[tuple[str, str]]:
-    """(username, name) of active employees, for suggesting a stand-in."""
-    rows = (
+# The picker lists at most this many colleagues at once; the search narrows it.
+CANDIDATES_SHOWN = 200
+
+
+def stand_in_candidates(*, employee: Employee, q: str = "", limit: int = CANDIDATES_SHOWN) -> list[tuple[str, str]]:
+    """(username, "Name · role · team") of the colleagues `employee` may choose as a stand-in: every
+    active employee but themselves (`delegation_create` refuses the rest), searched by name,
+    username or team, by name."""
+    people = (
         Employee.objects.filter(user__is_active=True)
-        .order_by("user__username")
-        .values_list("user__username", "user__first_name", "user__last_name")[:limit]
+        .exclude(pk=employee.pk)
+        .select_related("user", "role", "team")
+        .order_by("user__first_name", "user__last_name", "user__username")
     )
-    return [(username, f"{first} {last}".strip() or username) for username, first, last in rows]
+    q = (q or "").strip()
+    if q:
+        people = people.filter(
+            Q(user__username__icontains=q)
+            | Q(user__first_name__icontains=q)
+            | Q(user__last_name__icontains=q)
+            | Q(team__name__icontains=q)
+        )
+    return [(e.user.username, f"{e} · {e.role} · {e.team}") for e in people[:limit]]

@@ -10,6 +10,7 @@ One module per sub-domain; each public name is re-exported here, so callers keep
 - `stand_ins` — delegations: set up, ended early, escalations handed back when one ends.
 - `deciding` — a decision within authority approved at once, beyond it escalated.
 - `routing` — escalations routed up the chain, moved up (overdue, capacity), routed again.
+- `reminders` — the approver reminded once, three quarters of the way to the deadline.
 - `answering` — escalations approved, rejected, withdrawn; who may answer.
 - `announcements` — scheduled starts and ends of delegations and temporary limits; heartbeat.
 - `cases` — a case is not resolved while an escalation on it waits (`resolve_refusal`).
@@ -25,7 +26,7 @@ from delegation.services.answering import (
     escalation_withdraw,
 )
 from delegation.services.cases import PendingEscalations, resolve_refusal
-from delegation.services.catalogue import decision_type_save, decision_type_state
+from delegation.services.catalogue import decision_type_guidance_save, decision_type_save, decision_type_state
 from delegation.services.common import MAX_AMOUNT, authority_limit_state, decision_state, validate_amount
 from delegation.services.deciding import decision_submit
 from delegation.services.limits import (
@@ -39,6 +40,7 @@ from delegation.services.limits import (
     limit_window_end,
     role_limit_set,
 )
+from delegation.services.reminders import escalation_remind, escalation_reminders_send
 from delegation.services.routing import (
     escalation_move_up,
     escalation_reroute,
@@ -60,6 +62,7 @@ __all__ = [
     "authority_limit_state",
     "decision_state",
     "decision_submit",
+    "decision_type_guidance_save",
     "decision_type_save",
     "decision_type_state",
     "delegation_create",
@@ -69,6 +72,8 @@ __all__ = [
     "escalation_approve",
     "escalation_move_up",
     "escalation_reject",
+    "escalation_remind",
+    "escalation_reminders_send",
     "escalation_reroute",
     "escalation_review",
     "escalation_route",

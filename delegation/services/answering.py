@@ -54,7 +54,9 @@ def _authority_holder(escalation: Escalation, actor: Employee) -> Employee:
 
 
 @retry_on_conflict
-def escalation_approve(*, escalation_id: int, approver: Employee, note: str = "", amount=None) -> Decision:
+def escalation_approve(
+    *, escalation_id: int, approver: Employee, note: str = "", amount=None, share_as_guidance: bool = False
+) -> Decision:
     """Approve an escalated decision, optionally for a lower amount, with a note to the employee: the
     note may be empty when approving as asked, and is required for a lower amount (400 without).
 
@@ -99,7 +101,15 @@ def escalation_approve(*, escalation_id: int, approver: Employee, note: str = ""
                 # The maker's snapshot (the limits that escalated it) stays; the approver's is kept beside it.
                 approval_snapshot=held.as_record() | {"authority_of": holder.username},
             )
-            _answer(escalation, approver, Escalation.Status.APPROVED, note, now, decision_before=before)
+            _answer(
+                escalation,
+                approver,
+                Escalation.Status.APPROVED,
+                note,
+                now,
+                decision_before=before,
+                share_as_guidance=share_as_guidance,
+            )
     if moved_up:
         raise Conflict(
             _("Your remaining authority no longer covers this; it has moved up a level."), code="approver_capacity"
@@ -108,7 +118,9 @@ def escalation_approve(*, escalation_id: int, approver: Employee, note: str = ""
 
 
 @retry_on_conflict
-def escalation_reject(*, escalation_id: int, approver: Employee, note: str) -> Decision:
+def escalation_reject(
+    *, escalation_id: int, approver: Employee, note: str, share_as_guidance: bool = False
+) -> Decision:
     """Reject an escalated decision; the note, which is required, tells the employee why.
 
     Who may answer is checked before the note (403 and 409 come before 400).
@@ -123,15 +135,36 @@ def escalation_reject(*, escalation_id: int, approver: Employee, note: str) -> D
         now = timezone.now()
         before = decision_state(decision)
         decision.move_to(Decision.Status.REJECTED, at=now, approved_by=None)
-        _answer(escalation, approver, Escalation.Status.REJECTED, note, now, decision_before=before)
+        _answer(
+            escalation,
+            approver,
+            Escalation.Status.REJECTED,
+            note,
+            now,
+            decision_before=before,
+            share_as_guidance=share_as_guidance,
+        )
     return decision
 
 
-def _answer(escalation: Escalation, approver: Employee, status: str, note: str, now, *, decision_before: dict) -> None:
-    """Close an escalation with the approver's answer: audit both rows and tell the requester."""
+def _answer(
+    escalation: Escalation,
+    approver: Employee,
+    status: str,
+    note: str,
+    now,
+    *,
+    decision_before: dict,
+    share_as_guidance: bool = False,
+) -> None:
+    """Close an escalation with the approver's answer: audit both rows and tell the requester.
+
+    A note the approver shares as guidance is shown beside the decision form for the decision's
+    type (`delegation.selectors.guidance_for`); an empty note shares nothing."""
     decision = escalation.decision
     holder = _authority_holder(escalation, approver)
-    _close(escalation, approver, status, note, now)
+    shared = bool(share_as_guidance and (note or "").strip())
+    _close(escalation, approver, status, note, now, share_as_guidance=shared)
     audit(
         actor=approver,
         action=f"decision.{status}",
@@ -145,7 +178,7 @@ def _answer(escalation: Escalation, approver: Employee, status: str, note: str, 
     _tell_requester(escalation)
 
 
-def _close(escalation: Escalation, actor: Employee, status: str, note: str, now) -> None:
+def _close(escalation: Escalation, actor: Employee, status: str, note: str, now, *, share_as_guidance=False) -> None:
     before = {"status": escalation.status}
     escalation.move_to(
         status,
@@ -154,13 +187,15 @@ def _close(escalation: Escalation, actor: Employee, status: str, note: str, now)
         note=(note or "").strip(),
         decided_by=actor,
         decided_at=now,
+        remind_at=None,
+        share_as_guidance=share_as_guidance,
     )
     audit(
         actor=actor,
         action=f"escalation.{status}",
         target=escalation,
         before=before,
-        after={"status": status},
+        after={"status": status, **({"share_as_guidance": True} if share_as_guidance else {})},
         reason=escalation.note,
         subject=escalation.decision.made_by,
     )
@@ -184,7 +219,7 @@ def _tell_requester(escalation: Escalation) -> None:
         message=lazy_message(
             message,
             approver=escalation.decided_by,
-            type=decision.decision_type.name,
+            type=decision.decision_type,
             amount=decision.final_amount or decision.amount,
             asked=decision.amount,
             currency=decision.currency,

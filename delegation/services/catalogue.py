@@ -1,11 +1,16 @@
 """Operators' changes to the catalogue: decision types and the response time of each level, audited."""
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from delegation.authority_cache import authority_data_changed
 from delegation.models import DecisionType, ResponseTime
+from delegation.selectors import guidance_edit_refusal
+from empower.errors import NotAllowed
 from empower.models import Employee
 from empower.services import audit
+
+GUIDANCE_FIELDS = ("purpose", "good_examples", "rationale_hint")
 
 
 def decision_type_state(decision_type: DecisionType) -> dict:
@@ -17,6 +22,7 @@ def decision_type_state(decision_type: DecisionType) -> dict:
         "description": decision_type.description,
         "is_active": decision_type.is_active,
         "response_hours": decision_type.response_hours,
+        **{name: getattr(decision_type, name) for name in GUIDANCE_FIELDS},
         "response_times": {str(level): hours for level, hours in times},
     }
 
@@ -55,3 +61,32 @@ def decision_type_save(
             reason=reason,
         )
     return decision_type
+
+
+@transaction.atomic
+def decision_type_guidance_save(
+    *, decision_type: DecisionType, actor: Employee | None, user=None, reason: str = "", **guidance: str
+) -> DecisionType:
+    """Change a decision type's guidance (what it is for, good examples, what to write in the
+    rationale): managers and administrators only (`guidance_edit_refusal`), audited with the text
+    before and after. Fields not given stay as they were."""
+    if guidance_edit_refusal(employee=actor, user=user) is not None:
+        raise NotAllowed(_("Only managers and administrators edit the guidance."), code="managers_only")
+    stored = DecisionType.objects.select_for_update().get(pk=decision_type.pk)
+    before = {name: getattr(stored, name) for name in GUIDANCE_FIELDS}
+    for name, value in guidance.items():
+        if name not in GUIDANCE_FIELDS:
+            raise TypeError(f"Unknown guidance field {name!r}")
+        setattr(stored, name, (value or "").strip())
+    after = {name: getattr(stored, name) for name in GUIDANCE_FIELDS}
+    if before != after:
+        stored.save(update_fields=list(guidance))
+        audit(
+            actor=actor,
+            action="decision_type.guidance_changed",
+            target=stored,
+            before=before,
+            after=after,
+            reason=reason,
+        )
+    return stored

@@ -111,7 +111,7 @@ def tell_of_step(escalation: Escalation, *, recipient: Employee, event: str, tex
         message=lazy_message(
             text,
             id=escalation.pk,
-            type=decision.decision_type.name,
+            type=decision.decision_type,
             amount=decision.amount,
             currency=decision.currency,
             why=why,
@@ -144,7 +144,7 @@ def authority_changed(*, employee: Employee, decision_type: DecisionType, key: s
     notify(
         recipient=employee,
         key=key,
-        message=lazy_message(_("Your authority for %(type)s has changed."), type=decision_type.name),
+        message=lazy_message(_("Your authority for %(type)s has changed."), type=decision_type),
         url="/authority/me/",
     )
 
@@ -179,8 +179,8 @@ def role_limit_changed(*, role, decision_type: DecisionType, key: str) -> None:
     )
     message = lazy_message(
         _("The %(role)s role's limits for %(type)s have changed; they apply to you."),
-        role=role.name,
-        type=decision_type.name,
+        role=role,
+        type=decision_type,
     )
     for person in people:
         notify(recipient=person, key=key, message=message, url="/authority/me/")

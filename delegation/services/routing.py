@@ -7,7 +7,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from delegation.authority import nearest_covering
-from delegation.deadlines import add_working_hours
+from delegation.deadlines import REMINDER_SHARE, add_working_hours
 from delegation.models import (
     Escalation,
     EscalationStep,
@@ -71,10 +71,12 @@ def escalation_route(*, escalation_id: int) -> Escalation | None:
                 approver=None,
                 assigned_to=None,
                 due_at=None,
+                remind_at=None,
                 routed_at=now,
             )
         else:
             approver = next(e for e in chain if e.pk == approver_id)
+            hours = response_hours(escalation=escalation)
             stand_in = active_stand_ins(employee_ids=[approver.pk], at=now).get((approver.pk, type_id))
             use_stand_in = stand_in is not None and stand_in.pk != requester.pk and stand_in.is_active
             reason = EscalationStep.Reason.STAND_IN if use_stand_in else EscalationStep.Reason.ROUTED
@@ -84,7 +86,8 @@ def escalation_route(*, escalation_id: int) -> Escalation | None:
                 at=now,
                 approver=approver,
                 assigned_to=stand_in if use_stand_in else approver,
-                due_at=add_working_hours(now, response_hours(escalation=escalation)),
+                due_at=add_working_hours(now, hours),
+                remind_at=add_working_hours(now, hours * REMINDER_SHARE),
                 routed_at=now,
             )
         audit(
@@ -114,7 +117,7 @@ def _tell_about_routing(escalation: Escalation) -> None:
             message=lazy_message(
                 _("%(requester)s asks you to decide: %(type)s %(amount)s %(currency)s on case #%(case)s."),
                 requester=decision.made_by,
-                type=decision.decision_type.name,
+                type=decision.decision_type,
                 amount=decision.amount,
                 currency=decision.currency,
                 case=decision.case_id,
@@ -176,7 +179,7 @@ def _unroutable_email(escalation: Escalation) -> tuple[str, str]:
     values = {
         "id": escalation.pk,
         "requester": decision.made_by,
-        "type": decision.decision_type.name,
+        "type": decision.decision_type,
         "amount": f"{decision.amount:.2f}",
         "currency": decision.currency,
         "case": decision.case_id,
@@ -213,7 +216,12 @@ def escalation_reroute(*, escalation_id: int, actor: Employee | None, reason: st
         )
     now = timezone.now()
     escalation.move_to(
-        Escalation.Status.ROUTING, reason=EscalationStep.Reason.REROUTED, at=now, routing_since=now, due_at=None
+        Escalation.Status.ROUTING,
+        reason=EscalationStep.Reason.REROUTED,
+        at=now,
+        routing_since=now,
+        due_at=None,
+        remind_at=None,
     )
     audit(
         actor=actor,
@@ -258,6 +266,7 @@ def escalation_move_up(*, escalation: Escalation, reason: str, actor: Employee |
         level=escalation.level + 1,
         routing_since=now,
         due_at=None,  # the old deadline was the previous approver's; routing sets a new one
+        remind_at=None,
     )
     audit(
         actor=actor,

@@ -2,7 +2,7 @@
 
 from django import template
 
-from delegation.selectors import delegations_held, escalations_to_answer
+from delegation.selectors import delegations_held, escalations_to_answer, menu_for
 from empower.selectors import unread_notification_count
 
 register = template.Library()
@@ -21,3 +21,19 @@ def header_counts(context) -> dict[str, int] | None:
         "escalations": escalations_to_answer(employee=employee).count(),
         "stand_in_for": delegations_held(employee=employee),
     }
+
+
+@register.simple_tag(takes_context=True)
+def main_menu(context, counts: dict | None = None):
+    """`{% main_menu counts as menu %}`: which menus this person sees (`delegation.selectors.menu_for`),
+    reusing the header's counts so the page asks nothing twice. None for someone without an employee."""
+    employee = context.get("employee")
+    if employee is None:
+        return None
+    counts = counts or {}
+    return menu_for(
+        employee=employee,
+        stand_in_for=counts.get("stand_in_for"),
+        waiting=counts.get("escalations", 0),
+        user=employee.user,
+    )

@@ -102,7 +102,11 @@ def escalation_approve_view(request: HttpRequest, pk: int) -> HttpResponse:
 
     def act(data: dict) -> Decision:
         return escalation_approve(
-            escalation_id=pk, approver=request.employee, note=data["note"], amount=data["amount"] or None
+            escalation_id=pk,
+            approver=request.employee,
+            note=data["note"],
+            amount=data["amount"] or None,
+            share_as_guidance=data["share_as_guidance"],
         )
 
     return _answer(request, pk, form, act, approve=True)
@@ -114,7 +118,9 @@ def escalation_reject_view(request: HttpRequest, pk: int) -> HttpResponse:
     form = _reject_form(pk, request.POST)
 
     def act(data: dict) -> Decision:
-        return escalation_reject(escalation_id=pk, approver=request.employee, note=data["note"])
+        return escalation_reject(
+            escalation_id=pk, approver=request.employee, note=data["note"], share_as_guidance=data["share_as_guidance"]
+        )
 
     return _answer(request, pk, form, act, approve=False)
 

@@ -10,7 +10,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.template.defaultfilters import floatformat
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -45,6 +44,7 @@ from delegation.views.common import decision_type_or_404, moment_shown, page_con
 from empower.errors import DomainError
 from empower.forms import add_domain_error
 from empower.models import Employee
+from empower.templatetags.money import money
 from empower.views import staff_required
 
 # Up to this many people the matrix shows everyone at once; beyond, each team opens on demand, so a
@@ -104,13 +104,14 @@ class CellTexts:
         window, acting_for = line.window, line.acting_for
         key = (line.limits, window and (window.pk, window.ends_at), acting_for and (acting_for.pk, str(acting_for)))
         if key not in self._summaries:
-            self._summaries[key] = render_to_string("authority/_cell_summary.html", {"line": line})
+            context = {"line": line, "currency": settings.EMPOWER_CURRENCY}
+            self._summaries[key] = render_to_string("authority/_cell_summary.html", context)
         return self._summaries[key]
 
     def amount(self, value: Decimal) -> str:
-        """As the template's `floatformat:2` shows it (in the language of the request)."""
+        """As the template's `money` filter shows it (in the language of the request)."""
         if value not in self._amounts:
-            self._amounts[value] = floatformat(value, 2)
+            self._amounts[value] = money(value, settings.EMPOWER_CURRENCY)
         return self._amounts[value]
 
     def use(self, line: AuthorityLine) -> str:

@@ -6,16 +6,16 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from delegation.forms import DelegationForm
 from delegation.selectors import (
-    active_colleagues,
     active_decision_types,
     delegations_visible_to,
     employee_named,
     may_end_delegation,
     people_below,
+    stand_in_candidates,
 )
 from delegation.services import delegation_create, delegation_end
 from delegation.views.common import page_context
@@ -30,7 +30,8 @@ DELEGATIONS_SHOWN = 200
 def _delegation_form(request: HttpRequest, data=None) -> DelegationForm:
     me = request.employee
     below = people_below(employee=me) if me.reports.exists() else []
-    return DelegationForm(data, types=active_decision_types(), delegators=[me, *below])
+    candidates = stand_in_candidates(employee=me)
+    return DelegationForm(data, types=active_decision_types(), delegators=[me, *below], candidates=candidates)
 
 
 def _delegations_page(request: HttpRequest, form: DelegationForm, status: int = 200, **extra) -> HttpResponse:
@@ -47,7 +48,6 @@ def _delegations_page(request: HttpRequest, form: DelegationForm, status: int = 
         "given": [d for d in delegations if d.delegator_id == me.pk],
         "held": [d for d in delegations if d.delegate_id == me.pk],
         "below": [d for d in delegations if me.pk not in (d.delegator_id, d.delegate_id)],
-        "colleagues": active_colleagues(),
         **page_context(request),
         **extra,
     }
@@ -93,6 +93,14 @@ def delegations_view(request: HttpRequest) -> HttpResponse:
                 )
                 return redirect("delegations")
     return _delegations_page(request, form, status)
+
+
+@require_GET
+@staff_required
+def stand_in_candidates_view(request: HttpRequest) -> HttpResponse:
+    """The picker's options for a search (htmx swaps them into the stand-in list)."""
+    candidates = stand_in_candidates(employee=request.employee, q=request.GET.get("q", ""))
+    return render(request, "authority/_candidates.html", {"candidates": candidates})
 
 
 @require_POST

@@ -6,12 +6,12 @@ import re
 from collections import Counter
 from datetime import datetime
 
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from delegation.selectors import active_stand_ins
 from empower.errors import InvalidInput
 from empower.models import Employee
+from empower.moments import LocalMoment
 from empower.selectors import chain_above
 from empower.services import audit
 
@@ -99,5 +99,6 @@ def hand_up(
     return previous, assignee
 
 
-def _when(moment: datetime) -> str:
-    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
+def _when(moment: datetime) -> LocalMoment:
+    """A deadline in a notification: the recipient's date style, rendered in their language."""
+    return LocalMoment(moment)

@@ -1,6 +1,7 @@
 """Feedback's links in the navigation, shown from the same predicates the pages and the API enforce."""
 
 from django import template
+from django.conf import settings
 
 from feedback import selectors
 
@@ -22,3 +23,9 @@ def may_see_insights(context) -> bool:
         if request is not None:
             request._feedback_may_see_insights = cache
     return cache
+
+
+@register.simple_tag
+def organization() -> dict:
+    """`{% organization as org %}`: the name and logo the customer's pages carry (settings)."""
+    return {"name": settings.EMPOWER_ORGANIZATION_NAME, "logo": settings.EMPOWER_ORGANIZATION_LOGO}

@@ -333,8 +333,10 @@ def test_decision_types_are_editable(admin_web, org):
         url(DecisionType, "change", org.refund.pk),
         {
             "code": "refund",
-            "name": "Refund",
-            "description": "Money back",
+            # The name and description in each language (English is required: it is the fallback).
+            "name_en": "Refund",
+            "name_pl": "Zwrot",
+            "description_en": "Money back",
             "response_hours": "2",
             "is_active": "on",
             "response_times-TOTAL_FORMS": "0",
@@ -344,6 +346,7 @@ def test_decision_types_are_editable(admin_web, org):
     assert response.status_code == 302
     org.refund.refresh_from_db()
     assert org.refund.response_hours == 2 and org.refund.description == "Money back"
+    assert org.refund.name_pl == "Zwrot"
     assert admin_web.post(url(DecisionType, "delete", org.refund.pk), {"post": "yes"}).status_code == 403
 
 
@@ -695,8 +698,8 @@ def test_changing_a_decision_type_in_the_admin_is_audited(admin_web, org):
         url(DecisionType, "change", org.refund.pk),
         {
             "code": "refund",
-            "name": "Refund",
-            "description": "",
+            "name_en": "Refund",
+            "description_en": "",
             "response_hours": "2",
             "is_active": "on",
             "change_reason": "Customers wait too long",

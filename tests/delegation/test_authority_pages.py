@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from delegation.models import AuthorityLimit, Decision, Delegation
 from delegation.selectors import authority_of
@@ -91,7 +92,7 @@ def test_the_matrix_shows_todays_and_this_months_use(org, login, make_case):
     body = login(org.bob).get("/authority/").content.decode()
 
     alice = re.search(rf'id="cell-{org.alice.pk}-refund".*?</td>', body, re.S).group(0)
-    assert "Used today 80.00 · this month 80.00" in text_of(alice)
+    assert "Used today €80.00 · this month €80.00" in text_of(alice)  # money as the reader writes it
 
 
 def test_the_matrix_shows_stand_ins(org, login):
@@ -445,9 +446,9 @@ def test_my_authority_shows_limits_use_and_whats_left(org, login, make_case):
     assert response.status_code == 200
     body = response.content.decode()
     refund = text_of(re.search(r'id="mine-refund".*?</tr>', body, re.S).group(0))
-    assert "Role" in refund and "80.00 / 220.00 EUR" in refund and "100.00 EUR" in refund
+    assert "Role" in refund and "€80.00 / €220.00" in refund and "€100.00" in refund
     goodwill = text_of(re.search(r'id="mine-goodwill_credit".*?</tr>', body, re.S).group(0))
-    assert "Personal" in goodwill and "20.00 EUR" in goodwill
+    assert "Personal" in goodwill and "€20.00" in goodwill
     assert "set by Bob: Coaching" in text(response)
 
 
@@ -465,7 +466,7 @@ def test_a_stand_in_sees_the_banner_and_the_borrowed_authority(org, login):
     page = text(login(org.bob).get("/authority/me/"))
 
     assert "You are standing in for Carol until" in page
-    assert re.search(r"Refund Stand-in Carol 2000.00 EUR", page)
+    assert re.search(r"Refund Stand-in Carol €2,000.00", page)
 
 
 # Stand-ins ---------------------------------------------------------------------------------------------
@@ -619,8 +620,8 @@ def test_what_could_alice_decide_at_a_moment(org, login):
 
     refund_before = text_of(re.search(r'id="at-refund".*?</li>', before.content.decode(), re.S).group(0))
     refund_after = text_of(re.search(r'id="at-refund".*?</li>', after.content.decode(), re.S).group(0))
-    assert "Role" in refund_before and "100.00 EUR" in refund_before
-    assert "Personal" in refund_after and "300.00 EUR" in refund_after and "Set by bob" in refund_after
+    assert "Role" in refund_before and "€100.00" in refund_before
+    assert "Personal" in refund_after and "€300.00" in refund_after and "Set by bob" in refund_after
     assert "Promotion" in refund_after
 
 
@@ -710,7 +711,7 @@ def test_the_cell_shows_a_temporary_limit_with_its_end_and_a_button_to_end_it(or
 
     cell = alice_cell(login(org.carol).get("/authority/").content.decode(), org)
 
-    until = timezone.localtime(window.ends_at).strftime("%m/%d/%Y")
+    until = date_format(timezone.localtime(window.ends_at), "SHORT_DATE_FORMAT")  # "23 Nov 2026"
     assert "300.00" in cell and "Temporary until" in text_of(cell) and until in text_of(cell)
     assert f'action="/authority/people/alice/refund/windows/{window.pk}/end/"' in cell
 

@@ -22,6 +22,9 @@ def test_a_stand_in_sees_the_banner_on_every_page(org, client, path):
     client.force_login(org.erin.user)
     page = client.get(path).content.decode()
     assert page.count("You are standing in for Bob") == 1
-    assert 'href="/authority/"' in page and 'href="/delegations/"' in page
+    # Standing in for her team lead, erin answers his escalations: the inbox is in her menu.
+    assert 'id="nav-escalations"' in page
+    assert 'href="/authority/me/"' in page and 'href="/delegations/"' in page
     client.force_login(org.frank.user)
-    assert "You are standing in for" not in client.get(path).content.decode()
+    page = client.get(path).content.decode()
+    assert "You are standing in for" not in page and 'id="nav-escalations"' not in page

@@ -302,4 +302,5 @@ def test_the_approver_is_told_in_their_own_language(decide, org):
     org.bob.save(update_fields=["language"])
     escalation = decide(amount="150.00").escalation
     message = Notification.objects.get(recipient=org.bob, url=f"/escalations/{escalation.pk}/").message
-    assert message.startswith("Alice prosi o Twoją decyzję: Refund 150.00 EUR")
+    # The decision type's name too is in her language (translated data).
+    assert message.startswith("Alice prosi o Twoją decyzję: Zwrot pieniędzy 150.00 EUR")

@@ -94,9 +94,9 @@ def test_queue_shows_what_is_left_of_todays_authority(org, make_case, login):
     response = login(org.alice).get("/")
 
     row = re.search(r'<tr id="authority-refund">(.*?)</tr>', response.content.decode(), re.S).group(1)
-    assert "100.00 EUR" in row  # per decision, and what she can decide now
-    assert "250.00 EUR" in row  # 300.00 a day, 50.00 used
-    assert "1950.00 EUR" in row  # 2000.00 a month, 50.00 used
+    assert "€100.00" in row  # per decision, and what she can decide now
+    assert "€250.00" in row  # 300.00 a day, 50.00 used
+    assert "€1,950.00" in row  # 2000.00 a month, 50.00 used
 
 
 def test_a_stand_in_sees_for_whom_and_until_when(org, login):
@@ -172,7 +172,7 @@ def test_deciding_within_authority_answers_approved_in_place(org, make_case, log
     # The list of decisions and the authority panel come along as out-of-band swaps.
     assert '<section class="panel" id="decisions"' in body and 'hx-swap-oob="true"' in body
     assert re.search(r'<section id="authority-panel"[^>]*hx-swap-oob="true"', body)
-    assert "250.00 EUR" in body  # refreshed: 300.00 a day less the 50.00 just given
+    assert "€250.00" in body  # refreshed: 300.00 a day less the 50.00 just given
     decision = Decision.objects.get()
     assert (decision.status, decision.amount, decision.made_by) == ("approved", Decimal("50.00"), org.alice)
 

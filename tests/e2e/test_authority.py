@@ -62,7 +62,7 @@ def test_carol_raises_alices_limit_then_hands_her_authority_to_bob(live_server, 
     log_in(page, base, "carol")
     page.goto(f"{base}/delegations/")
     form = page.locator("#delegation-form")
-    form.get_by_label("Stand-in").fill("bob")
+    form.get_by_label("Stand-in").select_option("bob")  # picked from the list of colleagues
     form.get_by_label("Refund").check()
     form.get_by_label("Goodwill credit").check()
     until = timezone.localtime() + timedelta(days=2)

@@ -48,6 +48,8 @@ def test_an_organization_of_the_asked_size_whose_every_chain_reaches_a_director(
     assert len(people) == EMPLOYEES
     roles = Counter(e.role.code for e in people.values())
     assert roles["director"] >= 1 and roles["manager"] >= 1
+    # Team names are translated data: every bulk-written team reads back its English name.
+    assert all(e.team.name for e in people.values())
     assert 8 <= roles["agent"] / roles["team_lead"] <= 13
     everyone = {e.pk: e for e in Employee.objects.select_related("role")}
     for agent in (e for e in people.values() if e.role.code == "agent"):

@@ -87,7 +87,7 @@ def test_answering_twice_gets_a_friendly_409_and_changes_nothing(client, resolve
     answer(client, url, csat="4", comment="Fine")
     response = answer(client, url, csat="1", comment="Actually terrible")
     assert response.status_code == 409
-    assert "You have already answered this survey" in response.content.decode()
+    assert "You had already answered this survey" in response.content.decode()
     survey.refresh_from_db()
     assert (survey.csat, survey.comment) == (4, "Fine")
     assert not FollowUp.objects.exists()
@@ -170,7 +170,9 @@ def test_a_low_score_tells_the_customer_when_a_person_will_answer(client, resolv
     url = page_url(survey, token)
     response = answer(client, url, csat="1", comment="Still broken")
     page = client.get(response["Location"]).content.decode()
-    assert "A person will look into it and answer you here and by e-mail (by" in page
+    assert "A person will look into it and answer you here and by e-mail." in page
+    # The deadline is stated once, on the follow-up's card.
+    assert page.count("will answer you here and by e-mail (by") == 1
     assert "Make a complaint" not in page  # already being followed up
 
 

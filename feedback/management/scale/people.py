@@ -108,13 +108,15 @@ def build_organization(
     taken = set(Team.objects.values_list("name", flat=True))
     team_ids = IdPool(Team).take(counts["director"] + counts["manager"])
     names = team_names(counts["manager"], taken)
-    teams = Writer(Team, ["id", "name"])
+    # Team names are translated data: the English column is the one read (and the fallback).
+    teams = Writer(Team, ["id", "name", "name_en"])
     division_teams = team_ids[: counts["director"]]
     unit_teams = team_ids[counts["director"] :]
     for i, team_id in enumerate(division_teams, start=1):
-        teams.add((team_id, f"Division {i} Leadership" if f"Division {i} Leadership" not in taken else f"Division {i}"))
+        name = f"Division {i} Leadership" if f"Division {i} Leadership" not in taken else f"Division {i}"
+        teams.add((team_id, name, name))
     for team_id, name in zip(unit_teams, names, strict=True):
-        teams.add((team_id, name))
+        teams.add((team_id, name, name))
 
     user_ids = IdPool(get_user_model()).take(employees)
     employee_ids = IdPool(Employee).take(employees)
