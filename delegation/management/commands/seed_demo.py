@@ -67,6 +67,7 @@ NAMES = {
         "ru": "Ускоренная доставка",
         "pl": "Ekspresowa wysyłka",
     },
+    "wow": {"is": "Vá-glaðningur", "zh-hans": "惊喜举动", "ru": "Вау-жест", "pl": "Gest wow"},
 }
 # What each type is for, in every language; and the guidance beside the decision form (English).
 DESCRIPTIONS = {
@@ -105,6 +106,13 @@ DESCRIPTIONS = {
         "ru": "Более быстрая доставка за наш счёт.",
         "pl": "Szybsza dostawa na nasz koszt.",
     },
+    "wow": {
+        "en": "A gesture beyond what is owed, from your own discretionary budget, to put things right.",
+        "is": "Glaðningur umfram það sem ber, af þínu eigin svigrúmi, til að bæta úr.",
+        "zh-hans": "超出应尽义务的心意之举，使用你自己的自主预算来弥补。",
+        "ru": "Жест сверх положенного, из вашего собственного бюджета, чтобы всё исправить.",
+        "pl": "Gest ponad to, co się należy, z Twojego własnego budżetu, by naprawić sytuację.",
+    },
 }
 GUIDANCE = {
     "refund": {
@@ -116,6 +124,11 @@ GUIDANCE = {
         "purpose": "Say sorry in a way the customer feels, when we let them down.",
         "good_examples": "A delivery three days late for a birthday present.",
         "rationale_hint": "What went wrong for the customer, and why this amount fits it.",
+    },
+    "wow": {
+        "purpose": "Surprise a customer for the better, without asking anyone: it is your budget.",
+        "good_examples": "Flowers for a customer whose wedding order went wrong.\nA free upgrade for a loyal customer.",
+        "rationale_hint": "Tell the story: what the customer needed and what you did.",
     },
 }
 D = Decimal
