@@ -159,7 +159,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "home"
+# Directors land on the inverted pyramid, everyone else on their queue (feedback.cockpit.views.landing).
+LOGIN_REDIRECT_URL = "landing"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"
@@ -337,6 +338,11 @@ CELERY_BEAT_SCHEDULE = {
     "move-up-overdue-friction-reports": {
         "task": "feedback.tasks.move_overdue_friction_reports",
         "schedule": 300.0,
+    },
+    # The cockpit's summaries: the days whose decisions or escalations changed since the last run.
+    "refresh-cockpit-summaries": {
+        "task": "feedback.cockpit.tasks.refresh_cockpit_summaries",
+        "schedule": 60.0,
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")

@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("empower.page_urls")),
     path("", include("delegation.urls")),
     path("feedback/", include("feedback.urls")),
+    path("insights/", include("feedback.cockpit.urls")),
 ]

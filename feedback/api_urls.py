@@ -3,6 +3,7 @@
 from django.urls import path
 
 from feedback import api
+from feedback.cockpit.api import DecisionsInsightsView
 
 urlpatterns = [
     path("cases/<int:pk>/resolve/", api.CaseResolveView.as_view(), name="api-case-resolve"),
@@ -24,4 +25,5 @@ urlpatterns = [
         "friction-reports/<int:pk>/answer/", api.FrictionReportAnswerView.as_view(), name="api-friction-report-answer"
     ),
     path("insights/feedback/", api.FeedbackInsightsView.as_view(), name="api-feedback-insights"),
+    path("insights/decisions/", DecisionsInsightsView.as_view(), name="api-insights-decisions"),
 ]

@@ -382,3 +382,12 @@ class FrictionSecond(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employee} seconds #{self.report_id}"
+
+
+# The cockpit's summaries live in their own module; imported here so Django registers them.
+from feedback.cockpit.models import (  # noqa: E402, F401
+    DecisionDaySummary,
+    EscalationTiming,
+    SettledDaySummary,
+    SummaryState,
+)

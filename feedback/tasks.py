@@ -22,3 +22,7 @@ def move_overdue_follow_ups() -> int:
 def move_overdue_friction_reports() -> int:
     """Unanswered friction reports past their deadline go to the next manager up; returns how many moved."""
     return sum(1 for pk in selectors.overdue_report_ids() if services.friction_report_move_up(report_id=pk))
+
+
+# The cockpit's task lives with the cockpit; imported here so the worker finds it.
+from feedback.cockpit.tasks import refresh_cockpit_summaries  # noqa: E402, F401

@@ -1,0 +1,115 @@
+"""The cockpit's summaries: what the raw decisions say, per team, decision type and day.
+
+Rows are written only by `feedback.cockpit.summaries` (a full rebuild, or a refresh of the days
+whose decisions or escalations changed); `tests/feedback/test_cockpit_summaries.py` checks that
+they equal a recount from the raw rows. A decision belongs to the team of the person who made it
+and to the day it was made, in the organization's time zone.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from delegation.models import MONEY, DecisionType, Escalation
+from empower.models import Role, Team
+
+
+class DecisionDaySummary(models.Model):
+    """The decisions one team made of one type on one day, and what became of their escalations."""
+
+    day = models.DateField(_("day"))
+    team = models.ForeignKey(Team, verbose_name=_("team"), on_delete=models.CASCADE, related_name="+")
+    decision_type = models.ForeignKey(
+        DecisionType, verbose_name=_("decision type"), on_delete=models.CASCADE, related_name="+"
+    )
+    decisions = models.PositiveIntegerField(_("decisions"), default=0)
+    within_authority = models.PositiveIntegerField(_("within authority"), default=0)
+    escalated = models.PositiveIntegerField(_("escalated"), default=0)
+    # Escalations that broke each limit (one escalation may break several).
+    hit_per_decision = models.PositiveIntegerField(_("per-decision limit hit"), default=0)
+    hit_per_day = models.PositiveIntegerField(_("per-day limit hit"), default=0)
+    hit_per_month = models.PositiveIntegerField(_("per-month limit hit"), default=0)
+    hit_per_customer_month = models.PositiveIntegerField(_("per-customer-per-month limit hit"), default=0)
+    # What became of the escalated ones.
+    approved_as_asked = models.PositiveIntegerField(_("approved as asked"), default=0)
+    approved_lower = models.PositiveIntegerField(_("approved for less"), default=0)
+    rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    withdrawn = models.PositiveIntegerField(_("withdrawn"), default=0)
+    waiting = models.PositiveIntegerField(_("waiting"), default=0)
+    moved_up_overdue = models.PositiveIntegerField(_("moved up for a deadline"), default=0)
+    moved_up_capacity = models.PositiveIntegerField(_("moved up for capacity"), default=0)
+    amount_within_authority = models.DecimalField(_("amount within authority"), default=0, **MONEY)
+    amount_approved_on_escalation = models.DecimalField(_("amount approved on escalation"), default=0, **MONEY)
+
+    class Meta:
+        verbose_name = _("decisions of a day")
+        verbose_name_plural = _("decisions per day")
+        constraints = [
+            models.UniqueConstraint(fields=["day", "team", "decision_type"], name="cockpit_one_summary_per_day")
+        ]
+        indexes = [models.Index(fields=["team", "day"], name="cockpit_summary_team_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.team_id} {self.decision_type_id}: {self.decisions}"
+
+
+class SettledDaySummary(models.Model):
+    """Who settled one team's decisions of a day, by role: the maker within their authority, or the
+    approver who answered the escalation (approved or rejected). Withdrawn and waiting ones are
+    settled by nobody yet. The inverted pyramid is drawn from these."""
+
+    day = models.DateField(_("day"))
+    team = models.ForeignKey(Team, verbose_name=_("team"), on_delete=models.CASCADE, related_name="+")
+    role = models.ForeignKey(Role, verbose_name=_("role"), on_delete=models.CASCADE, related_name="+")
+    decisions = models.PositiveIntegerField(_("decisions"), default=0)
+
+    class Meta:
+        verbose_name = _("decisions settled on a day")
+        verbose_name_plural = _("decisions settled per day")
+        constraints = [models.UniqueConstraint(fields=["day", "team", "role"], name="cockpit_one_settled_per_day")]
+        indexes = [models.Index(fields=["team", "day"], name="cockpit_settled_team_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.team_id} {self.role_id}: {self.decisions}"
+
+
+class EscalationTiming(models.Model):
+    """How long one escalation answered by an approver (approved or rejected) waited, from being
+    escalated to the answer: in calendar seconds and in working seconds (the organization's working
+    days and hours, as deadlines count them). Percentiles are taken over these rows: exactly up to
+    `selectors.EXACT_PERCENTILES_UP_TO` escalations in scope, from the buckets beyond."""
+
+    escalation = models.OneToOneField(
+        Escalation, verbose_name=_("escalation"), on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    day = models.DateField(_("day the decision was made"))
+    team = models.ForeignKey(Team, verbose_name=_("team"), on_delete=models.CASCADE, related_name="+")
+    decision_type = models.ForeignKey(
+        DecisionType, verbose_name=_("decision type"), on_delete=models.CASCADE, related_name="+"
+    )
+    seconds = models.PositiveIntegerField(_("seconds"))
+    working_seconds = models.PositiveIntegerField(_("working seconds"))
+    # Log-scale buckets of the two durations (`summaries.bucket_of`): percentiles over many
+    # thousands of escalations are read from their histogram, within 2.5 %, without sorting them.
+    bucket = models.PositiveSmallIntegerField(_("bucket"))
+    working_bucket = models.PositiveSmallIntegerField(_("working bucket"))
+
+    class Meta:
+        verbose_name = _("time to decision")
+        verbose_name_plural = _("times to decision")
+        indexes = [models.Index(fields=["day", "team"], name="cockpit_timing_day_team")]
+
+    def __str__(self) -> str:
+        return f"{self.escalation_id}: {self.seconds} s"
+
+
+class SummaryState(models.Model):
+    """One row: up to when the summaries have been brought up to date (the refresh's watermark)."""
+
+    refreshed_at = models.DateTimeField(_("refreshed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("cockpit summary state")
+        verbose_name_plural = _("cockpit summary state")
+
+    def __str__(self) -> str:
+        return f"summaries as of {self.refreshed_at}"

@@ -1,0 +1,230 @@
+"""Keeping the cockpit's summaries equal to the raw decisions.
+
+`summaries_rebuild(days=…)` recomputes whole days (every team and decision type of those days) from
+the raw rows, set-based: four aggregate queries and bulk inserts, whatever the number of days.
+`summaries_refresh()` is what the beat task runs every minute: it rebuilds the days that changed
+since its last run — today (and yesterday, around midnight) for new decisions, and the day of every
+decision whose escalation moved (routed, moved up, answered, withdrawn: each move writes an
+`EscalationStep`, read by its `created_at` index). The first run, with no watermark, rebuilds
+everything. Runs are serialized on the one `SummaryState` row, so two workers never interleave.
+"""
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+
+from django.db import transaction
+from django.db.models import Count, Exists, F, OuterRef, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from delegation.deadlines import working_seconds_between
+from delegation.models import CAPS, Decision, Escalation, EscalationStep
+from feedback.cockpit.models import DecisionDaySummary, EscalationTiming, SettledDaySummary, SummaryState
+
+# A transaction may commit a little after the moment it stamped on its rows: look back this far.
+SLACK = timedelta(minutes=5)
+BATCH = 5000
+
+ANSWERED = (Escalation.Status.APPROVED, Escalation.Status.REJECTED)
+
+# Durations are bucketed on a log scale, each bucket 5 % wider than the one before: a duration is
+# known from its bucket within 2.5 % (bucket 0 is zero seconds).
+BUCKET_GROWTH = 1.05
+
+
+def bucket_of(seconds: int) -> int:
+    return 0 if seconds <= 0 else 1 + int(math.log(seconds) / math.log(BUCKET_GROWTH))
+
+
+def bucket_value(bucket: int) -> float:
+    """The middle (geometric) of a bucket: within 2.5 % of every duration in it."""
+    if bucket <= 0:
+        return 0.0
+    low, high = BUCKET_GROWTH ** (bucket - 1), BUCKET_GROWTH**bucket
+    return math.sqrt(low * high) if bucket > 1 else 1.0
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min), timezone.get_default_timezone())
+
+
+def local_day(moment: datetime) -> date:
+    return timezone.localtime(moment, timezone.get_default_timezone()).date()
+
+
+def _runs(days: Iterable[date]) -> list[tuple[date, date]]:
+    """Consecutive days merged into (first, last) runs."""
+    runs: list[list[date]] = []
+    for day in sorted(set(days)):
+        if runs and day - runs[-1][1] == timedelta(days=1):
+            runs[-1][1] = day
+        else:
+            runs.append([day, day])
+    return [(first, last) for first, last in runs]
+
+
+def _made_in(days: Iterable[date] | None, field: str = "created_at") -> Q:
+    """Rows whose `field` falls on one of `days` (all rows for None), as index-friendly ranges."""
+    if days is None:
+        return Q()
+    where = Q(pk__in=[])
+    for first, last in _runs(days):
+        where |= Q(**{f"{field}__gte": _start_of(first), f"{field}__lt": _start_of(last + timedelta(days=1))})
+    return where
+
+
+def _hit(cap: str) -> Q:
+    # `exceeded` is a JSON list of cap names; the quotes keep "per_month" apart from "per_customer_month".
+    return Q(within_authority=False, exceeded__icontains=f'"{cap}"')
+
+
+def _day_rows(days) -> list[DecisionDaySummary]:
+    steps = EscalationStep.objects.filter(escalation__decision_id=OuterRef("pk"))
+    escalated = Q(within_authority=False)
+    approved = escalated & Q(status=Decision.Status.APPROVED)
+    rows = (
+        Decision.objects.filter(_made_in(days))
+        .annotate(
+            day=TruncDate("created_at", tzinfo=timezone.get_default_timezone()),
+            overdue=Exists(steps.filter(reason=EscalationStep.Reason.OVERDUE)),
+            capacity=Exists(steps.filter(reason=EscalationStep.Reason.CAPACITY)),
+        )
+        .values("day", "made_by__team_id", "decision_type_id")
+        .annotate(
+            n=Count("id"),
+            within=Count("id", filter=Q(within_authority=True)),
+            up=Count("id", filter=escalated),
+            **{f"hit_{cap}": Count("id", filter=_hit(cap)) for cap in CAPS},
+            as_asked=Count("id", filter=approved & Q(final_amount=F("amount"))),
+            lower=Count("id", filter=approved & Q(final_amount__lt=F("amount"))),
+            rejected=Count("id", filter=escalated & Q(status=Decision.Status.REJECTED)),
+            withdrawn=Count("id", filter=escalated & Q(status=Decision.Status.WITHDRAWN)),
+            waiting=Count("id", filter=escalated & Q(status=Decision.Status.ESCALATED)),
+            overdue_n=Count("id", filter=escalated & Q(overdue=True)),
+            capacity_n=Count("id", filter=escalated & Q(capacity=True)),
+            amount_within=Sum("amount", filter=Q(within_authority=True)),
+            amount_up=Sum("final_amount", filter=approved),
+        )
+        .order_by()
+    )
+    return [
+        DecisionDaySummary(
+            day=row["day"],
+            team_id=row["made_by__team_id"],
+            decision_type_id=row["decision_type_id"],
+            decisions=row["n"],
+            within_authority=row["within"],
+            escalated=row["up"],
+            **{f"hit_{cap}": row[f"hit_{cap}"] for cap in CAPS},
+            approved_as_asked=row["as_asked"],
+            approved_lower=row["lower"],
+            rejected=row["rejected"],
+            withdrawn=row["withdrawn"],
+            waiting=row["waiting"],
+            moved_up_overdue=row["overdue_n"],
+            moved_up_capacity=row["capacity_n"],
+            amount_within_authority=row["amount_within"] or 0,
+            amount_approved_on_escalation=row["amount_up"] or 0,
+        )
+        for row in rows
+    ]
+
+
+def _settled_rows(days) -> list[SettledDaySummary]:
+    """Who settled each decision: the maker, within authority; the approver who answered, beyond it."""
+    day = TruncDate("created_at", tzinfo=timezone.get_default_timezone())
+    decisions = Decision.objects.filter(_made_in(days)).annotate(day=day)
+    counts: dict[tuple, int] = defaultdict(int)
+    at_edge = decisions.filter(within_authority=True).values("day", "made_by__team_id", "made_by__role_id")
+    for row in at_edge.annotate(n=Count("id")).order_by():
+        counts[(row["day"], row["made_by__team_id"], row["made_by__role_id"])] += row["n"]
+    answered = decisions.filter(within_authority=False, escalation__status__in=ANSWERED).values(
+        "day", "made_by__team_id", "escalation__decided_by__role_id"
+    )
+    for row in answered.annotate(n=Count("id")).order_by():
+        counts[(row["day"], row["made_by__team_id"], row["escalation__decided_by__role_id"])] += row["n"]
+    return [
+        SettledDaySummary(day=d, team_id=team, role_id=role, decisions=n)
+        for (d, team, role), n in counts.items()
+        if role is not None
+    ]
+
+
+def _timing_rows(days) -> list[EscalationTiming]:
+    answered = (
+        Escalation.objects.filter(_made_in(days, "decision__created_at"), status__in=ANSWERED, decided_at__isnull=False)
+        .values_list(
+            "pk",
+            "decision__created_at",
+            "decision__made_by__team_id",
+            "decision__decision_type_id",
+            "created_at",
+            "decided_at",
+        )
+        .order_by()
+    )
+    rows = []
+    for pk, made_at, team_id, type_id, escalated_at, decided_at in answered.iterator(chunk_size=BATCH):
+        seconds = max(0, int((decided_at - escalated_at).total_seconds()))
+        working = working_seconds_between(escalated_at, decided_at)
+        rows.append(
+            EscalationTiming(
+                escalation_id=pk,
+                day=local_day(made_at),
+                team_id=team_id,
+                decision_type_id=type_id,
+                seconds=seconds,
+                working_seconds=working,
+                bucket=bucket_of(seconds),
+                working_bucket=bucket_of(working),
+            )
+        )
+    return rows
+
+
+def summaries_rebuild(*, days: Iterable[date] | None = None) -> None:
+    """Recompute the summaries of `days` (every day for None) from the raw decisions."""
+    days = None if days is None else sorted(set(days))
+    if days == []:
+        return
+    with transaction.atomic():
+        for model in (DecisionDaySummary, SettledDaySummary, EscalationTiming):
+            stale = model.objects.all() if days is None else model.objects.filter(day__in=days)
+            stale.delete()
+        DecisionDaySummary.objects.bulk_create(_day_rows(days), batch_size=BATCH)
+        SettledDaySummary.objects.bulk_create(_settled_rows(days), batch_size=BATCH)
+        EscalationTiming.objects.bulk_create(_timing_rows(days), batch_size=BATCH)
+
+
+def summaries_refresh(*, now: datetime | None = None) -> list[date] | None:
+    """Bring the summaries up to date: the days that changed since the last run (None: all of them,
+    on the first run). Idempotent; concurrent runs wait for each other on the state row."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        SummaryState.objects.get_or_create(pk=1)
+        state = SummaryState.objects.select_for_update().get(pk=1)
+        if state.refreshed_at is None:
+            summaries_rebuild()
+            days = None
+        else:
+            since = min(state.refreshed_at, now) - SLACK
+            first = local_day(since)
+            days = {first + timedelta(days=n) for n in range((local_day(now) - first).days + 1)}
+            moved = (
+                EscalationStep.objects.filter(created_at__gte=since)
+                .values_list("escalation__decision__created_at", flat=True)
+                .distinct()
+            )
+            days |= {local_day(made_at) for made_at in moved}
+            days = sorted(days)
+            summaries_rebuild(days=days)
+        state.refreshed_at = now
+        state.save(update_fields=["refreshed_at"])
+    return days
+
+
+def summaries_as_of() -> datetime | None:
+    state = SummaryState.objects.filter(pk=1).first()
+    return state.refreshed_at if state else None
