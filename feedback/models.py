@@ -390,4 +390,5 @@ from feedback.cockpit.models import (  # noqa: E402, F401
     EscalationTiming,
     SettledDaySummary,
     SummaryState,
+    SurveyDaySummary,
 )

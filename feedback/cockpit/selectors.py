@@ -269,13 +269,30 @@ def histogram_percentile(counts: list[tuple[int, int]], fraction: float) -> floa
 def _bucketed_percentiles(timings) -> dict[int | None, tuple]:
     calendar: dict[int | None, list] = defaultdict(list)
     working: dict[int | None, list] = defaultdict(list)
-    for into, column in ((calendar, "bucket"), (working, "working_bucket")):
-        per_team = timings.values_list("team_id", column).annotate(n=Count("pk")).order_by()
-        together: dict[int, int] = defaultdict(int)
-        for team_id, bucket, n in per_team:
-            into[team_id].append((bucket, n))
-            together[bucket] += n
-        into[None] = list(together.items())
+    if connection.vendor == "postgresql":  # both histograms in one scan
+        sql, params = timings.values("team_id", "bucket", "working_bucket").order_by().query.sql_with_params()
+        query = f"""
+            SELECT GROUPING(t.bucket), t.team_id, t.bucket, t.working_bucket, COUNT(*) FROM ({sql}) t
+            GROUP BY GROUPING SETS ((t.team_id, t.bucket), (t.team_id, t.working_bucket))
+        """  # noqa: S608 - the inner query is Django's own, with its parameters; the rest is fixed
+        with connection.cursor() as cursor:
+            cursor.execute(query, params)
+            counts = [
+                (working if no_bucket else calendar, team_id, working_bucket if no_bucket else bucket, n)
+                for no_bucket, team_id, bucket, working_bucket, n in cursor.fetchall()
+            ]
+    else:
+        counts = [
+            (into, team_id, bucket, n)
+            for into, column in ((calendar, "bucket"), (working, "working_bucket"))
+            for team_id, bucket, n in timings.values_list("team_id", column).annotate(n=Count("pk")).order_by()
+        ]
+    together = {id(calendar): defaultdict(int), id(working): defaultdict(int)}
+    for into, team_id, bucket, n in counts:
+        into[team_id].append((bucket, n))
+        together[id(into)][bucket] += n
+    calendar[None] = list(together[id(calendar)].items())
+    working[None] = list(together[id(working)].items())
     return {
         key: (
             histogram_percentile(calendar[key], 0.5),
@@ -327,22 +344,49 @@ def _percentiles(team_ids, since, answered: int) -> dict[int | None, tuple]:
 # --- the report ------------------------------------------------------------------------------------
 
 
-def _weeks(summaries) -> list[WeekRow]:
-    rows = (
-        summaries.annotate(week=TruncWeek("day"))
-        .values("week")
-        .annotate(n=Sum("decisions"), within=Sum("within_authority"), up=Sum("escalated"))
-        .order_by("week")
+def _week_row(week, values: dict) -> WeekRow:
+    return WeekRow(
+        week=week.date() if isinstance(week, datetime) else week,
+        decisions=values["decisions"] or 0,
+        within_authority=values["within_authority"] or 0,
+        escalated=values["escalated"] or 0,
     )
-    return [
-        WeekRow(
-            week=row["week"].date() if isinstance(row["week"], datetime) else row["week"],
-            decisions=row["n"],
-            within_authority=row["within"],
-            escalated=row["up"],
-        )
-        for row in rows
-    ]
+
+
+def _weeks_only(summaries) -> list[WeekRow]:
+    weeks = summaries.annotate(week=TruncWeek("day")).values("week").annotate(**_SUMS).order_by("week")
+    return [_week_row(v["week"], v) for v in weeks]
+
+
+def _grouped_sums(summaries) -> tuple[dict, dict, list[WeekRow]]:
+    """The summaries' sums per team, per decision type and per week (oldest first).
+
+    On PostgreSQL one scan answers all three (GROUPING SETS); elsewhere, three aggregates."""
+    names = list(_SUMS)
+    if connection.vendor == "postgresql":
+        sql, params = summaries.values("team_id", "decision_type_id", "day", *names).order_by().query.sql_with_params()
+        sums = ", ".join(f"SUM(t.{name})" for name in names)
+        week = "date_trunc('week', t.day)::date"
+        query = f"""
+            SELECT GROUPING(t.team_id), GROUPING(t.decision_type_id), t.team_id, t.decision_type_id, {week}, {sums}
+            FROM ({sql}) t GROUP BY GROUPING SETS ((t.team_id), (t.decision_type_id), ({week}))
+        """  # noqa: S608 - the inner query is Django's own, with its parameters; the rest is fixed
+        by_team, by_type, by_week = {}, {}, {}
+        with connection.cursor() as cursor:
+            cursor.execute(query, params)
+            for no_team, no_type, team_id, type_id, week_start, *values in cursor.fetchall():
+                row = dict(zip(names, values, strict=True))
+                if not no_team:
+                    by_team[team_id] = row
+                elif not no_type:
+                    by_type[type_id] = row
+                else:
+                    by_week[week_start] = row
+        return by_team, by_type, [_week_row(w, v) for w, v in sorted(by_week.items())]
+    by_team = {v["team_id"]: v for v in summaries.values("team_id").annotate(**_SUMS).order_by()}
+    by_type = {v["decision_type_id"]: v for v in summaries.values("decision_type_id").annotate(**_SUMS).order_by()}
+    weeks = summaries.annotate(week=TruncWeek("day")).values("week").annotate(**_SUMS).order_by("week")
+    return by_team, by_type, [_week_row(v["week"], v) for v in weeks]
 
 
 def decisions_report(*, employee: Employee, period: str = DEFAULT_PERIOD, team: str | None = None) -> DecisionsReport:
@@ -358,9 +402,10 @@ def decisions_report(*, employee: Employee, period: str = DEFAULT_PERIOD, team: 
         pk: DecisionRow(team_id=pk, team=name)
         for pk, name in Team.objects.filter(pk__in=sorted(team_ids)).order_by("name", "pk").values_list("pk", "name")
     }
+    by_team, by_type, weeks = _grouped_sums(summaries)
     total = DecisionRow()
-    for values in summaries.values("team_id").annotate(**_SUMS).order_by():
-        rows[values["team_id"]].add(values)
+    for team_id, values in by_team.items():
+        rows[team_id].add(values)
         total.add(values)
 
     answered = total.approved_as_asked + total.approved_lower + total.rejected
@@ -381,15 +426,13 @@ def decisions_report(*, employee: Employee, period: str = DEFAULT_PERIOD, team: 
         total.overdue_now += values["n"]
 
     types = {pk: TypeRow(pk, name, code) for pk, name, code in DecisionType.objects.values_list("pk", "name", "code")}
-    by_type = summaries.values("decision_type_id").annotate(
-        n=Sum("decisions"),
-        within=Sum("within_authority"),
-        up=Sum("escalated"),
-        **{f"hit_{cap}": Sum(f"hit_{cap}") for cap in CAPS},
-    )
-    for values in by_type.order_by():
-        row = types[values["decision_type_id"]]
-        row.decisions, row.within_authority, row.escalated = values["n"], values["within"], values["up"]
+    for type_id, values in by_type.items():
+        row = types[type_id]
+        row.decisions, row.within_authority, row.escalated = (
+            values["decisions"],
+            values["within_authority"],
+            values["escalated"],
+        )
         row.limits = {cap: values[f"hit_{cap}"] for cap in CAPS}
     type_rows = sorted((t for t in types.values() if t.decisions), key=lambda t: (-t.decisions, t.decision_type))
 
@@ -399,7 +442,7 @@ def decisions_report(*, employee: Employee, period: str = DEFAULT_PERIOD, team: 
         teams=list(rows.values()),
         total=total,
         types=type_rows,
-        weeks=_weeks(summaries),
+        weeks=weeks,
         as_of=summaries_as_of(),
     )
 
@@ -414,8 +457,9 @@ def pyramid(*, employee: Employee, period: str = DEFAULT_PERIOD, team: str | Non
     since = period_start(period)
     team_ids = cockpit_team_ids(employee=employee, team=team)
     summaries = _in_period(DecisionDaySummary.objects.all(), team_ids, since)
-    totals = summaries.aggregate(n=Sum("decisions"), within=Sum("within_authority"))
-    total = totals["n"] or 0
+    weeks = _weeks_only(summaries)
+    total = sum(w.decisions for w in weeks)
+    within = sum(w.within_authority for w in weeks)
     settled = dict(
         _in_period(SettledDaySummary.objects.all(), team_ids, since)
         .values("role_id")
@@ -434,8 +478,8 @@ def pyramid(*, employee: Employee, period: str = DEFAULT_PERIOD, team: str | Non
         total=total,
         levels=levels,
         unsettled=total - sum(level.decisions for level in levels),
-        at_edge_share=_share(totals["within"] or 0, total),
-        weeks=_weeks(summaries),
+        at_edge_share=_share(within, total),
+        weeks=weeks,
         as_of=summaries_as_of(),
     )
 

@@ -5,7 +5,8 @@ the raw rows, set-based: four aggregate queries and bulk inserts, whatever the n
 `summaries_refresh()` is what the beat task runs every minute: it rebuilds the days that changed
 since its last run — today (and yesterday, around midnight) for new decisions, and the day of every
 decision whose escalation moved (routed, moved up, answered, withdrawn: each move writes an
-`EscalationStep`, read by its `created_at` index). The first run, with no watermark, rebuilds
+`EscalationStep`, read by its `created_at` index), and the day each survey was answered whose case
+has since had a decision beyond authority. The first run, with no watermark, rebuilds
 everything. Runs are serialized on the one `SummaryState` row, so two workers never interleave.
 """
 
@@ -21,7 +22,14 @@ from django.utils import timezone
 
 from delegation.deadlines import working_seconds_between
 from delegation.models import CAPS, Decision, Escalation, EscalationStep
-from feedback.cockpit.models import DecisionDaySummary, EscalationTiming, SettledDaySummary, SummaryState
+from feedback.cockpit.models import (
+    DecisionDaySummary,
+    EscalationTiming,
+    SettledDaySummary,
+    SummaryState,
+    SurveyDaySummary,
+)
+from feedback.models import Survey
 
 # A transaction may commit a little after the moment it stamped on its rows: look back this far.
 SLACK = timedelta(minutes=5)
@@ -184,18 +192,53 @@ def _timing_rows(days) -> list[EscalationTiming]:
     return rows
 
 
+# A case counts as escalated when any decision on it went beyond the maker's authority (as in
+# `feedback.selectors.csat_by_handling`, which reads today from the surveys themselves).
+CASE_ESCALATED = Exists(Decision.objects.filter(case_id=OuterRef("case_id"), within_authority=False))
+
+
+def _survey_rows(days) -> list[SurveyDaySummary]:
+    rows = (
+        Survey.objects.filter(_made_in(days, "answered_at"), answered_at__isnull=False, team_id__isnull=False)
+        .annotate(day=TruncDate("answered_at", tzinfo=timezone.get_default_timezone()), up=CASE_ESCALATED)
+        .values("day", "team_id", "up")
+        .annotate(
+            n=Count("id"),
+            csat_sum=Sum("csat"),
+            nps_answers=Count("id", filter=Q(nps__isnull=False)),
+            promoters=Count("id", filter=Q(nps__gte=9)),
+            detractors=Count("id", filter=Q(nps__lte=6)),
+        )
+        .order_by()
+    )
+    return [
+        SurveyDaySummary(
+            day=row["day"],
+            team_id=row["team_id"],
+            escalated=row["up"],
+            answered=row["n"],
+            csat_sum=row["csat_sum"] or 0,
+            nps_answers=row["nps_answers"],
+            promoters=row["promoters"],
+            detractors=row["detractors"],
+        )
+        for row in rows
+    ]
+
+
 def summaries_rebuild(*, days: Iterable[date] | None = None) -> None:
     """Recompute the summaries of `days` (every day for None) from the raw decisions."""
     days = None if days is None else sorted(set(days))
     if days == []:
         return
     with transaction.atomic():
-        for model in (DecisionDaySummary, SettledDaySummary, EscalationTiming):
+        for model in (DecisionDaySummary, SettledDaySummary, EscalationTiming, SurveyDaySummary):
             stale = model.objects.all() if days is None else model.objects.filter(day__in=days)
             stale.delete()
         DecisionDaySummary.objects.bulk_create(_day_rows(days), batch_size=BATCH)
         SettledDaySummary.objects.bulk_create(_settled_rows(days), batch_size=BATCH)
         EscalationTiming.objects.bulk_create(_timing_rows(days), batch_size=BATCH)
+        SurveyDaySummary.objects.bulk_create(_survey_rows(days), batch_size=BATCH)
 
 
 def summaries_refresh(*, now: datetime | None = None) -> list[date] | None:
@@ -218,6 +261,13 @@ def summaries_refresh(*, now: datetime | None = None) -> list[date] | None:
                 .distinct()
             )
             days |= {local_day(made_at) for made_at in moved}
+            # Surveys answered earlier whose case has since been escalated change their day's split.
+            answered = Survey.objects.filter(
+                answered_at__isnull=False,
+                case__decisions__created_at__gte=since,
+                case__decisions__within_authority=False,
+            ).values_list("answered_at", flat=True)
+            days |= {local_day(at) for at in answered}
             days = sorted(days)
             summaries_rebuild(days=days)
         state.refreshed_at = now

@@ -18,4 +18,5 @@ class Command(BaseCommand):
             self.stdout.write("cockpit summaries rebuilt")
         else:
             days = summaries_refresh()
-            self.stdout.write("cockpit summaries rebuilt (first run)" if days is None else f"{len(days)} days refreshed")
+            done = "cockpit summaries rebuilt (first run)" if days is None else f"{len(days)} days refreshed"
+            self.stdout.write(done)
