@@ -21,10 +21,6 @@ from tests.feedback import cockpit_data
 def test_the_director_lands_on_the_pyramid_and_the_cockpit_draws_its_charts(live_server, page: Page, transactional_db):
     call_command("seed_demo", password=PASSWORD, stdout=open(os.devnull, "w"))  # noqa: SIM115
     people = {e.user.username: e for e in Employee.objects.select_related("user")}
-    from types import SimpleNamespace
-
-    from delegation.models import DecisionType
-
     types = {t.code: t for t in DecisionType.objects.all()}
     org = SimpleNamespace(**people, refund=types["refund"], goodwill=types["goodwill_credit"])
 
