@@ -388,7 +388,10 @@ class FrictionSecond(models.Model):
 from feedback.cockpit.models import (  # noqa: E402, F401
     DecisionDaySummary,
     EscalationTiming,
+    PeriodHistogram,
+    PeriodSummary,
     SettledDaySummary,
     SummaryState,
     SurveyDaySummary,
+    WeekSummary,
 )

@@ -13,10 +13,9 @@ from delegation.models import MONEY, DecisionType, Escalation
 from empower.models import Role, Team
 
 
-class DecisionDaySummary(models.Model):
-    """The decisions one team made of one type on one day, and what became of their escalations."""
+class DecisionFigures(models.Model):
+    """What a summary counts of one team's decisions of one type (over a day, or over a period)."""
 
-    day = models.DateField(_("day"))
     team = models.ForeignKey(Team, verbose_name=_("team"), on_delete=models.CASCADE, related_name="+")
     decision_type = models.ForeignKey(
         DecisionType, verbose_name=_("decision type"), on_delete=models.CASCADE, related_name="+"
@@ -40,6 +39,34 @@ class DecisionDaySummary(models.Model):
     amount_within_authority = models.DecimalField(_("amount within authority"), default=0, **MONEY)
     amount_approved_on_escalation = models.DecimalField(_("amount approved on escalation"), default=0, **MONEY)
 
+    FIGURES = (
+        "decisions",
+        "within_authority",
+        "escalated",
+        "hit_per_decision",
+        "hit_per_day",
+        "hit_per_month",
+        "hit_per_customer_month",
+        "approved_as_asked",
+        "approved_lower",
+        "rejected",
+        "withdrawn",
+        "waiting",
+        "moved_up_overdue",
+        "moved_up_capacity",
+        "amount_within_authority",
+        "amount_approved_on_escalation",
+    )
+
+    class Meta:
+        abstract = True
+
+
+class DecisionDaySummary(DecisionFigures):
+    """The decisions one team made of one type on one day, and what became of their escalations."""
+
+    day = models.DateField(_("day"))
+
     class Meta:
         verbose_name = _("decisions of a day")
         verbose_name_plural = _("decisions per day")
@@ -50,6 +77,60 @@ class DecisionDaySummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.team_id} {self.decision_type_id}: {self.decisions}"
+
+
+class PeriodSummary(DecisionFigures):
+    """The day summaries added up over each period the cockpit offers (30, 90, 365 days, all), as of
+    the last refresh: a director's year is a few hundred rows, not a hundred thousand."""
+
+    period = models.CharField(_("period"), max_length=3)
+    since = models.DateField(_("first day"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("decisions of a period")
+        verbose_name_plural = _("decisions per period")
+        indexes = [models.Index(fields=["period", "team"], name="cockpit_period_team")]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.team_id} {self.decision_type_id}: {self.decisions}"
+
+
+class WeekSummary(models.Model):
+    """One team's decisions of one week (starting on Monday): the trend."""
+
+    week = models.DateField(_("week starting"))
+    team = models.ForeignKey(Team, verbose_name=_("team"), on_delete=models.CASCADE, related_name="+")
+    decisions = models.PositiveIntegerField(_("decisions"), default=0)
+    within_authority = models.PositiveIntegerField(_("within authority"), default=0)
+    escalated = models.PositiveIntegerField(_("escalated"), default=0)
+
+    class Meta:
+        verbose_name = _("decisions of a week")
+        verbose_name_plural = _("decisions per week")
+        constraints = [models.UniqueConstraint(fields=["week", "team"], name="cockpit_one_week_summary")]
+        indexes = [models.Index(fields=["team", "week"], name="cockpit_week_team")]
+
+    def __str__(self) -> str:
+        return f"{self.week} {self.team_id}: {self.decisions}"
+
+
+class PeriodHistogram(models.Model):
+    """How many answered escalations of one team took each (log-scale) bucket of time, per period:
+    percentiles over many thousands of escalations are read from here (within 2.5 %)."""
+
+    period = models.CharField(_("period"), max_length=3)
+    team = models.ForeignKey(Team, verbose_name=_("team"), on_delete=models.CASCADE, related_name="+")
+    working = models.BooleanField(_("in working hours"))
+    bucket = models.PositiveSmallIntegerField(_("bucket"))
+    escalations = models.PositiveIntegerField(_("escalations"))
+
+    class Meta:
+        verbose_name = _("time-to-decision histogram")
+        verbose_name_plural = _("time-to-decision histograms")
+        indexes = [models.Index(fields=["period", "team"], name="cockpit_histogram_period_team")]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.team_id} {self.bucket}: {self.escalations}"
 
 
 class SettledDaySummary(models.Model):

@@ -18,7 +18,6 @@ from decimal import Decimal
 
 from django.db import connection
 from django.db.models import Count, Sum
-from django.db.models.functions import TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,8 +25,14 @@ from delegation.models import CAPS, DecisionType, Escalation
 from empower.errors import InvalidInput, NotAllowed
 from empower.models import Employee, Role, Team
 from empower.selectors import visible_team_ids
-from feedback.cockpit.models import DecisionDaySummary, EscalationTiming, SettledDaySummary
-from feedback.cockpit.summaries import bucket_value, summaries_as_of
+from feedback.cockpit.models import (
+    EscalationTiming,
+    PeriodHistogram,
+    PeriodSummary,
+    SettledDaySummary,
+    WeekSummary,
+)
+from feedback.cockpit.summaries import bucket_value, monday, summaries_as_of
 from feedback.selectors import DEFAULT_INSIGHT_PERIOD, INSIGHT_PERIODS, may_see_insights
 
 PERIODS = INSIGHT_PERIODS
@@ -266,33 +271,17 @@ def histogram_percentile(counts: list[tuple[int, int]], fraction: float) -> floa
     return low_value + (high_value - low_value) * (position - low)
 
 
-def _bucketed_percentiles(timings) -> dict[int | None, tuple]:
+def _bucketed_percentiles(period: str, team_ids) -> dict[int | None, tuple]:
+    """From the period's histograms (kept by the refresh): a few thousand rows at most."""
     calendar: dict[int | None, list] = defaultdict(list)
     working: dict[int | None, list] = defaultdict(list)
-    if connection.vendor == "postgresql":  # both histograms in one scan
-        sql, params = timings.values("team_id", "bucket", "working_bucket").order_by().query.sql_with_params()
-        query = f"""
-            SELECT GROUPING(t.bucket), t.team_id, t.bucket, t.working_bucket, COUNT(*) FROM ({sql}) t
-            GROUP BY GROUPING SETS ((t.team_id, t.bucket), (t.team_id, t.working_bucket))
-        """  # noqa: S608 - the inner query is Django's own, with its parameters; the rest is fixed
-        with connection.cursor() as cursor:
-            cursor.execute(query, params)
-            counts = [
-                (working if no_bucket else calendar, team_id, working_bucket if no_bucket else bucket, n)
-                for no_bucket, team_id, bucket, working_bucket, n in cursor.fetchall()
-            ]
-    else:
-        counts = [
-            (into, team_id, bucket, n)
-            for into, column in ((calendar, "bucket"), (working, "working_bucket"))
-            for team_id, bucket, n in timings.values_list("team_id", column).annotate(n=Count("pk")).order_by()
-        ]
-    together = {id(calendar): defaultdict(int), id(working): defaultdict(int)}
-    for into, team_id, bucket, n in counts:
-        into[team_id].append((bucket, n))
-        together[id(into)][bucket] += n
-    calendar[None] = list(together[id(calendar)].items())
-    working[None] = list(together[id(working)].items())
+    together: dict[bool, dict[int, int]] = {False: defaultdict(int), True: defaultdict(int)}
+    rows = PeriodHistogram.objects.filter(period=period, team_id__in=sorted(team_ids)).order_by()
+    for team_id, is_working, bucket, n in rows.values_list("team_id", "working", "bucket", "escalations"):
+        (working if is_working else calendar)[team_id].append((bucket, n))
+        together[is_working][bucket] += n
+    calendar[None] = list(together[False].items())
+    working[None] = list(together[True].items())
     return {
         key: (
             histogram_percentile(calendar[key], 0.5),
@@ -304,12 +293,12 @@ def _bucketed_percentiles(timings) -> dict[int | None, tuple]:
     }
 
 
-def _percentiles(team_ids, since, answered: int) -> dict[int | None, tuple]:
+def _percentiles(period: str, team_ids, since, answered: int) -> dict[int | None, tuple]:
     """Per team and for all of them (key None): p50 and p90 of the calendar and the working seconds.
     `answered`: how many escalations are in scope (from the summaries), which picks the method."""
-    timings = _in_period(EscalationTiming.objects.all(), team_ids, since)
     if answered > EXACT_PERCENTILES_UP_TO:
-        return _bucketed_percentiles(timings)
+        return _bucketed_percentiles(period, team_ids)
+    timings = _in_period(EscalationTiming.objects.all(), team_ids, since)
     if connection.vendor == "postgresql":
         sql, params = timings.values("team_id", "seconds", "working_seconds").order_by().query.sql_with_params()
         # The inner query is Django's own, compiled with its parameters: nothing from the request.
@@ -353,40 +342,19 @@ def _week_row(week, values: dict) -> WeekRow:
     )
 
 
-def _weeks_only(summaries) -> list[WeekRow]:
-    weeks = summaries.annotate(week=TruncWeek("day")).values("week").annotate(**_SUMS).order_by("week")
-    return [_week_row(v["week"], v) for v in weeks]
+def _weeks(team_ids, since) -> list[WeekRow]:
+    """Week by week (the weeks the period touches, from Monday), oldest first."""
+    weeks = WeekSummary.objects.filter(team_id__in=sorted(team_ids))
+    if since:
+        weeks = weeks.filter(week__gte=monday(since))
+    sums = {n: Sum(n) for n in ("decisions", "within_authority", "escalated")}
+    return [_week_row(v["week"], v) for v in weeks.values("week").annotate(**sums).order_by("week")]
 
 
-def _grouped_sums(summaries) -> tuple[dict, dict, list[WeekRow]]:
-    """The summaries' sums per team, per decision type and per week (oldest first).
-
-    On PostgreSQL one scan answers all three (GROUPING SETS); elsewhere, three aggregates."""
-    names = list(_SUMS)
-    if connection.vendor == "postgresql":
-        sql, params = summaries.values("team_id", "decision_type_id", "day", *names).order_by().query.sql_with_params()
-        sums = ", ".join(f"SUM(t.{name})" for name in names)
-        week = "date_trunc('week', t.day)::date"
-        query = f"""
-            SELECT GROUPING(t.team_id), GROUPING(t.decision_type_id), t.team_id, t.decision_type_id, {week}, {sums}
-            FROM ({sql}) t GROUP BY GROUPING SETS ((t.team_id), (t.decision_type_id), ({week}))
-        """  # noqa: S608 - the inner query is Django's own, with its parameters; the rest is fixed
-        by_team, by_type, by_week = {}, {}, {}
-        with connection.cursor() as cursor:
-            cursor.execute(query, params)
-            for no_team, no_type, team_id, type_id, week_start, *values in cursor.fetchall():
-                row = dict(zip(names, values, strict=True))
-                if not no_team:
-                    by_team[team_id] = row
-                elif not no_type:
-                    by_type[type_id] = row
-                else:
-                    by_week[week_start] = row
-        return by_team, by_type, [_week_row(w, v) for w, v in sorted(by_week.items())]
-    by_team = {v["team_id"]: v for v in summaries.values("team_id").annotate(**_SUMS).order_by()}
-    by_type = {v["decision_type_id"]: v for v in summaries.values("decision_type_id").annotate(**_SUMS).order_by()}
-    weeks = summaries.annotate(week=TruncWeek("day")).values("week").annotate(**_SUMS).order_by("week")
-    return by_team, by_type, [_week_row(v["week"], v) for v in weeks]
+def _period_rows(period: str, team_ids) -> list[dict]:
+    """The period's sums per team and decision type (a few hundred rows for a whole company)."""
+    rows = PeriodSummary.objects.filter(period=period, team_id__in=sorted(team_ids)).order_by()
+    return list(rows.values("team_id", "decision_type_id", *_SUMS))
 
 
 def decisions_report(*, employee: Employee, period: str = DEFAULT_PERIOD, team: str | None = None) -> DecisionsReport:
@@ -396,20 +364,19 @@ def decisions_report(*, employee: Employee, period: str = DEFAULT_PERIOD, team: 
         raise refusal
     since = period_start(period)
     team_ids = cockpit_team_ids(employee=employee, team=team)
-    summaries = _in_period(DecisionDaySummary.objects.all(), team_ids, since)
-
     rows = {
         pk: DecisionRow(team_id=pk, team=name)
         for pk, name in Team.objects.filter(pk__in=sorted(team_ids)).order_by("name", "pk").values_list("pk", "name")
     }
-    by_team, by_type, weeks = _grouped_sums(summaries)
     total = DecisionRow()
-    for team_id, values in by_team.items():
-        rows[team_id].add(values)
+    by_type: dict[int, DecisionRow] = defaultdict(DecisionRow)
+    for values in _period_rows(period, team_ids):
+        rows[values["team_id"]].add(values)
+        by_type[values["decision_type_id"]].add(values)
         total.add(values)
 
     answered = total.approved_as_asked + total.approved_lower + total.rejected
-    timings = _percentiles(team_ids, since, answered)
+    timings = _percentiles(period, team_ids, since, answered)
     for key, row in [*rows.items(), (None, total)]:
         if key in timings:
             (row.time_to_decision_p50, row.time_to_decision_p90, row.working_time_to_decision_p50,
@@ -426,14 +393,11 @@ def decisions_report(*, employee: Employee, period: str = DEFAULT_PERIOD, team: 
         total.overdue_now += values["n"]
 
     types = {pk: TypeRow(pk, name, code) for pk, name, code in DecisionType.objects.values_list("pk", "name", "code")}
-    for type_id, values in by_type.items():
+    for type_id, figures in by_type.items():
         row = types[type_id]
-        row.decisions, row.within_authority, row.escalated = (
-            values["decisions"],
-            values["within_authority"],
-            values["escalated"],
-        )
-        row.limits = {cap: values[f"hit_{cap}"] for cap in CAPS}
+        row.decisions, row.within_authority = figures.decisions, figures.within_authority
+        row.escalated = figures.escalated
+        row.limits = figures.limits_hit
     type_rows = sorted((t for t in types.values() if t.decisions), key=lambda t: (-t.decisions, t.decision_type))
 
     return DecisionsReport(
@@ -442,7 +406,7 @@ def decisions_report(*, employee: Employee, period: str = DEFAULT_PERIOD, team: 
         teams=list(rows.values()),
         total=total,
         types=type_rows,
-        weeks=weeks,
+        weeks=_weeks(team_ids, since),
         as_of=summaries_as_of(),
     )
 
@@ -456,10 +420,10 @@ def pyramid(*, employee: Employee, period: str = DEFAULT_PERIOD, team: str | Non
         raise refusal
     since = period_start(period)
     team_ids = cockpit_team_ids(employee=employee, team=team)
-    summaries = _in_period(DecisionDaySummary.objects.all(), team_ids, since)
-    weeks = _weeks_only(summaries)
-    total = sum(w.decisions for w in weeks)
-    within = sum(w.within_authority for w in weeks)
+    totals = PeriodSummary.objects.filter(period=period, team_id__in=sorted(team_ids)).aggregate(
+        n=Sum("decisions"), within=Sum("within_authority")
+    )
+    total, within = totals["n"] or 0, totals["within"] or 0
     settled = dict(
         _in_period(SettledDaySummary.objects.all(), team_ids, since)
         .values("role_id")
@@ -479,7 +443,7 @@ def pyramid(*, employee: Employee, period: str = DEFAULT_PERIOD, team: str | Non
         levels=levels,
         unsettled=total - sum(level.decisions for level in levels),
         at_edge_share=_share(within, total),
-        weeks=weeks,
+        weeks=_weeks(team_ids, since),
         as_of=summaries_as_of(),
     )
 

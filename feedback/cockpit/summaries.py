@@ -15,9 +15,9 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models.functions import TruncDate, TruncWeek
 from django.utils import timezone
 
 from delegation.deadlines import working_seconds_between
@@ -25,11 +25,15 @@ from delegation.models import CAPS, Decision, Escalation, EscalationStep
 from feedback.cockpit.models import (
     DecisionDaySummary,
     EscalationTiming,
+    PeriodHistogram,
+    PeriodSummary,
     SettledDaySummary,
     SummaryState,
     SurveyDaySummary,
+    WeekSummary,
 )
 from feedback.models import Survey
+from feedback.selectors import INSIGHT_PERIODS
 
 # A transaction may commit a little after the moment it stamped on its rows: look back this far.
 SLACK = timedelta(minutes=5)
@@ -226,6 +230,81 @@ def _survey_rows(days) -> list[SurveyDaySummary]:
     ]
 
 
+def period_since(period: str, today: date | None = None) -> date | None:
+    """The first day of a period: today and the N - 1 days before it (None: all time)."""
+    days = INSIGHT_PERIODS[period]
+    return None if days is None else (today or timezone.localdate()) - timedelta(days=days - 1)
+
+
+def monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _weeks_rebuild(days) -> None:
+    """The weeks of `days` (every week for None), from the day summaries."""
+    stale = WeekSummary.objects.all()
+    sources = DecisionDaySummary.objects.all()
+    if days is not None:
+        weeks = sorted({monday(day) for day in days})
+        stale = stale.filter(week__in=weeks)
+        sources = sources.filter(day__in=[week + timedelta(days=n) for week in weeks for n in range(7)])
+    stale.delete()
+    sums = sources.annotate(week=TruncWeek("day")).values("week", "team_id").order_by()
+    sums = sums.annotate(n=Sum("decisions"), within=Sum("within_authority"), up=Sum("escalated"))
+    WeekSummary.objects.bulk_create(
+        [
+            WeekSummary(
+                week=row["week"].date() if isinstance(row["week"], datetime) else row["week"],
+                team_id=row["team_id"],
+                decisions=row["n"],
+                within_authority=row["within"],
+                escalated=row["up"],
+            )
+            for row in sums
+        ],
+        batch_size=BATCH,
+    )
+
+
+def _periods_rebuild() -> None:
+    """Every period's sums per team and type, and its time-to-decision histograms per team, as of today.
+
+    The histograms are written by the database itself (INSERT … SELECT): tens of thousands of rows
+    never travel to Python."""
+    PeriodSummary.objects.all().delete()
+    PeriodHistogram.objects.all().delete()
+    names = list(DecisionDaySummary.FIGURES)
+    table = connection.ops.quote_name(PeriodHistogram._meta.db_table)
+    team = connection.ops.quote_name("team_id")
+    for period in INSIGHT_PERIODS:
+        since = period_since(period)
+        days = DecisionDaySummary.objects.all() if since is None else DecisionDaySummary.objects.filter(day__gte=since)
+        rows = days.values("team_id", "decision_type_id").annotate(**{f"sum_{n}": Sum(n) for n in names}).order_by()
+        PeriodSummary.objects.bulk_create(
+            [
+                PeriodSummary(
+                    period=period,
+                    since=since,
+                    team_id=row["team_id"],
+                    decision_type_id=row["decision_type_id"],
+                    **{n: row[f"sum_{n}"] or 0 for n in names},
+                )
+                for row in rows
+            ],
+            batch_size=BATCH,
+        )
+        timings = EscalationTiming.objects.all() if since is None else EscalationTiming.objects.filter(day__gte=since)
+        for working, column in ((False, "bucket"), (True, "working_bucket")):
+            sql, params = timings.values("team_id", column).order_by().query.sql_with_params()
+            bucket = connection.ops.quote_name(column)
+            query = (
+                f"INSERT INTO {table} (period, team_id, working, bucket, escalations) "  # noqa: S608 - names are ours
+                f"SELECT %s, t.{team}, %s, t.{bucket}, COUNT(*) FROM ({sql}) t GROUP BY t.{team}, t.{bucket}"
+            )
+            with connection.cursor() as cursor:
+                cursor.execute(query, [period, working, *params])
+
+
 def summaries_rebuild(*, days: Iterable[date] | None = None) -> None:
     """Recompute the summaries of `days` (every day for None) from the raw decisions."""
     days = None if days is None else sorted(set(days))
@@ -239,6 +318,8 @@ def summaries_rebuild(*, days: Iterable[date] | None = None) -> None:
         SettledDaySummary.objects.bulk_create(_settled_rows(days), batch_size=BATCH)
         EscalationTiming.objects.bulk_create(_timing_rows(days), batch_size=BATCH)
         SurveyDaySummary.objects.bulk_create(_survey_rows(days), batch_size=BATCH)
+        _weeks_rebuild(days)
+        _periods_rebuild()
 
 
 def summaries_refresh(*, now: datetime | None = None) -> list[date] | None:
