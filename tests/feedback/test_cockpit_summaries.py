@@ -15,8 +15,15 @@ from django.utils import timezone
 from delegation.models import CAPS, Decision, Escalation
 from delegation.services import decision_submit, escalation_approve, escalation_reject, escalation_withdraw
 from feedback import services as feedback_services
-from feedback.cockpit.models import DecisionDaySummary, EscalationTiming, SettledDaySummary, SurveyDaySummary
-from feedback.cockpit.summaries import local_day, summaries_rebuild, summaries_refresh
+from feedback.cockpit.models import (
+    DecisionDaySummary,
+    EscalationTiming,
+    PeriodSummary,
+    SettledDaySummary,
+    SurveyDaySummary,
+    WeekSummary,
+)
+from feedback.cockpit.summaries import local_day, monday, summaries_rebuild, summaries_refresh
 from feedback.cockpit.tasks import refresh_cockpit_summaries
 from feedback.models import Survey
 from tests.feedback import cockpit_data
@@ -59,6 +66,27 @@ def summarized() -> dict:
         result[(s.day, s.team_id, s.decision_type_id)] = {n: getattr(s, n) for n in names if getattr(s, n)}
     settled = {(s.day, s.team_id, s.role_id): s.decisions for s in SettledDaySummary.objects.all()}
     return {"days": result, "settled": settled}
+
+
+def rollups_match_the_recount() -> bool:
+    """The weeks and the all-time period, added up from the recount."""
+    weeks: dict = defaultdict(lambda: [0, 0, 0])
+    period: dict = defaultdict(lambda: defaultdict(int))
+    for (day, team, type_id), row in recount()["days"].items():
+        week = weeks[(monday(day), team)]
+        week[0] += row.get("decisions", 0)
+        week[1] += row.get("within_authority", 0)
+        week[2] += row.get("escalated", 0)
+        for name, value in row.items():
+            period[(team, type_id)][name] += value
+    stored_weeks = {
+        (w.week, w.team_id): [w.decisions, w.within_authority, w.escalated] for w in WeekSummary.objects.all()
+    }
+    stored_period = {
+        (p.team_id, p.decision_type_id): {n: getattr(p, n) for n in DecisionDaySummary.FIGURES if getattr(p, n)}
+        for p in PeriodSummary.objects.filter(period="all")
+    }
+    return stored_weeks == dict(weeks) and stored_period == {k: dict(v) for k, v in period.items()}
 
 
 def survey_recount() -> dict:
@@ -105,6 +133,7 @@ def test_a_rebuild_equals_a_recount(org, make_case, flow):
     cockpit_data.build(org, make_case)
     summaries_rebuild()
     assert summarized() == recount()
+    assert rollups_match_the_recount()
     assert EscalationTiming.objects.count() == 3 + 3  # the hand-made set's 3, the flow's 3 answered
 
 
@@ -123,6 +152,7 @@ def test_the_refresh_picks_up_what_changed(org, make_case, flow, django_capture_
     days = summaries_refresh()
     assert local_day(timezone.now() - timedelta(days=20)) in days
     assert summarized() == recount()
+    assert rollups_match_the_recount()
     assert refresh_cockpit_summaries.delay().get() >= 1  # the beat task, again: nothing new, still equal
     assert summarized() == recount()
 
