@@ -3,9 +3,10 @@ of the escalations, how long approvers took, and who settled what (the inverted 
 
 Read from the summaries (`feedback.cockpit.models`), never from the million raw decisions, in a
 constant number of queries whatever the period or the number of teams: the visible teams (one
-query, remembered for the request), their names, the day summaries grouped by team, by type and
-by week, the percentiles (one query, grouped by team with a grand total), and the overdue
-escalations now (live, from the raw rows, through the `due_at` index).
+query, remembered for the request), their names, the period's sums per team and type (a few
+hundred rows for a whole company), the weeks, the percentiles (exact from the answered
+escalations up to `EXACT_PERCENTILES_UP_TO` of them, else from the period's histograms), and the
+overdue escalations now (live, from the raw rows, through the `due_at` index).
 
 Who sees what is `may_see_cockpit` and `cockpit_team_ids`: managers the teams below them, team
 leads their own team, directors all; agents nothing here (their own record is the track record).
