@@ -103,6 +103,8 @@ class Survey(OutboxKeyed, models.Model):
         indexes = [
             models.Index(fields=["team", "answered_at"], name="survey_team_answered"),
             models.Index(fields=["resolved_by", "answered_at"], name="survey_resolver_answered"),
+            # The cockpit's refresh reads the surveys answered on a day.
+            models.Index(fields=["answered_at"], name="survey_answered"),
         ]
 
     def __str__(self) -> str:

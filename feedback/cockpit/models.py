@@ -194,6 +194,7 @@ class SummaryState(models.Model):
     """One row: up to when the summaries have been brought up to date (the refresh's watermark)."""
 
     refreshed_at = models.DateTimeField(_("refreshed at"), null=True, blank=True)
+    rolled_up_at = models.DateTimeField(_("periods added up at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("cockpit summary state")

@@ -15,6 +15,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Exists, F, OuterRef, Q, Sum
 from django.db.models.functions import TruncDate, TruncWeek
@@ -305,8 +306,9 @@ def _periods_rebuild() -> None:
                 cursor.execute(query, [period, working, *params])
 
 
-def summaries_rebuild(*, days: Iterable[date] | None = None) -> None:
-    """Recompute the summaries of `days` (every day for None) from the raw decisions."""
+def summaries_rebuild(*, days: Iterable[date] | None = None, rollups: bool = True) -> None:
+    """Recompute the summaries of `days` (every day for None) from the raw decisions, and with
+    `rollups` the periods' totals and histograms."""
     days = None if days is None else sorted(set(days))
     if days == []:
         return
@@ -319,19 +321,31 @@ def summaries_rebuild(*, days: Iterable[date] | None = None) -> None:
         EscalationTiming.objects.bulk_create(_timing_rows(days), batch_size=BATCH)
         SurveyDaySummary.objects.bulk_create(_survey_rows(days), batch_size=BATCH)
         _weeks_rebuild(days)
-        _periods_rebuild()
+        if rollups or days is None:
+            _periods_rebuild()
+
+
+def _rollups_due(state: SummaryState, now: datetime) -> bool:
+    """The periods are added up again when the day changed (periods moved on) or after
+    `COCKPIT_ROLLUP_MINUTES`: four periods over a year of a large company take a few seconds."""
+    last = state.rolled_up_at
+    if last is None or local_day(last) != local_day(now):
+        return True
+    return now - last >= timedelta(minutes=settings.COCKPIT_ROLLUP_MINUTES)
 
 
 def summaries_refresh(*, now: datetime | None = None) -> list[date] | None:
     """Bring the summaries up to date: the days that changed since the last run (None: all of them,
-    on the first run). Idempotent; concurrent runs wait for each other on the state row."""
+    on the first run), and the periods when due. Idempotent; concurrent runs wait for each other
+    on the state row."""
     now = now or timezone.now()
     with transaction.atomic():
         SummaryState.objects.get_or_create(pk=1)
         state = SummaryState.objects.select_for_update().get(pk=1)
+        rollups = _rollups_due(state, now)
         if state.refreshed_at is None:
             summaries_rebuild()
-            days = None
+            days, rollups = None, True
         else:
             since = min(state.refreshed_at, now) - SLACK
             first = local_day(since)
@@ -350,12 +364,17 @@ def summaries_refresh(*, now: datetime | None = None) -> list[date] | None:
             ).values_list("answered_at", flat=True)
             days |= {local_day(at) for at in answered}
             days = sorted(days)
-            summaries_rebuild(days=days)
+            summaries_rebuild(days=days, rollups=rollups)
         state.refreshed_at = now
-        state.save(update_fields=["refreshed_at"])
+        if rollups:
+            state.rolled_up_at = now
+        state.save(update_fields=["refreshed_at", "rolled_up_at"])
     return days
 
 
 def summaries_as_of() -> datetime | None:
+    """When the figures were last brought up to date: the older of the days and the periods."""
     state = SummaryState.objects.filter(pk=1).first()
-    return state.refreshed_at if state else None
+    if state is None or state.refreshed_at is None:
+        return None
+    return min(state.refreshed_at, state.rolled_up_at or state.refreshed_at)

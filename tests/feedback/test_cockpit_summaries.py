@@ -137,7 +137,8 @@ def test_a_rebuild_equals_a_recount(org, make_case, flow):
     assert EscalationTiming.objects.count() == 3 + 3  # the hand-made set's 3, the flow's 3 answered
 
 
-def test_the_refresh_picks_up_what_changed(org, make_case, flow, django_capture_on_commit_callbacks):
+def test_the_refresh_picks_up_what_changed(org, make_case, flow, django_capture_on_commit_callbacks, settings):
+    settings.COCKPIT_ROLLUP_MINUTES = 0  # the periods too, at every refresh
     assert summaries_refresh() is None  # the first run rebuilds everything
     assert summarized() == recount()
     # An escalation made 20 days ago, answered today: its day changes.
@@ -155,6 +156,19 @@ def test_the_refresh_picks_up_what_changed(org, make_case, flow, django_capture_
     assert rollups_match_the_recount()
     assert refresh_cockpit_summaries.delay().get() >= 1  # the beat task, again: nothing new, still equal
     assert summarized() == recount()
+
+
+def test_the_periods_are_added_up_again_when_due(org, make_case, settings):
+    settings.COCKPIT_ROLLUP_MINUTES = 10
+    now = timezone.now().replace(hour=12)
+    summaries_refresh(now=now)
+    cockpit_data.decision(org, make_case(org.alice), org.alice, org.refund, "10.00", now)
+    summaries_refresh(now=now + timedelta(minutes=1))
+    assert sum(p.decisions for p in PeriodSummary.objects.filter(period="all")) == 0  # not due yet
+    assert DecisionDaySummary.objects.get().decisions == 1  # the day is, at once
+    summaries_refresh(now=now + timedelta(minutes=10))
+    assert sum(p.decisions for p in PeriodSummary.objects.filter(period="all")) == 1
+    assert rollups_match_the_recount()
 
 
 def test_survey_summaries_equal_a_recount(org, resolve):
