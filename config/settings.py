@@ -159,8 +159,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
 LOGIN_URL = "login"
-# Directors land on the inverted pyramid, everyone else on their queue (feedback.cockpit.views.landing).
-LOGIN_REDIRECT_URL = "landing"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
 LANGUAGE_CODE = "en"

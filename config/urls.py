@@ -7,10 +7,12 @@ from drf_spectacular.views import SpectacularAPIView
 
 from config import health
 from empower.api import ApiDocsView
+from feedback.cockpit.views import LoginView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    # Directors land on the cockpit's inverted pyramid, everyone else on their queue.
+    path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("healthz/", health.healthz, name="healthz"),

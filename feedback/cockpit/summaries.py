@@ -93,17 +93,40 @@ def _hit(cap: str) -> Q:
     return Q(within_authority=False, exceeded__icontains=f'"{cap}"')
 
 
+OVERDUE, CAPACITY = EscalationStep.Reason.OVERDUE, EscalationStep.Reason.CAPACITY
+
+
+def _moved_up(days) -> dict[tuple, int]:
+    """Escalations that moved up for a deadline or for capacity, per day, team, type and reason: read
+    from the steps of those days' escalations (through the decisions' time index)."""
+    day = TruncDate("escalation__decision__created_at", tzinfo=timezone.get_default_timezone())
+    steps = (
+        EscalationStep.objects.filter(
+            _made_in(days, "escalation__decision__created_at"), reason__in=[OVERDUE, CAPACITY]
+        )
+        .annotate(day=day)
+        .values("day", "escalation__decision__made_by__team_id", "escalation__decision__decision_type_id", "reason")
+        .annotate(n=Count("escalation_id", distinct=True))
+        .order_by()
+    )
+    moved: dict[tuple, int] = defaultdict(int)
+    for row in steps:
+        key = (
+            row["day"],
+            row["escalation__decision__made_by__team_id"],
+            row["escalation__decision__decision_type_id"],
+            row["reason"],
+        )
+        moved[key] = row["n"]
+    return moved
+
+
 def _day_rows(days) -> list[DecisionDaySummary]:
-    steps = EscalationStep.objects.filter(escalation__decision_id=OuterRef("pk"))
     escalated = Q(within_authority=False)
     approved = escalated & Q(status=Decision.Status.APPROVED)
     rows = (
         Decision.objects.filter(_made_in(days))
-        .annotate(
-            day=TruncDate("created_at", tzinfo=timezone.get_default_timezone()),
-            overdue=Exists(steps.filter(reason=EscalationStep.Reason.OVERDUE)),
-            capacity=Exists(steps.filter(reason=EscalationStep.Reason.CAPACITY)),
-        )
+        .annotate(day=TruncDate("created_at", tzinfo=timezone.get_default_timezone()))
         .values("day", "made_by__team_id", "decision_type_id")
         .annotate(
             n=Count("id"),
@@ -115,13 +138,12 @@ def _day_rows(days) -> list[DecisionDaySummary]:
             rejected=Count("id", filter=escalated & Q(status=Decision.Status.REJECTED)),
             withdrawn=Count("id", filter=escalated & Q(status=Decision.Status.WITHDRAWN)),
             waiting=Count("id", filter=escalated & Q(status=Decision.Status.ESCALATED)),
-            overdue_n=Count("id", filter=escalated & Q(overdue=True)),
-            capacity_n=Count("id", filter=escalated & Q(capacity=True)),
             amount_within=Sum("amount", filter=Q(within_authority=True)),
             amount_up=Sum("final_amount", filter=approved),
         )
         .order_by()
     )
+    moved = _moved_up(days)
     return [
         DecisionDaySummary(
             day=row["day"],
@@ -136,8 +158,8 @@ def _day_rows(days) -> list[DecisionDaySummary]:
             rejected=row["rejected"],
             withdrawn=row["withdrawn"],
             waiting=row["waiting"],
-            moved_up_overdue=row["overdue_n"],
-            moved_up_capacity=row["capacity_n"],
+            moved_up_overdue=moved[(row["day"], row["made_by__team_id"], row["decision_type_id"], OVERDUE)],
+            moved_up_capacity=moved[(row["day"], row["made_by__team_id"], row["decision_type_id"], CAPACITY)],
             amount_within_authority=row["amount_within"] or 0,
             amount_approved_on_escalation=row["amount_up"] or 0,
         )

@@ -10,5 +10,4 @@ urlpatterns = [
     path("", views.decisions, name="cockpit"),
     path("pyramid/", views.pyramid, name="cockpit-pyramid"),
     path("export/<slug:table>.csv", views.export, name="cockpit-export"),
-    path("start/", views.landing, name="landing"),
 ]

@@ -1,10 +1,12 @@
-"""The cockpit's pages: decisions at the edge, the inverted pyramid, their CSV exports, and the
-landing that sends a director to the pyramid first. Thin: parse the query, call one selector,
-draw the charts (server-side SVG), render."""
+"""The cockpit's pages: decisions at the edge, the inverted pyramid, their CSV exports; and the login
+that sends a director to the pyramid. Thin: parse the query, call one selector, draw the charts
+(server-side SVG), render."""
 
 from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
@@ -169,10 +171,12 @@ def export(request: HttpRequest, table: str) -> HttpResponse:
     return csv_response(f"{table}-{period}.csv", header, rows)
 
 
-@require_GET
-@staff_required
-def landing(request: HttpRequest) -> HttpResponse:
-    """Where logging in lands: directors on the inverted pyramid, everyone else on their queue."""
-    if selectors.lands_on_pyramid(employee=request.employee):
-        return redirect("cockpit-pyramid")
-    return redirect("home")
+class LoginView(auth_views.LoginView):
+    """Django's login; without a `next`, a director lands on the inverted pyramid, the first thing
+    they see, and everyone else on their queue (`LOGIN_REDIRECT_URL`)."""
+
+    def get_default_redirect_url(self) -> str:
+        employee = getattr(self.request.user, "employee", None)
+        if employee is not None and selectors.lands_on_pyramid(employee=employee):
+            return reverse("cockpit-pyramid")
+        return super().get_default_redirect_url()

@@ -264,13 +264,18 @@ def test_page_exports(client, org, data):
 
 
 def test_director_lands_on_the_pyramid(client, org):
-    client.force_login(org.dan.user)
-    assert client.get(reverse("landing"))["Location"] == reverse("cockpit-pyramid")
-    client.force_login(org.alice.user)
-    assert client.get(reverse("landing"))["Location"] == reverse("home")
+    login = reverse("login")
+    assert client.post(login, {"username": "dan", "password": "demo-pass-123"})["Location"] == reverse(
+        "cockpit-pyramid"
+    )
     client.logout()
-    response = client.post(reverse("login"), {"username": "dan", "password": "demo-pass-123"})
-    assert response["Location"] == reverse("landing")
+    assert client.post(login, {"username": "alice", "password": "demo-pass-123"})["Location"] == reverse("home")
+    client.logout()
+    carol = {"username": "carol", "password": "demo-pass-123"}
+    assert client.post(login, carol)["Location"] == reverse("home")  # a manager: the queue
+    client.logout()
+    dan_elsewhere = {"username": "dan", "password": "demo-pass-123", "next": "/escalations/"}
+    assert client.post(login, dan_elsewhere)["Location"] == "/escalations/"
 
 
 def test_tabs_link_only_installed_pages(client, org, data):
