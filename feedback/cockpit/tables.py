@@ -82,3 +82,16 @@ def pyramid_table(pyramid: Pyramid) -> tuple[list[str], list[list]]:
     rows += [[level.label, level.decisions, level.share] for level in pyramid.levels]
     rows.append(["not settled yet (waiting or withdrawn)", pyramid.unsettled, None])
     return header, rows
+
+
+def satisfaction_table(insights) -> tuple[list[str], list[list]]:
+    """The satisfaction page's table: CSAT settled at first contact against escalated, per team."""
+    header = ["team", "answered", "first_contact_count", "first_contact_csat", "escalated_count", "escalated_csat"]
+    header += ["difference", "nps"]
+
+    def row(r, team):
+        csat = [r.first_contact_csat, r.escalated_csat, r.difference]
+        first, up, difference = (None if v is None else round(v, 2) for v in csat)
+        return [team, r.answered, r.first_contact_count, first, r.escalated_count, up, difference, r.nps]
+
+    return header, [row(r, r.team) for r in insights.teams] + [row(insights.total, "")]

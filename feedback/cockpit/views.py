@@ -16,6 +16,7 @@ from empower.errors import DomainError, InvalidInput
 from empower.views import staff_required
 from feedback.cockpit import charts, selectors, tables
 from feedback.cockpit.csv import csv_response
+from feedback.selectors import feedback_insights
 
 LIMIT_LABELS = {
     "per_decision": gettext_lazy("per decision"),
@@ -147,11 +148,19 @@ def pyramid(request: HttpRequest) -> HttpResponse:
     return render(request, "feedback/cockpit/pyramid.html", context)
 
 
+def _satisfaction(*, employee, period: str, team: str | None = None):
+    refusal = selectors.cockpit_refusal(employee=employee)
+    if refusal:
+        raise refusal
+    return feedback_insights(employee=employee, period=period)
+
+
 EXPORTS = {
     "teams": (selectors.decisions_report, tables.teams_table),
     "types": (selectors.decisions_report, tables.types_table),
     "weeks": (selectors.decisions_report, tables.weeks_table),
     "pyramid": (selectors.pyramid, tables.pyramid_table),
+    "satisfaction": (_satisfaction, tables.satisfaction_table),
 }
 
 

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from empower.errors import InvalidInput, NotAllowed
 from empower.models import Team
+from feedback import services as feedback_services
 from feedback.cockpit import selectors
 from feedback.cockpit.csv import csv_text, safe_cell
 from feedback.cockpit.summaries import summaries_rebuild
@@ -255,7 +256,7 @@ def test_pages_refuse_agents(client, org, data):
 
 def test_page_exports(client, org, data):
     client.force_login(org.carol.user)
-    for table in ("teams", "types", "weeks", "pyramid"):
+    for table in ("teams", "types", "weeks", "pyramid", "satisfaction"):
         response = client.get(reverse("cockpit-export", args=[table]), {"period": "all"})
         assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     assert client.get("/insights/export/nothing.csv").status_code == 404
@@ -290,3 +291,17 @@ def test_tabs_link_only_installed_pages(client, org, data):
             assert str(label) not in shown
         else:
             assert url in page and str(label) in shown
+
+
+def test_the_satisfaction_table_as_csv(client, org, resolve):
+    feedback_services.survey_answer(survey_id=resolve().pk, csat=4)
+    client.force_login(org.bob.user)
+    response = client.get(reverse("cockpit-export", args=["satisfaction"]), {"period": "30"})
+    lines = response.content.decode().splitlines()
+    assert (
+        lines[0] == "team,answered,first_contact_count,first_contact_csat,escalated_count,escalated_csat,difference,nps"
+    )
+    assert lines[1] == "Customer Care,1,1,4.0,0,,,"
+    assert lines[2].startswith(",1,1,4.0")  # the total
+    client.force_login(org.alice.user)
+    assert client.get(reverse("cockpit-export", args=["satisfaction"])).status_code == 403
