@@ -102,7 +102,7 @@ def line_chart(
         (
             (f"{left + i * step:.1f}", height - 8, label)
             for i, (label, _) in enumerate(points)
-            if i % max(1, len(points) // 8) == 0
+            if i % -(-len(points) // 7) == 0  # about seven labels, whatever the number of points
         ),
     )
     line = format_html('<polyline points="{}" class="chart-line" fill="none"/>', path) if len(coords) > 1 else ""
