@@ -305,3 +305,13 @@ def test_the_satisfaction_table_as_csv(client, org, resolve):
     assert lines[2].startswith(",1,1,4.0")  # the total
     client.force_login(org.alice.user)
     assert client.get(reverse("cockpit-export", args=["satisfaction"])).status_code == 403
+
+
+def test_pages_answer_a_team_not_seen_or_unknown(client, org, data):
+    client.force_login(org.hank.user)
+    assert client.get(reverse("cockpit"), {"team": "Customer Care"}).status_code == 403
+    page = client.get(reverse("cockpit"), {"team": "Returns", "period": "all"})
+    assert page.status_code == 200 and '<dd id="kpi-at-edge">100 %</dd>' in page.content.decode()
+    client.force_login(org.carol.user)
+    refused = client.get(reverse("cockpit-pyramid"), {"team": "Atlantis"})
+    assert refused.status_code == 400 and "No such team." in refused.content.decode()
