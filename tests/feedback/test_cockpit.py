@@ -8,6 +8,7 @@ import pytest
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from delegation.deadlines import add_working_hours, working_seconds_between
 from empower.errors import InvalidInput, NotAllowed
 from empower.models import Team
 from feedback import services as feedback_services
@@ -315,3 +316,13 @@ def test_pages_answer_a_team_not_seen_or_unknown(client, org, data):
     client.force_login(org.carol.user)
     refused = client.get(reverse("cockpit-pyramid"), {"team": "Atlantis"})
     assert refused.status_code == 400 and "No such team." in refused.content.decode()
+
+
+def test_working_seconds_are_the_inverse_of_the_deadlines():
+    friday = datetime(2026, 11, 27, 16, 0, tzinfo=UTC)
+    assert working_seconds_between(friday, datetime(2026, 11, 30, 10, 0, tzinfo=UTC)) == 2 * 3600
+    assert working_seconds_between(friday, friday - timedelta(hours=1)) == 0
+    saturday = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+    assert working_seconds_between(saturday, saturday + timedelta(hours=20)) == 0
+    for hours in (0.5, 3, 8, 13, 40):
+        assert working_seconds_between(friday, add_working_hours(friday, hours)) == hours * 3600
