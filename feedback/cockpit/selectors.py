@@ -12,10 +12,12 @@ Who sees what is `may_see_cockpit` and `cockpit_team_ids`: managers the teams be
 leads their own team, directors all; agents nothing here (their own record is the track record).
 """
 
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from itertools import accumulate
 
 from django.db import connection
 from django.db.models import Count, Sum
@@ -250,26 +252,25 @@ def percentile(values: list[float], fraction: float) -> float | None:
 EXACT_PERCENTILES_UP_TO = 10_000
 
 
-def histogram_percentile(counts: list[tuple[int, int]], fraction: float) -> float | None:
-    """`percentile` over a histogram of (bucket, count): the same ranks and interpolation, each
-    value known from its bucket (so within 2.5 %)."""
-    total = sum(n for _, n in counts)
-    if not total:
-        return None
+def histogram_percentiles(counts: list[tuple[int, int]], fractions: tuple[float, ...]) -> tuple:
+    """`percentile` over a histogram of (bucket, count), for each of `fractions`: the same ranks and
+    interpolation, each value known from its bucket (so within 2.5 %)."""
     ordered = sorted(counts)
+    ends = list(accumulate(n for _, n in ordered))  # the rank just past each bucket
+    total = ends[-1] if ends else 0
+    if not total:
+        return tuple(None for _ in fractions)
 
     def value_at(index: int) -> float:
-        seen = 0
-        for bucket, n in ordered:
-            seen += n
-            if seen > index:
-                return bucket_value(bucket)
-        return bucket_value(ordered[-1][0])
+        return bucket_value(ordered[bisect_right(ends, index)][0])
 
-    position = fraction * (total - 1)
-    low = int(position)
-    low_value, high_value = value_at(low), value_at(min(low + 1, total - 1))
-    return low_value + (high_value - low_value) * (position - low)
+    values = []
+    for fraction in fractions:
+        position = fraction * (total - 1)
+        low = int(position)
+        low_value, high_value = value_at(low), value_at(min(low + 1, total - 1))
+        values.append(low_value + (high_value - low_value) * (position - low))
+    return tuple(values)
 
 
 def _bucketed_percentiles(period: str, team_ids) -> dict[int | None, tuple]:
@@ -284,12 +285,7 @@ def _bucketed_percentiles(period: str, team_ids) -> dict[int | None, tuple]:
     calendar[None] = list(together[False].items())
     working[None] = list(together[True].items())
     return {
-        key: (
-            histogram_percentile(calendar[key], 0.5),
-            histogram_percentile(calendar[key], 0.9),
-            histogram_percentile(working[key], 0.5),
-            histogram_percentile(working[key], 0.9),
-        )
+        key: (*histogram_percentiles(calendar[key], (0.5, 0.9)), *histogram_percentiles(working[key], (0.5, 0.9)))
         for key in calendar
     }
 
@@ -352,10 +348,10 @@ def _weeks(team_ids, since) -> list[WeekRow]:
     return [_week_row(v["week"], v) for v in weeks.values("week").annotate(**sums).order_by("week")]
 
 
-def _period_rows(period: str, team_ids) -> list[dict]:
-    """The period's sums per team and decision type (a few hundred rows for a whole company)."""
+def _period_sums(period: str, team_ids, by: str) -> list[dict]:
+    """The period's sums per team or per decision type (from a few hundred rows for a whole company)."""
     rows = PeriodSummary.objects.filter(period=period, team_id__in=sorted(team_ids)).order_by()
-    return list(rows.values("team_id", "decision_type_id", *_SUMS))
+    return list(rows.values(by).annotate(**_SUMS))
 
 
 def decisions_report(*, employee: Employee, period: str = DEFAULT_PERIOD, team: str | None = None) -> DecisionsReport:
@@ -370,10 +366,8 @@ def decisions_report(*, employee: Employee, period: str = DEFAULT_PERIOD, team: 
         for pk, name in Team.objects.filter(pk__in=sorted(team_ids)).order_by("name", "pk").values_list("pk", "name")
     }
     total = DecisionRow()
-    by_type: dict[int, DecisionRow] = defaultdict(DecisionRow)
-    for values in _period_rows(period, team_ids):
+    for values in _period_sums(period, team_ids, "team_id"):
         rows[values["team_id"]].add(values)
-        by_type[values["decision_type_id"]].add(values)
         total.add(values)
 
     answered = total.approved_as_asked + total.approved_lower + total.rejected
@@ -394,11 +388,11 @@ def decisions_report(*, employee: Employee, period: str = DEFAULT_PERIOD, team: 
         total.overdue_now += values["n"]
 
     types = {pk: TypeRow(pk, name, code) for pk, name, code in DecisionType.objects.values_list("pk", "name", "code")}
-    for type_id, figures in by_type.items():
-        row = types[type_id]
-        row.decisions, row.within_authority = figures.decisions, figures.within_authority
-        row.escalated = figures.escalated
-        row.limits = figures.limits_hit
+    for values in _period_sums(period, team_ids, "decision_type_id"):
+        row = types[values["decision_type_id"]]
+        row.decisions, row.within_authority = values["decisions"], values["within_authority"]
+        row.escalated = values["escalated"]
+        row.limits = {cap: values[f"hit_{cap}"] for cap in CAPS}
     type_rows = sorted((t for t in types.values() if t.decisions), key=lambda t: (-t.decisions, t.decision_type))
 
     return DecisionsReport(
