@@ -273,6 +273,9 @@ EMPOWER_PROMISE_DAYS = env.int("EMPOWER_PROMISE_DAYS", default=14)
 FEEDBACK_SURVEY_DAYS = env.int("FEEDBACK_SURVEY_DAYS", default=30)
 FEEDBACK_FOLLOW_UP_HOURS = env.int("FEEDBACK_FOLLOW_UP_HOURS", default=48)
 FEEDBACK_REPORT_WORKING_HOURS = env.int("FEEDBACK_REPORT_WORKING_HOURS", default=16)
+# The cockpit's period totals and time histograms are added up again at most this often (minutes;
+# the day summaries follow every minute). 0: at every refresh.
+COCKPIT_ROLLUP_MINUTES = env.int("COCKPIT_ROLLUP_MINUTES", default=10)
 if min(FEEDBACK_SURVEY_DAYS, FEEDBACK_FOLLOW_UP_HOURS, FEEDBACK_REPORT_WORKING_HOURS) < 1:
     raise ImproperlyConfigured(
         "FEEDBACK_SURVEY_DAYS, FEEDBACK_FOLLOW_UP_HOURS and FEEDBACK_REPORT_WORKING_HOURS must be at least 1."
@@ -409,6 +412,11 @@ CELERY_BEAT_SCHEDULE = {
     "send-weekly-story-digests": {
         "task": "feedback.tasks.send_story_digests",
         "schedule": 3600.0,
+    },
+    # The cockpit's summaries: the days whose decisions or escalations changed since the last run.
+    "refresh-cockpit-summaries": {
+        "task": "feedback.cockpit.tasks.refresh_cockpit_summaries",
+        "schedule": 60.0,
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")

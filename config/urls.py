@@ -9,12 +9,14 @@ from config import health
 from empower.api import ApiDocsView
 from empower.forms import AdminLoginForm, LoginForm
 from empower.password_reset import PasswordResetView
+from feedback.cockpit.views import LoginView
 
 admin.site.login_form = AdminLoginForm
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("accounts/login/", auth_views.LoginView.as_view(authentication_form=LoginForm), name="login"),
+    # Directors land on the cockpit's inverted pyramid, everyone else on their queue.
+    path("accounts/login/", LoginView.as_view(authentication_form=LoginForm), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Password reset by e-mail: Django's views (the e-mail through the outbox, rate limited).
     path("accounts/password-reset/", PasswordResetView.as_view(), name="password_reset"),
@@ -33,6 +35,7 @@ urlpatterns = [
     path("", include("empower.page_urls")),
     path("", include("delegation.urls")),
     path("feedback/", include("feedback.urls")),
+    path("insights/", include("feedback.cockpit.urls")),
 ]
 
 # Styled pages in the product's look and the reader's language; JSON under /api/ (empower.error_pages).

@@ -54,3 +54,26 @@ def _next_day(midnight: datetime, tz) -> datetime:
 
 # The approver is reminded when this share of their working hours has passed (once per assignment).
 REMINDER_SHARE = 0.75
+
+
+def working_seconds_between(start: datetime, end: datetime) -> int:
+    """The working seconds from `start` to `end` (0 when `end` is not after `start`): the inverse of
+    `add_working_hours`, with the same working days and hours. The cockpit measures an approver's
+    time to decision with it."""
+    if end <= start:
+        return 0
+    days, opens_at, closes_at = working_time()
+    tz = timezone.get_default_timezone()
+    moment = timezone.localtime(start, tz)
+    end = timezone.localtime(end, tz)
+    total = timedelta()
+    while moment < end:
+        midnight = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+        opens = midnight + timedelta(hours=opens_at)
+        closes = midnight + timedelta(hours=closes_at)
+        if moment.isoweekday() in days:
+            span_start, span_end = max(moment, opens), min(end, closes)
+            if span_end > span_start:
+                total += span_end - span_start
+        moment = _next_day(midnight, tz)
+    return int(total.total_seconds())

@@ -555,6 +555,8 @@ class EscalationStep(models.Model):
         ordering = ["created_at", "id"]
         verbose_name = _("escalation step")
         verbose_name_plural = _("escalation steps")
+        # The cockpit's refresh finds the escalations that moved since its last run.
+        indexes = [models.Index(fields=["created_at"], name="escalation_step_time")]
 
     def __str__(self) -> str:
         return f"{self.escalation_id} L{self.level} {self.status}"

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from feedback import api, api_stories
+from feedback.cockpit.api import DecisionsInsightsView
 
 urlpatterns = [
     path("cases/<int:pk>/resolve/", api.CaseResolveView.as_view(), name="api-case-resolve"),
@@ -34,4 +35,5 @@ urlpatterns = [
         "employees/<str:username>/recognition/", api_stories.RecognitionView.as_view(), name="api-employee-recognition"
     ),
     path("insights/feedback/", api.FeedbackInsightsView.as_view(), name="api-feedback-insights"),
+    path("insights/decisions/", DecisionsInsightsView.as_view(), name="api-insights-decisions"),
 ]

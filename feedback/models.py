@@ -104,6 +104,8 @@ class Survey(OutboxKeyed, models.Model):
         indexes = [
             models.Index(fields=["team", "answered_at"], name="survey_team_answered"),
             models.Index(fields=["resolved_by", "answered_at"], name="survey_resolver_answered"),
+            # The cockpit's refresh reads the surveys answered on a day.
+            models.Index(fields=["answered_at"], name="survey_answered"),
         ]
 
     def __str__(self) -> str:
@@ -506,3 +508,16 @@ class FeaturedStory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.ref_id} featured by {self.featured_by}"
+
+
+# The cockpit's summaries live in their own module; imported here so Django registers them.
+from feedback.cockpit.models import (  # noqa: E402, F401
+    DecisionDaySummary,
+    EscalationTiming,
+    PeriodHistogram,
+    PeriodSummary,
+    SettledDaySummary,
+    SummaryState,
+    SurveyDaySummary,
+    WeekSummary,
+)

@@ -24,7 +24,15 @@ from delegation.models import Decision
 from empower.errors import Conflict, DomainError, NotAllowed
 from empower.models import AuditRecord, Employee
 from empower.selectors import chain_above, email_of_row, has_reports, subtree_ids, visible_team_ids
-from feedback.models import MAX_COMPLAINTS, FollowUp, FrictionAnswer, FrictionReport, FrictionSecond, Survey
+from feedback.models import (
+    MAX_COMPLAINTS,
+    FollowUp,
+    FrictionAnswer,
+    FrictionReport,
+    FrictionSecond,
+    Survey,
+    SurveyDaySummary,
+)
 
 # A case counts as escalated when any decision on it went beyond the maker's authority.
 _ESCALATED = Exists(Decision.objects.filter(case_id=OuterRef("case_id"), within_authority=False))
@@ -480,34 +488,53 @@ def _mean(total, count: int) -> float | None:
     return float(total) / count if count else None
 
 
+_SURVEY_SUMS = ("answered", "csat_sum", "nps_answers", "promoters", "detractors")
+
+
 def csat_by_handling(*, team_ids, since: datetime | None = None) -> tuple[list[HandlingRow], HandlingRow]:
     """Per team and overall: average CSAT of cases settled at first contact (no decision went beyond the
-    maker's authority) against escalated ones, and the net promoter score. Two queries in all.
+    maker's authority) against escalated ones, and the net promoter score. Three queries in all.
 
-    Set-based: one aggregate over the teams' answered surveys, and one over those whose case was
-    escalated (a semi-join on the decisions beyond authority, read from the partial index
-    `decision_beyond_authority_case`); settled at first contact is the difference, and the total the
-    sum of the teams. No subquery runs per survey.
+    Past days come from the cockpit's per-day survey summaries (`SurveyDaySummary`, kept current by
+    the beat task), today from the surveys themselves: one aggregate over the teams' surveys answered
+    today and one over those whose case was escalated (a semi-join on the partial index
+    `decision_beyond_authority_case`). `since` is counted from the start of its day.
     """
-    surveys = Survey.objects.filter(answered_at__isnull=False, team_id__in=list(team_ids))
+    team_ids = sorted(team_ids)
+    today = _start_of_today()
+    everyone: dict[int, dict] = {}
+    escalated: dict[int, dict] = {}
+    names: dict[int, str] = {}
+
+    def add(into: dict, team_id: int, values: dict) -> None:
+        row = into.setdefault(team_id, dict.fromkeys(_SURVEY_SUMS, 0))
+        for key in _SURVEY_SUMS:
+            row[key] += values.get(key) or 0
+
+    past = SurveyDaySummary.objects.filter(team_id__in=team_ids, day__lt=timezone.localdate())
     if since:
-        surveys = surveys.filter(answered_at__gte=since)
+        past = past.filter(day__gte=timezone.localtime(since).date())
+    sums = {key: Sum(key) for key in _SURVEY_SUMS}
+    for values in past.values("team_id", "team__name", "escalated").annotate(**sums).order_by():
+        names[values["team_id"]] = values["team__name"]
+        add(everyone, values["team_id"], values)
+        if values["escalated"]:
+            add(escalated, values["team_id"], values)
+
+    surveys = Survey.objects.filter(answered_at__gte=today, team_id__in=team_ids)
     # Answered surveys always carry a CSAT (`survey_answer_has_csat`), so counts and sums make the means.
-    everyone = {
-        row["team_id"]: row
-        for row in surveys.values("team_id", "team__name").annotate(
-            answered=Count("id"),
-            csat_sum=Sum("csat"),
-            nps_answers=Count("id", filter=Q(nps__isnull=False)),
-            promoters=Count("id", filter=Q(nps__gte=9)),
-            detractors=Count("id", filter=Q(nps__lte=6)),
-        )
-    }
-    escalated = {
-        row["team_id"]: row
-        for row in surveys.filter(_ESCALATED).values("team_id").annotate(answered=Count("id"), csat_sum=Sum("csat"))
-    }
-    nothing = {"answered": 0, "csat_sum": 0}
+    for values in surveys.values("team_id", "team__name").annotate(
+        answered=Count("id"),
+        csat_sum=Sum("csat"),
+        nps_answers=Count("id", filter=Q(nps__isnull=False)),
+        promoters=Count("id", filter=Q(nps__gte=9)),
+        detractors=Count("id", filter=Q(nps__lte=6)),
+    ):
+        names[values["team_id"]] = values["team__name"]
+        add(everyone, values["team_id"], values)
+    for values in surveys.filter(_ESCALATED).values("team_id").annotate(answered=Count("id"), csat_sum=Sum("csat")):
+        add(escalated, values["team_id"], values)
+    nothing = dict.fromkeys(_SURVEY_SUMS, 0)
 
     def row(values: dict, up: dict, team_id, team: str) -> HandlingRow:
         first_count = values["answered"] - up["answered"]
@@ -522,14 +549,16 @@ def csat_by_handling(*, team_ids, since: datetime | None = None) -> tuple[list[H
             answered=values["answered"],
         )
 
-    teams = sorted(everyone.values(), key=lambda r: (r["team__name"], r["team_id"]))
-    total = {
-        key: sum(r[key] or 0 for r in teams)
-        for key in ("answered", "csat_sum", "nps_answers", "promoters", "detractors")
-    }
-    total_up = {key: sum(r[key] or 0 for r in escalated.values()) for key in ("answered", "csat_sum")}
-    rows = [row(r, escalated.get(r["team_id"], nothing), r["team_id"], r["team__name"]) for r in teams]
+    order = sorted(everyone, key=lambda pk: (names[pk], pk))
+    total = {key: sum(everyone[pk][key] for pk in order) for key in _SURVEY_SUMS}
+    total_up = {key: sum(r[key] for r in escalated.values()) for key in _SURVEY_SUMS}
+    rows = [row(everyone[pk], escalated.get(pk, nothing), pk, names[pk]) for pk in order]
     return rows, row(total, total_up, None, "")
+
+
+def _start_of_today() -> datetime:
+    tz = timezone.get_default_timezone()
+    return timezone.make_aware(datetime.combine(timezone.localdate(), datetime.min.time()), tz)
 
 
 @dataclass(frozen=True)
@@ -547,7 +576,9 @@ class FollowUpStats:
 def follow_up_stats(*, team_ids, since: datetime | None = None) -> FollowUpStats:
     """How well the loop is closed: open and overdue follow-ups, and replies made by the first deadline."""
     now = timezone.now()
-    follow_ups = FollowUp.objects.filter(case__team_id__in=list(team_ids))
+    # By the team of the employee who resolved the case (a small join on people), not the case's team:
+    # joining the cases would read every case of those teams.
+    follow_ups = FollowUp.objects.filter(resolver__team_id__in=list(team_ids))
     if since:
         follow_ups = follow_ups.filter(created_at__gte=since)
     values = follow_ups.aggregate(
@@ -594,7 +625,8 @@ def feedback_insights(*, employee: Employee, period: str = DEFAULT_INSIGHT_PERIO
     how well follow-ups are closed, and the rules reported most (those open now, whatever the period).
     """
     days = INSIGHT_PERIODS[period]
-    since = timezone.now() - timedelta(days=days) if days else None
+    # Today and the days before it, whole days, as the cockpit counts them.
+    since = _start_of_today() - timedelta(days=days - 1) if days else None
     team_ids = visible_team_ids(employee=employee)
     teams, total = csat_by_handling(team_ids=team_ids, since=since)
     return FeedbackInsights(

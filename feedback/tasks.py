@@ -28,3 +28,7 @@ def move_overdue_friction_reports() -> int:
 def send_story_digests() -> int:
     """Each team's weekly digest of stories, once per team and ISO week; returns e-mails queued."""
     return services.stories_digests_send()
+
+
+# The cockpit's task lives with the cockpit; imported here so the worker finds it.
+from feedback.cockpit.tasks import refresh_cockpit_summaries  # noqa: E402, F401
