@@ -3,6 +3,7 @@
 from django.urls import path
 
 from feedback import api
+from feedback.cockpit import api_autonomy, api_recommend
 
 urlpatterns = [
     path("cases/<int:pk>/resolve/", api.CaseResolveView.as_view(), name="api-case-resolve"),
@@ -24,4 +25,35 @@ urlpatterns = [
         "friction-reports/<int:pk>/answer/", api.FrictionReportAnswerView.as_view(), name="api-friction-report-answer"
     ),
     path("insights/feedback/", api.FeedbackInsightsView.as_view(), name="api-feedback-insights"),
+]
+
+# The cockpit's recommendations, track records and what-if (feedback.cockpit).
+
+urlpatterns += [
+    path(
+        "insights/recommendations/",
+        api_recommend.RecommendationListView.as_view(),
+        name="api-insights-recommendations",
+    ),
+    path(
+        "insights/recommendations/refresh/",
+        api_recommend.RecommendationRefreshView.as_view(),
+        name="api-insights-recommendations-refresh",
+    ),
+    path(
+        "insights/recommendations/<int:pk>/accept/",
+        api_recommend.RecommendationAcceptView.as_view(),
+        name="api-insights-recommendation-accept",
+    ),
+    path(
+        "insights/recommendations/<int:pk>/dismiss/",
+        api_recommend.RecommendationDismissView.as_view(),
+        name="api-insights-recommendation-dismiss",
+    ),
+    path("insights/what-if/", api_autonomy.WhatIfView.as_view(), name="api-insights-what-if"),
+    path(
+        "employees/<str:username>/track-record/",
+        api_autonomy.TrackRecordView.as_view(),
+        name="api-employee-track-record",
+    ),
 ]

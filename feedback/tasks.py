@@ -10,6 +10,7 @@ is set here.
 from celery import shared_task
 
 from feedback import selectors, services
+from feedback.cockpit.recommendations import recommendations_refresh
 
 
 @shared_task(soft_time_limit=50)  # the sweep gets a little longer than the global 45 s
@@ -22,3 +23,10 @@ def move_overdue_follow_ups() -> int:
 def move_overdue_friction_reports() -> int:
     """Unanswered friction reports past their deadline go to the next manager up; returns how many moved."""
     return sum(1 for pk in selectors.overdue_report_ids() if services.friction_report_move_up(report_id=pk))
+
+
+@shared_task(soft_time_limit=300, time_limit=330)  # reads 90 days of escalations: more than a sweep
+def refresh_limit_recommendations() -> int:
+    """Recompute the cockpit's limit recommendations (`feedback.cockpit.recommendations`); returns how
+    many were opened. Running it twice opens nothing twice (one open proposal per subject)."""
+    return recommendations_refresh().created
