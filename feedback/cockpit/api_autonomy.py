@@ -89,8 +89,8 @@ class WhatIfInputSerializer(serializers.Serializer):
 
 class ChangedSerializer(serializers.Serializer):
     decision = serializers.IntegerField()
-    before = serializers.ChoiceField(choices=["within_authority", "escalated"])
-    after = serializers.ChoiceField(choices=["within_authority", "escalated"])
+    before = serializers.CharField(help_text=_("`within_authority` or `escalated`: as it was."))
+    after = serializers.CharField(help_text=_("`within_authority` or `escalated`: under the proposal."))
 
 
 class WhatIfSerializer(serializers.Serializer):
