@@ -24,9 +24,10 @@ plus the people and their limits: the same number for one person or a role of th
 """
 
 import heapq
+from bisect import bisect_right
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, time, timedelta
 from decimal import Decimal
 
 from django.db import transaction
@@ -115,8 +116,18 @@ def what_if_scope(
     return WhatIfScope(decision_type, people, dict(proposed), days, employee=employee, role=role, team=team)
 
 
-def _month(day: date) -> tuple[int, int]:
-    return (day.year, day.month)
+def _calendar(start: datetime, end: datetime) -> tuple[list[float], list[tuple[int, int]]]:
+    """The timestamps of the organization's local midnights from `start` (a local midnight) to past
+    `end`, and the (year, month) of each of those days."""
+    tz = timezone.get_current_timezone()
+    day = timezone.localtime(start).date()
+    last = timezone.localtime(end).date() + timedelta(days=1)
+    starts, months = [], []
+    while day <= last:
+        starts.append(datetime.combine(day, time.min, tzinfo=tz).timestamp())
+        months.append((day.year, day.month))
+        day += timedelta(days=1)
+    return starts, months
 
 
 def what_if(*, scope: WhatIfScope, now: datetime | None = None) -> WhatIfResult:
@@ -167,42 +178,43 @@ def what_if(*, scope: WhatIfScope, now: datetime | None = None) -> WhatIfResult:
         .exclude(made_by_id__in=ids)
         .values_list("case__customer_id", "final_amount", "amount", "decided_at", "created_at")
     )
+    # The organization's days and months over the replay, as moments: a decision's day is found by
+    # bisection on its timestamp (converting 100,000 moments to local time one by one costs seconds).
+    day_starts, day_month = _calendar(replay_from, now)
     # Approvals waiting to count: (moment, sequence, customer, amount), popped once the replay reaches them.
     pending: list[tuple] = []
     sequence = 0
     for customer, final_amount, amount, decided_at, created_at in theirs:
         sequence += 1
-        pending.append((decided_at or created_at, sequence, customer, final_amount or amount))
+        pending.append(((decided_at or created_at).timestamp(), sequence, customer, final_amount or amount))
     heapq.heapify(pending)
 
-    day_used: dict[tuple[int, date], Decimal] = defaultdict(lambda: ZERO)
-    month_used: dict[tuple[int, tuple], Decimal] = defaultdict(lambda: ZERO)
-    customer_used: dict[tuple[int, tuple], Decimal] = defaultdict(lambda: ZERO)
-    localtime = timezone.localtime
+    used: dict[tuple, Decimal] = defaultdict(lambda: ZERO)  # (maker, day) / (maker, -1, month) / (customer, month)
+    customer_used: dict[tuple, Decimal] = defaultdict(lambda: ZERO)
     changed: list[dict] = []
     seconds_saved = 0.0
     approved, rejected = Decision.Status.APPROVED, Decision.Status.REJECTED
+    window_from = window_start.timestamp()
+    heappop, heappush = heapq.heappop, heapq.heappush
 
     for pk, maker, customer, amount, final_amount, status, was_within, created_at, decided_at in rows:
-        while pending and pending[0][0] <= created_at:
-            moment, _seq, who, counted = heapq.heappop(pending)
-            customer_used[(who, _month(localtime(moment).date()))] += counted
-        day = localtime(created_at).date()
-        month = _month(day)
-        usage = Usage(
-            today=day_used[(maker, day)],
-            this_month=month_used[(maker, month)],
-            customer_this_month=customer_used[(customer, month)],
-        )
+        moment = created_at.timestamp()
+        while pending and pending[0][0] <= moment:
+            when, _seq, who, counted = heappop(pending)
+            customer_used[(who, day_month[bisect_right(day_starts, when) - 1])] += counted
+        day = bisect_right(day_starts, moment) - 1
+        month = day_month[day]
+        day_key, month_key, customer_key = (maker, day), (maker, -1, month), (customer, month)
+        usage = Usage(today=used[day_key], this_month=used[month_key], customer_this_month=customer_used[customer_key])
         now_within = not exceeded_limits(limits[maker], usage, amount)
         if now_within:
-            day_used[(maker, day)] += amount
-            month_used[(maker, month)] += amount
-            customer_used[(customer, month)] += amount
+            used[day_key] += amount
+            used[month_key] += amount
+            customer_used[customer_key] += amount
         elif status == approved:  # escalated, and approved as it actually was, when it was
             sequence += 1
-            heapq.heappush(pending, (decided_at or created_at, sequence, customer, final_amount or amount))
-        if created_at < window_start:
+            heappush(pending, ((decided_at or created_at).timestamp(), sequence, customer, final_amount or amount))
+        if moment < window_from:
             continue  # the month before the window: it moves the caps, it is not reported
         result.decisions += 1
         result.escalated_before += not was_within
