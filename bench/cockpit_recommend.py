@@ -68,7 +68,7 @@ def main() -> None:
     )
     manager = lead.parent
     agent = Employee.objects.filter(parent=lead).select_related("user").first()
-    print(f"director {director.username}, manager {manager.username}, team lead {lead.username}, agent {agent.username}")
+    print(f"director {director.username}, manager {manager.username}, lead {lead.username}, agent {agent.username}")
 
     as_director, as_manager, as_lead, as_agent = (client_for(e) for e in (director, manager, lead, agent))
     what_if_role = {"decision_type": "refund", "role": "agent", "per_decision": "150.00", "days": 90}

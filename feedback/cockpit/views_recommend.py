@@ -277,7 +277,9 @@ class WhatIfForm(forms.Form):
         label=gettext_lazy("Decision type"), queryset=DecisionType.objects.filter(is_active=True), to_field_name="code"
     )
     employee = forms.CharField(label=gettext_lazy("One person (username)"), required=False)
-    role = forms.ModelChoiceField(label=gettext_lazy("Or a role"), queryset=Role.objects.none(), required=False)
+    role = forms.ModelChoiceField(
+        label=gettext_lazy("Or a role"), queryset=Role.objects.none(), required=False, to_field_name="code"
+    )
     team = forms.ModelChoiceField(label=gettext_lazy("In one team"), queryset=Team.objects.none(), required=False)
     per_decision = forms.DecimalField(label=gettext_lazy("Per decision"), required=False, min_value=0, decimal_places=2)
     per_day = forms.DecimalField(label=gettext_lazy("Per day"), required=False, min_value=0, decimal_places=2)

@@ -165,7 +165,7 @@ def test_accepting_goes_through_the_granting_rules_with_audit_and_notification(o
     history(org.alice, [D(150)] * 20)
     recommendations_refresh()
     row = LimitRecommendation.objects.get()
-    row, limits = recommendation_accept(recommendation_id=row.pk, employee=org.bob, note="Well earned.")
+    row, _limits = recommendation_accept(recommendation_id=row.pk, employee=org.bob, note="Well earned.")
     limit = AuthorityLimit.objects.get(employee=org.alice, decision_type=org.refund)
     assert (limit.per_decision, limit.per_day, limit.set_by) == (D("150.00"), D("300.00"), org.bob)
     assert f"#{row.pk}" in limit.reason and "20 escalations" in limit.reason and "Well earned." in limit.reason
@@ -206,7 +206,7 @@ def test_a_dismissed_proposal_returns_only_when_the_evidence_grows_by_half(org, 
     assert recommendations_refresh().created == 0
     history(org.alice, [D(150)] * 9, days_ago=2)  # 29: not yet half as much again
     assert recommendations_refresh().created == 0
-    history(org.alice, [D(150)], days_ago=3)  # 30 = 20 × 1.5
+    history(org.alice, [D(150)], days_ago=3)  # 30 = 20 x 1.5
     assert recommendations_refresh().created == 1
     assert LimitRecommendation.objects.get(status="open").escalations == 30
 

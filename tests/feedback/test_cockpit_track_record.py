@@ -68,9 +68,9 @@ def test_managers_see_their_people_where_the_record_supports_more_authority_firs
 
 
 def test_a_managers_list_costs_the_same_queries_for_more_people(org, alices_record, django_assert_max_num_queries):
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         records_of_people_below(manager=org.bob, since=period_start("90"))
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):
         records_of_people_below(manager=org.dan, since=period_start("90"))
 
 

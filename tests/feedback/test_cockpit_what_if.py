@@ -11,7 +11,7 @@ month), `now` 2026-06-20 12:00 UTC, the last 10 days (the replay starts on 1 Jun
   #6 14 Jun 10:00  within     60.00 customer A
 """
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -82,7 +82,7 @@ def test_no_caps_at_all_moves_every_escalation_to_the_edge_and_shows_the_risk(or
     assert result.approver_hours_saved == 10.0  # 3 + 5 + 2 measured hours
     # #3 was rejected and #5 cut to 125: the proposal would have approved both at the edge.
     assert result.rejected_or_cut_now_at_edge == 2
-    assert result.amount_at_risk == D("245.00")  # 120 refused + (250 − 125) cut
+    assert result.amount_at_risk == D("245.00")  # 120 refused + (250 - 125) cut
 
 
 def test_a_monthly_cap_counts_the_month_before_the_window(org, past):
