@@ -97,7 +97,9 @@ def test_a_monthly_cap_counts_the_month_before_the_window(org, past):
     assert result.rejected_or_cut_now_at_edge == 1
 
 
-def test_other_peoples_approvals_count_on_the_customers_month(org, past):
+@pytest.mark.parametrize("many_people", [200, 0])  # others' approvals found by customer, or read whole
+def test_other_peoples_approvals_count_on_the_customers_month(org, past, monkeypatch, many_people):
+    monkeypatch.setattr("feedback.cockpit.what_if.MANY_PEOPLE", many_people)
     _a, _b, c = past["cases"]
     within(case=c, maker=org.bob, decision_type=org.refund, amount=150, at=at(11, 9))
     result = replay(org, per_decision=D("200"), per_day=None)
