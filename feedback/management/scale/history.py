@@ -146,7 +146,7 @@ class History:
 
     def run(self, total: int, progress: Progress) -> Simulated:
         # About two more cases a day for each trusted agent (a case holds about 1.45 decisions).
-        self.trusted_share = min(0.2, TRUSTED_CASES_A_DAY * len(self.trusted) * self.days * 1.45 / max(total, 1))
+        self.trusted_share = min(0.05, TRUSTED_CASES_A_DAY * len(self.trusted) * self.days * 1.45 / max(total, 1))
         for day, count in self.per_day(total):
             self.simulate_day(day, count)
             progress.advance(count)
