@@ -3,6 +3,8 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from feedback.cockpit.track_record import period_start, records_of_people_below, track_record
@@ -109,3 +111,15 @@ def test_pages_own_record_encourages_and_managers_list(client, org, alices_recor
     assert 'id="track-records"' in page and "Alice" in page
     csv = client.get("/feedback/cockpit/track-records/?period=90&format=csv").content.decode()
     assert csv.splitlines()[0].startswith("username,decisions")
+
+
+def test_the_pages_cost_the_same_queries_for_more_people(client, org, alices_record):
+    client.force_login(org.bob.user)
+    client.get("/feedback/cockpit/track-records/")  # warm the session
+    with CaptureQueriesContext(connection) as few:
+        assert client.get("/feedback/cockpit/track-records/").status_code == 200
+    client.force_login(org.dan.user)
+    client.get("/feedback/cockpit/track-records/")
+    with CaptureQueriesContext(connection) as many:
+        assert client.get("/feedback/cockpit/track-records/").status_code == 200
+    assert len(many) == len(few)
