@@ -282,6 +282,16 @@ def what_if_apply(*, viewer: Employee, scope: WhatIfScope, reason: str) -> list[
             limit_set(granter=viewer, employee=person, decision_type=scope.decision_type, values=values, reason=reason)
             for person in scope.people
         ]
+    # A role's defaults apply to everyone of that role: only when the what-if covered all of them.
+    everyone = Employee.objects.filter(role=scope.role, user__is_active=True).count()
+    if len({p.pk for p in scope.people if p.is_active}) < everyone:
+        raise NotAllowed(
+            _(
+                "Your what-if covered the people of this role below you, not everyone who holds it: choose one "
+                "team to give them personal limits, or ask someone above everyone of this role."
+            ),
+            code="not_above",
+        )
     row = AuthorityLimit.objects.filter(role=scope.role, decision_type=scope.decision_type).first()
     merged = {cap: getattr(row, cap) if row else None for cap in CAPS} | values
     return [

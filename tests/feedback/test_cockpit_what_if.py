@@ -153,6 +153,12 @@ def test_apply_this_goes_through_the_granting_rules(org, past):
     )
     [role_limit] = what_if_apply(viewer=org.carol, scope=role_wide, reason="x")
     assert (role_limit.role, role_limit.per_decision, role_limit.per_day) == (org.alice.role, D("150"), D("300"))
+    # bob's what-if covers the agents of his team only: the role's defaults (everyone's) are not his to set.
+    only_bobs = what_if_scope(
+        viewer=org.bob, decision_type=org.refund, role=org.alice.role, proposed={"per_decision": D("150")}, days=10
+    )
+    with pytest.raises(NotAllowed):
+        what_if_apply(viewer=org.bob, scope=only_bobs, reason="x")
 
 
 def test_the_replay_costs_the_same_queries_for_more_decisions(org, past, make_case, django_assert_max_num_queries):
