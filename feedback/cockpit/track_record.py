@@ -95,7 +95,7 @@ def track_records(*, employees: list[Employee], since: datetime | None, ids_quer
     follow_ups = FollowUp.objects.filter(resolver_id__in=ids)
     if since is not None:
         decisions = decisions.filter(created_at__gte=since)
-        surveys = surveys.filter(created_at__gte=since)
+        surveys = surveys.filter(answered_at__gte=since)  # satisfaction told in the period
         follow_ups = follow_ups.filter(created_at__gte=since)
     rows = (
         decisions.order_by()
