@@ -230,3 +230,14 @@ def test_the_thresholds_come_from_the_settings(org, history, settings):
     history(org.alice, [D(150)] * 4)
     history(org.alice, [D(150)], outcome="rejected")
     assert recommendations_refresh().created == 1
+
+
+def test_the_periodic_task_is_scheduled_and_opens_nothing_twice(org, history, settings):
+    from feedback.tasks import refresh_limit_recommendations
+
+    scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "feedback.tasks.refresh_limit_recommendations" in scheduled
+    history(org.alice, [D(150)] * 20)
+    assert refresh_limit_recommendations() == 1
+    assert refresh_limit_recommendations() == 0
+    assert LimitRecommendation.objects.count() == 1
