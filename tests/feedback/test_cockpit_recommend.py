@@ -21,6 +21,7 @@ from feedback.cockpit.recommendations import (
     recommendations_refresh,
 )
 from feedback.models import LimitRecommendation
+from feedback.tasks import refresh_limit_recommendations
 from tests.feedback.cockpit_recommend_data import escalated
 
 D = Decimal
@@ -233,8 +234,6 @@ def test_the_thresholds_come_from_the_settings(org, history, settings):
 
 
 def test_the_periodic_task_is_scheduled_and_opens_nothing_twice(org, history, settings):
-    from feedback.tasks import refresh_limit_recommendations
-
     scheduled = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "feedback.tasks.refresh_limit_recommendations" in scheduled
     history(org.alice, [D(150)] * 20)
