@@ -276,6 +276,14 @@ FEEDBACK_REPORT_WORKING_HOURS = env.int("FEEDBACK_REPORT_WORKING_HOURS", default
 # The cockpit's period totals and time histograms are added up again at most this often (minutes;
 # the day summaries follow every minute). 0: at every refresh.
 COCKPIT_ROLLUP_MINUTES = env.int("COCKPIT_ROLLUP_MINUTES", default=10)
+# The cockpit's limit recommendations: at least this many escalations in 90 days that broke only the
+# per-decision limit, and at least this share of the answered ones approved exactly as asked.
+EMPOWER_RECOMMEND_MIN_ESCALATIONS = env.int("EMPOWER_RECOMMEND_MIN_ESCALATIONS", default=20)
+EMPOWER_RECOMMEND_SHARE = env.float("EMPOWER_RECOMMEND_SHARE", default=0.95)
+if EMPOWER_RECOMMEND_MIN_ESCALATIONS < 1 or not 0 < EMPOWER_RECOMMEND_SHARE <= 1:
+    raise ImproperlyConfigured(
+        "EMPOWER_RECOMMEND_MIN_ESCALATIONS must be at least 1 and EMPOWER_RECOMMEND_SHARE above 0 and at most 1."
+    )
 if min(FEEDBACK_SURVEY_DAYS, FEEDBACK_FOLLOW_UP_HOURS, FEEDBACK_REPORT_WORKING_HOURS) < 1:
     raise ImproperlyConfigured(
         "FEEDBACK_SURVEY_DAYS, FEEDBACK_FOLLOW_UP_HOURS and FEEDBACK_REPORT_WORKING_HOURS must be at least 1."
@@ -417,6 +425,10 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-cockpit-summaries": {
         "task": "feedback.cockpit.tasks.refresh_cockpit_summaries",
         "schedule": 60.0,
+    },
+    "refresh-limit-recommendations": {
+        "task": "feedback.tasks.refresh_limit_recommendations",
+        "schedule": 6 * 3600.0,
     },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")

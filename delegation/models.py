@@ -372,6 +372,8 @@ class Decision(models.Model):
         indexes = [
             models.Index(fields=["case", "created_at"], name="decision_case_time"),
             models.Index(fields=["made_by", "created_at"], name="decision_maker_time"),
+            # The cockpit's what-if replays one decision type over a window, in time order.
+            models.Index(fields=["decision_type", "created_at"], name="decision_type_time"),
             models.Index(fields=["case"], condition=Q(within_authority=False), name="decision_beyond_authority_case"),
         ]
 

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from feedback import api, api_stories
+from feedback.cockpit import api_autonomy, api_recommend
 from feedback.cockpit.api import DecisionsInsightsView
 
 urlpatterns = [
@@ -36,4 +37,35 @@ urlpatterns = [
     ),
     path("insights/feedback/", api.FeedbackInsightsView.as_view(), name="api-feedback-insights"),
     path("insights/decisions/", DecisionsInsightsView.as_view(), name="api-insights-decisions"),
+]
+
+# The cockpit's recommendations, track records and what-if (feedback.cockpit).
+
+urlpatterns += [
+    path(
+        "insights/recommendations/",
+        api_recommend.RecommendationListView.as_view(),
+        name="api-insights-recommendations",
+    ),
+    path(
+        "insights/recommendations/refresh/",
+        api_recommend.RecommendationRefreshView.as_view(),
+        name="api-insights-recommendations-refresh",
+    ),
+    path(
+        "insights/recommendations/<int:pk>/accept/",
+        api_recommend.RecommendationAcceptView.as_view(),
+        name="api-insights-recommendation-accept",
+    ),
+    path(
+        "insights/recommendations/<int:pk>/dismiss/",
+        api_recommend.RecommendationDismissView.as_view(),
+        name="api-insights-recommendation-dismiss",
+    ),
+    path("insights/what-if/", api_autonomy.WhatIfView.as_view(), name="api-insights-what-if"),
+    path(
+        "employees/<str:username>/track-record/",
+        api_autonomy.TrackRecordView.as_view(),
+        name="api-employee-track-record",
+    ),
 ]

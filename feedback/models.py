@@ -521,3 +521,104 @@ from feedback.cockpit.models import (  # noqa: E402, F401
     SurveyDaySummary,
     WeekSummary,
 )
+
+
+class LimitRecommendation(StatusPipeline, models.Model):
+    """A proposal to raise a per-decision limit, made from the evidence of escalations (the cockpit).
+
+    For one employee, or one role in one team, and one decision type: enough escalations in the
+    last days broke only the per-decision limit and nearly all the answered ones were approved
+    exactly as asked (`feedback.cockpit.recommendations` holds the rule). A person decides:
+    accepted through the granting rules, or dismissed with a reason. `subject_key` names the
+    subject, so a recomputation finds the open proposal to refresh and the last dismissed one (a
+    dismissed proposal comes back only when the evidence has grown by half).
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        ACCEPTED = "accepted", _("Accepted")
+        DISMISSED = "dismissed", _("Dismissed")
+        LAPSED = "lapsed", _("No longer supported by the evidence")
+
+    TRANSITIONS = {
+        Status.OPEN: (Status.ACCEPTED, Status.DISMISSED, Status.LAPSED),
+        Status.ACCEPTED: (),
+        Status.DISMISSED: (),
+        Status.LAPSED: (),
+    }
+    REFUSAL = (_("This recommendation has already been decided."), "already_decided")
+
+    subject_key = models.CharField(_("subject"), max_length=100)
+    decision_type = models.ForeignKey(
+        DecisionType, verbose_name=_("decision type"), on_delete=models.CASCADE, related_name="+"
+    )
+    employee = models.ForeignKey(
+        Employee,
+        verbose_name=_("employee"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="limit_recommendations",
+    )
+    role = models.ForeignKey(
+        "empower.Role", verbose_name=_("role"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    manager = models.ForeignKey(
+        Employee,
+        verbose_name=_("proposed to"),
+        on_delete=models.CASCADE,
+        related_name="limit_recommendations_received",
+        help_text=_("The manager who receives it; the proposal never exceeds what they may grant."),
+    )
+    limit = models.CharField(_("limit"), max_length=20, default="per_decision")
+    current = models.DecimalField(_("current limit"), max_digits=14, decimal_places=2)
+    proposed = models.DecimalField(_("proposed limit"), max_digits=14, decimal_places=2)
+    escalations = models.PositiveIntegerField(_("escalations"))
+    answered = models.PositiveIntegerField(_("answered"))
+    approved_as_asked = models.PositiveIntegerField(_("approved as asked"))
+    days = models.PositiveSmallIntegerField(_("days"))
+    evidence = models.JSONField(_("escalated decisions"), default=list, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    reason = models.TextField(_("reason"), blank=True)
+    decided_by = models.ForeignKey(
+        Employee, verbose_name=_("decided by"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    computed_at = models.DateTimeField(_("evidence computed at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("limit recommendation")
+        verbose_name_plural = _("limit recommendations")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subject_key"], condition=Q(status="open"), name="recommendation_one_open_per_subject"
+            ),
+            models.CheckConstraint(
+                condition=Q(employee__isnull=False, role__isnull=True, team__isnull=True)
+                | Q(employee__isnull=True, role__isnull=False, team__isnull=False),
+                name="recommendation_employee_xor_role_in_team",
+            ),
+            models.CheckConstraint(condition=Q(proposed__gt=models.F("current")), name="recommendation_raises"),
+        ]
+        indexes = [
+            models.Index(fields=["subject_key", "status"], name="recommendation_subject"),
+            models.Index(fields=["manager", "status"], name="recommendation_manager"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject_key}: {self.current} → {self.proposed}"
+
+    @property
+    def share(self) -> float:
+        return self.approved_as_asked / self.answered if self.answered else 0.0
+
+    def move_to(self, status: str, *, by: Employee | None, reason: str, at: datetime | None = None) -> None:
+        """open → accepted, dismissed (by a manager, with a reason) or lapsed (the evidence no longer holds)."""
+        self.ensure_can_move_to(status)
+        self.status, self.reason, self.decided_by, self.decided_at = status, reason, by, at or timezone.now()
+        self.save(update_fields=["status", "reason", "decided_by", "decided_at"])

@@ -10,6 +10,7 @@ is set here.
 from celery import shared_task
 
 from feedback import selectors, services
+from feedback.cockpit.recommendations import recommendations_refresh
 
 
 @shared_task(soft_time_limit=50)  # the sweep gets a little longer than the global 45 s
@@ -32,3 +33,10 @@ def send_story_digests() -> int:
 
 # The cockpit's task lives with the cockpit; imported here so the worker finds it.
 from feedback.cockpit.tasks import refresh_cockpit_summaries  # noqa: E402, F401
+
+
+@shared_task(soft_time_limit=300, time_limit=330)  # reads 90 days of escalations: more than a sweep
+def refresh_limit_recommendations() -> int:
+    """Recompute the cockpit's limit recommendations (`feedback.cockpit.recommendations`); returns how
+    many were opened. Running it twice opens nothing twice (one open proposal per subject)."""
+    return recommendations_refresh().created

@@ -1,17 +1,15 @@
 """The cockpit's navigation and number formats.
 
-`{% cockpit_tabs current %}` lists the cockpit's tabs. Tabs whose page is not installed (its URL
-name does not resolve) are left out, so a branch never links to a page it does not have: the
-recommendations, track records and what-if pages appear as soon as their URL names exist.
+`{% cockpit_tabs current %}` lists the cockpit's tabs.
 """
 
 from django import template
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 register = template.Library()
 
-# (URL name, label): the lead extends this list when a new cockpit page lands.
+# (URL name, label), in the order shown.
 COCKPIT_TABS = [
     ("cockpit-pyramid", _("The inverted pyramid")),
     ("cockpit", _("Decisions at the edge")),
@@ -28,10 +26,7 @@ def cockpit_tabs(context, current: str) -> dict:
     period = request.GET.get("period") if request is not None else None
     tabs = []
     for name, label in COCKPIT_TABS:
-        try:
-            url = reverse(name)
-        except NoReverseMatch:
-            continue
+        url = reverse(name)
         tabs.append({"url": f"{url}?period={period}" if period else url, "label": label, "current": name == current})
     return {"tabs": tabs}
 

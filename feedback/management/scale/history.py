@@ -52,6 +52,10 @@ HOURS = [0.2, 0.1, 0.1, 0.1, 0.1, 0.3, 0.8, 2, 5, 8, 9, 8, 6, 7, 8, 7, 6, 4, 2.5
 WEEKDAYS = [1.1, 1.05, 1.0, 1.0, 0.95, 0.45, 0.3]
 # How escalations end (after any move up): approved as asked, approved lower, rejected, withdrawn.
 OUTCOMES = (("approved", 58), ("lower", 15), ("rejected", 19), ("withdrawn", 8))
+# The trusted agents (see `History.__init__`): extra cases a day each, and the share of their
+# decisions a little beyond their per-decision limit.
+TRUSTED_CASES_A_DAY = 2
+TRUSTED_BEYOND_SHARE = 0.45
 OVERDUE_SHARE = 0.07  # not answered in time: moved up a level by the periodic review
 STUCK_SHARE = 0.06  # of the last three days' escalations: nobody has answered yet
 
@@ -107,6 +111,15 @@ class History:
         type_hours = {t.pk: t.response_hours for t in self.types}
         self.response_hours = lambda type_id, level: hours.get((type_id, level)) or type_hours[type_id]
         self.agents = org.of_role("agent")
+        # A few agents with a steady pattern the cockpit's limit recommendations should find: busier
+        # than most, often just beyond their per-decision limit, and approved exactly as asked when
+        # only that limit was broken. Drawn from a stream of their own, so the rest of the history is
+        # what the same seed always made.
+        self.trust_rng = random.Random(f"trusted:{len(self.agents)}:{days}")
+        trusted = self.trust_rng.sample(self.agents, min(len(self.agents), max(3, len(self.agents) // 400)))
+        self.trusted_agents = sorted(trusted, key=lambda a: a.id)
+        self.trusted = {a.id for a in trusted}
+        self.trusted_share = 0.0
         self.usernames = {p.id: p.username for p in org.people}
         self.sim = Simulated()
         self.case_ids, self.decision_ids, self.escalation_ids = IdPool(Case), IdPool(Decision), IdPool(Escalation)
@@ -142,6 +155,8 @@ class History:
     # --- a day ----------------------------------------------------------------------------------
 
     def run(self, total: int, progress: Progress) -> Simulated:
+        # About two more cases a day for each trusted agent (a case holds about 1.45 decisions).
+        self.trusted_share = min(0.05, TRUSTED_CASES_A_DAY * len(self.trusted) * self.days * 1.45 / max(total, 1))
         for day, count in self.per_day(total):
             self.simulate_day(day, count)
             progress.advance(count)
@@ -156,6 +171,8 @@ class History:
             k = min(count, rng.choices((1, 2, 3), weights=(65, 25, 10))[0])
             count -= k
             agent = rng.choice(self.agents)
+            if self.trusted_agents and self.trust_rng.random() < self.trusted_share:
+                agent = self.trust_rng.choice(self.trusted_agents)
             opened = self.moment(day)
             case = {"agent": agent, "customer": rng.choice(self.customers), "opened": opened, "last": opened,
                     "mood": 0, "waiting": False}  # fmt: skip
@@ -246,6 +263,9 @@ class History:
     def decide(self, decision_id, at, case, maker, decision_type, decisions, escalations, steps) -> None:
         rng, type_id, customer_id = self.rng, decision_type.pk, case["customer"]
         amount = self.amount(type_id, maker.role)
+        if maker.id in self.trusted and self.trust_rng.random() < TRUSTED_BEYOND_SHARE:
+            factor = Decimal(str(round(self.trust_rng.uniform(1.05, 1.45), 2)))
+            amount = (self.scale_of[type_id] * factor).quantize(Decimal("1")).quantize(CENT)
         limits, usage = self.holding(maker.id, type_id, customer_id, at)
         exceeded = exceeded_limits(limits, usage, amount)
         rationale = rng.choice(RATIONALES[decision_type.code] if decision_type.code in RATIONALES else RATIONALES["*"])
@@ -310,6 +330,8 @@ class History:
         due = add_working_hours(routed, self.response_hours(type_id, level))
         steps.append((escalation_id, level, "assigned", approver, EscalationStep.Reason.ROUTED, routed))
         outcome = rng.choices([o for o, _ in OUTCOMES], weights=[w for _, w in OUTCOMES])[0]
+        if maker.id in self.trusted and exceeded == ["per_decision"]:
+            outcome = "approved"  # their approvers agree with them: the recommendations' evidence
         overdue = rng.random() < OVERDUE_SHARE
         stuck = at > self.now - timedelta(days=3) and rng.random() < STUCK_SHARE
         final, note, decided_by, decided_at, status = None, "", None, None, "assigned"
