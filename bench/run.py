@@ -12,7 +12,8 @@
    writing a row and enqueuing a task on commit, a worker claiming and writing that row); each
    page's median time; the race (200 decisions at once over two app nodes, a cap that allows 50).
 4. Prints the table (app, bare, ratio, target, pass) and writes it to bench/results/.
-5. Stops everything it started, also on Ctrl-C or failure. Then runs bench/authority.py.
+5. Stops everything it started, also on Ctrl-C or failure. Then runs bench/authority.py and the
+   cockpit's timings (bench/cockpit.py, bench/cockpit_recommend.py).
 
 One module past 500 lines on purpose: it is one run's script, read from top to bottom in the order
 above; the parts that stand alone live beside it (load.py, procs.py, fixtures.py, bare/).
@@ -64,7 +65,7 @@ def options() -> argparse.Namespace:
     add("--race", type=int, default=200, help="simultaneous decisions in the race")
     add("--race-allowed", type=int, default=50, help="how many of them the cap allows")
     add("--workers", type=int, default=2 * CORES + 1, help=f"gunicorn sync workers (default {2 * CORES + 1})")
-    add("--no-micro", action="store_true", help="skip bench/authority.py at the end")
+    add("--no-micro", action="store_true", help="skip bench/authority.py and the cockpit timings at the end")
     add("--strict", action="store_true", help="exit 1 when a target is missed")
     return parser.parse_args()
 
@@ -120,6 +121,9 @@ def seed(args, env: dict, notes: list[str]) -> None:
         if not Decision.objects.exists():
             sys.exit("seed_scale failed on an empty database")
         notes.append("seed_scale refused or failed; the data already there was used")
+    # The cockpit reads summaries; beat keeps them current, but the pages are timed before its first run.
+    print("== cockpit_summaries", flush=True)
+    manage(env, "cockpit_summaries")
 
 
 def gunicorn(procs: Processes, name: str, wsgi: str, env: dict, workers: int) -> tuple[int, subprocess.Popen]:
@@ -576,8 +580,13 @@ def main() -> None:
         (RESULTS / f"{name}.md").write_text(f"{header}\n\n{report}\n{notes}\n")
     print(f"written to {RESULTS}/bench-{run_id}.md and .json")
     if not args.no_micro:
-        print("\n== bench/authority.py (in-process micro-benchmark)", flush=True)
-        subprocess.run([sys.executable, str(ROOT / "bench" / "authority.py")], cwd=ROOT, env=env, check=False)
+        for script, what in (
+            ("authority.py", "in-process micro-benchmark"),
+            ("cockpit.py", "every cockpit page and API answer"),
+            ("cockpit_recommend.py", "recommendations, track records and the what-if"),
+        ):
+            print(f"\n== bench/{script} ({what})", flush=True)
+            subprocess.run([sys.executable, str(ROOT / "bench" / script)], cwd=ROOT, env=env, check=False)
     if args.strict and any(r["pass"] is False for r in rows):
         sys.exit(1)
 
