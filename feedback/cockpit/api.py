@@ -7,7 +7,6 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from delegation.models import CAPS
 from empower.api import EmployeeAPIView, error_responses
 from feedback.cockpit import selectors, tables
 from feedback.cockpit.csv import csv_text
@@ -61,7 +60,7 @@ class DecisionsInsightsView(EmployeeAPIView):
             (200, "application/json"): DecisionsInsightsSerializer,
             (200, "text/csv"): OpenApiResponse(
                 response=OpenApiTypes.STR,
-                description=_("One line per team, then the total: " + ", ".join(f"limits_hit_{c}" for c in CAPS)),
+                description=_("One line per team, then the total; the columns are the JSON row's fields."),
             ),
             **error_responses(400, 403),
         },
