@@ -102,6 +102,9 @@ class EmployeeMixin:
         return authenticators
 
     def initial(self, request: Request, *args, **kwargs) -> None:
+        if request.query_params.get("format") == "":  # DRF would take it as none; no schema offers it
+            message = _("A `format` the call does not answer in (`json`, or `csv` where offered).")
+            raise InvalidInput(message, field_errors={"format": [message]})
         super().initial(request, *args, **kwargs)  # type: ignore[misc]  # authenticates and checks permissions
         # The middleware already loaded the employee for a browser session; a token brought it along.
         employee = getattr(request._request, "employee", None)

@@ -5,6 +5,8 @@ in one place rather than on each view:
 - an operation that takes a body: 400 (not JSON, nested too deep), 413 (larger than
   `DATA_UPLOAD_MAX_MEMORY_SIZE`) and 415 (not `application/json`);
 - a list: 400 (a page, size, limit or filter out of range) and 404 (a page past the last);
+- an operation with a `format` parameter: 400 for an empty one, 404 for one it does not answer in
+  (DRF's rule);
 - the token endpoint: 429 (locked out after too many wrong passwords, see django-axes).
 
 (414, a request line longer than the app server takes, is answered by gunicorn before Django runs,
@@ -24,6 +26,10 @@ LIST_ANSWERS = {
     "400": _("A page, page size, limit, offset or filter that is not one of the values allowed."),
     "404": _("A page past the last."),
 }
+FORMAT_ANSWERS = {
+    "400": _("A `format` the call does not answer in (`json`, or `csv` where offered)."),
+    "404": _("A `format` the call does not answer in (`json`, or `csv` where offered)."),
+}
 TOKEN_ANSWERS = {"429": _("Too many failed attempts for this username from this address: try again later.")}
 LIST_PARAMETERS = {"page", "page_size", "limit", "offset"}
 
@@ -38,6 +44,8 @@ def add_error_answers(result, generator, request, public):
                 answers |= BODY_ANSWERS
             if LIST_PARAMETERS & {parameter.get("name") for parameter in operation.get("parameters", [])}:
                 answers |= LIST_ANSWERS
+            if "format" in {parameter.get("name") for parameter in operation.get("parameters", [])}:
+                answers |= FORMAT_ANSWERS
             if path.endswith("/auth/token/"):
                 answers |= TOKEN_ANSWERS
             for status, description in answers.items():

@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import inline_serializer
 from rest_framework import serializers
 from rest_framework.fields import empty
 
@@ -44,6 +45,20 @@ def text_input(
     words the refusal; the schema says the text is required either way."""
     field_class = _MissingToService if allow_missing else _BlankToService if allow_blank else serializers.CharField
     return field_class(min_length=1, validators=[not_blank], **kwargs)
+
+
+def page_of(serializer_class, *, name: str) -> serializers.Serializer:
+    """The schema of one page of a list the view paginates by hand: `{"count", "next", "previous",
+    "results"}`, as every list answers."""
+    return inline_serializer(
+        name=name,
+        fields={
+            "count": serializers.IntegerField(),
+            "next": serializers.URLField(allow_null=True),
+            "previous": serializers.URLField(allow_null=True),
+            "results": serializer_class(many=True),
+        },
+    )
 
 
 class ErrorSerializer(serializers.Serializer):

@@ -7,13 +7,14 @@ Thin views: validate, call one selector or service, render; who may applaud or f
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from empower.api import EmployeeAPIView, error_responses
 from empower.errors import InvalidInput, NotFound
 from empower.models import Employee
+from empower.pagination import LimitOffsetBoundedPagination
+from empower.serializers import page_of
 from feedback import selectors_stories, services
 from feedback.models import StoryKind
 
@@ -54,7 +55,7 @@ class _Window:
         return self.fetch(start, (window.stop if window.stop is not None else self.total) - start)
 
 
-class StoryPagination(LimitOffsetPagination):
+class StoryPagination(LimitOffsetBoundedPagination):
     default_limit = 20
     max_limit = 100
 
@@ -68,12 +69,16 @@ class StoryListView(EmployeeAPIView):
         operation_id="stories_list",
         tags=["recognition"],
         parameters=[
-            OpenApiParameter("team", int, description=str(_("Only this team's stories."))),
+            *(
+                OpenApiParameter(p["name"], p["schema"], description=p["description"])
+                for p in StoryPagination().get_schema_operation_parameters(None)
+            ),
+            OpenApiParameter(
+                "team", {"type": "integer", "minimum": 1}, description=str(_("Only this team's stories."))
+            ),
             OpenApiParameter("featured", bool, description=str(_("Only featured stories."))),
-            OpenApiParameter("limit", int),
-            OpenApiParameter("offset", int),
         ],
-        responses={200: StorySerializer(many=True), **error_responses(400)},
+        responses={200: page_of(StorySerializer, name="StoryPage"), **error_responses(400)},
     )
     def get(self, request: Request) -> Response:
         team = request.query_params.get("team")
@@ -83,7 +88,11 @@ class StoryListView(EmployeeAPIView):
                 message = _("Give a team's id.")
                 raise InvalidInput(message, field_errors={"team": [message]})
             team_ids = [int(team)]
-        if request.query_params.get("featured") in ("true", "1"):
+        featured = request.query_params.get("featured", "false")
+        if featured not in ("true", "false"):
+            message = _("Say true or false.")
+            raise InvalidInput(message, field_errors={"featured": [message]})
+        if featured == "true":
             rows = selectors_stories.featured_stories(viewer=self.employee, team_ids=team_ids, limit=100)
             window = _Window(len(rows), lambda offset, limit: rows[offset : offset + limit])
         else:

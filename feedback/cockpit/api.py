@@ -3,26 +3,14 @@
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from empower.api import EmployeeAPIView, error_responses
 from feedback.cockpit import selectors, tables
-from feedback.cockpit.csv import csv_text
+from feedback.cockpit.csv import CSVRenderer
 from feedback.cockpit.serializers import DecisionsInsightsSerializer, DecisionsQuerySerializer
-
-
-class CSVRenderer(BaseRenderer):
-    """`?format=csv`: the view hands it `(header, rows)`; cells are made safe for spreadsheets."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        header, rows = data
-        return csv_text(header, rows).encode(self.charset)
 
 
 class DecisionsInsightsView(EmployeeAPIView):

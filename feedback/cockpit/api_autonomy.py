@@ -17,7 +17,7 @@ from empower.api import EmployeeAPIView, error_responses
 from empower.errors import InvalidInput, NotAllowed, NotFound
 from empower.models import Role, Team
 from feedback.cockpit.api_recommend import CSV_PARAMETER
-from feedback.cockpit.csv_recommend import CSVRenderer
+from feedback.cockpit.csv import CSVRenderer
 from feedback.cockpit.track_record import period_start, track_record
 from feedback.cockpit.what_if import DEFAULT_DAYS, MAX_DAYS, what_if, what_if_scope
 from feedback.selectors import DEFAULT_INSIGHT_PERIOD, INSIGHT_PERIODS, may_see_insights

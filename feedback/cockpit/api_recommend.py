@@ -20,8 +20,9 @@ from rest_framework.response import Response
 from empower.api import EmployeeAPIView, error_responses
 from empower.errors import NotAllowed
 from empower.pagination import Pagination
+from empower.serializers import page_of, text_input
 from empower.services import enqueue
-from feedback.cockpit.csv_recommend import CSVRenderer
+from feedback.cockpit.csv import CSVRenderer
 from feedback.cockpit.recommendations import recommendation_accept, recommendation_dismiss, recommendations_for
 from feedback.models import LimitRecommendation
 from feedback.selectors import may_see_insights
@@ -68,7 +69,8 @@ class RecommendationSerializer(serializers.Serializer):
 
 
 class ReasonSerializer(serializers.Serializer):
-    reason = serializers.CharField(allow_blank=True, required=False, default="")
+    # Required; blank or missing reaches the service, which words the refusal (400).
+    reason = text_input(max_length=2000, allow_blank=True, allow_missing=True)
 
 
 class AcceptSerializer(serializers.Serializer):
@@ -102,7 +104,7 @@ class RecommendationListView(EmployeeAPIView):
         operation_id="insights_recommendations_list",
         tags=["insights"],
         parameters=[CSV_PARAMETER],
-        responses={200: RecommendationSerializer(many=True), **error_responses(403)},
+        responses={200: page_of(RecommendationSerializer, name="RecommendationPage"), **error_responses(403)},
     )
     def get(self, request: Request) -> Response:
         _ensure_manager(self.employee)

@@ -177,7 +177,7 @@ def export(request: HttpRequest, table: str) -> HttpResponse:
     except DomainError as error:
         return _refused(request, error, period)
     header, rows = to_table(data)
-    return csv_response(f"{table}-{period}.csv", header, rows)
+    return csv_response(header, rows, filename=f"{table}-{period}.csv")
 
 
 class LoginView(auth_views.LoginView):

@@ -23,7 +23,7 @@ from empower.errors import DomainError
 from empower.forms import add_domain_error
 from empower.models import Role, Team
 from empower.views import staff_required
-from feedback.cockpit.csv_recommend import csv_response
+from feedback.cockpit.csv import csv_response
 from feedback.cockpit.recommendations import (
     evidence_rows,
     may_act_on,

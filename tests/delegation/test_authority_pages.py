@@ -505,7 +505,7 @@ def test_carol_hands_her_authority_to_bob_and_alices_800_goes_to_bob(
     decision.refresh_from_db()
     assert decision.escalation.assigned_to == org.bob and decision.escalation.approver == org.carol
     inbox = text(login(org.bob).get("/escalations/"))
-    assert "Refund €800.00" in inbox
+    assert "Refund 800.00 EUR" in inbox
 
 
 def test_the_page_lists_given_held_and_below_with_end_buttons_where_allowed(org, login):

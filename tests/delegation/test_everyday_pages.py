@@ -82,8 +82,8 @@ def test_the_authority_panel_counts_what_is_left_for_this_customer(org, login, m
 
     row = re.search(r'<tr id="authority-refund">(.*?)</tr>', body, re.S).group(1)
     cells = re.findall(r'<td class="num">(.*?)</td>', row, re.S)
-    assert "40.00 EUR" in cells[0]  # the largest decision now, for this customer: not 100.00
-    assert "40.00 EUR" in cells[3]  # left for this customer this month
+    assert "€40.00" in cells[0]  # the largest decision now, for this customer: not 100.00
+    assert "€40.00" in cells[3]  # left for this customer this month
     assert "Up to now" not in body and "Largest decision now, for this customer" in body
     # The same number the authority check applies: 40.00 passes, 40.01 is escalated.
     assert decision_submit(

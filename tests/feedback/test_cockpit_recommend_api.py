@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from delegation.models import AuthorityLimit
 from empower.models import AuditRecord
-from feedback.cockpit.csv_recommend import csv_text, safe_cell
+from feedback.cockpit.csv import csv_text, safe_cell
 from feedback.cockpit.recommendations import recommendations_refresh
 from feedback.models import LimitRecommendation
 from tests.feedback.cockpit_recommend_data import escalated

@@ -197,7 +197,7 @@ def test_stories_page_runs_the_same_queries_for_3_or_30_stories(
         services.story_feature(employee=org.bob, kind="wow", ref_id=decision.pk)
     client.force_login(org.frank.user)
     client.get("/feedback/stories/")  # warm the session and the cached catalogue
-    with django_assert_max_num_queries(24):
+    with django_assert_max_num_queries(25):  # the same for 3 and 30: one query per kind of story
         response = client.get("/feedback/stories/")
     assert response.status_code == 200 and response.content.decode().count('class="story panel"') == min(
         many, 10
