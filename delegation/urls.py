@@ -37,7 +37,6 @@ urlpatterns = [
     ),
     path("authority/splits/", splitting.split_flags_view, name="split-flags"),
     path("authority/guidance/", guidance.guidance_list, name="guidance-list"),
-    path("authority/guidance/panel/", guidance.guidance_panel, name="guidance-panel"),
     path("authority/guidance/<slug:decision_type>/", guidance.guidance_edit, name="guidance-edit"),
     path("delegations/", stand_ins.delegations_view, name="delegations"),
     path("delegations/candidates/", stand_ins.stand_in_candidates_view, name="stand-in-candidates"),

@@ -84,7 +84,7 @@ class StoryListView(EmployeeAPIView):
         team = request.query_params.get("team")
         team_ids = None
         if team:
-            if not team.isdigit():
+            if not team.isdigit() or int(team) < 1:
                 message = _("Give a team's id.")
                 raise InvalidInput(message, field_errors={"team": [message]})
             team_ids = [int(team)]

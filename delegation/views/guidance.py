@@ -65,15 +65,3 @@ def guidance_edit(request: HttpRequest, decision_type: str) -> HttpResponse:
         status = 200
     context = {"form": form, "decision_type": type_, **page_context(request)}
     return render(request, "authority/guidance_edit.html", context, status=status)
-
-
-@require_GET
-@staff_required
-def guidance_panel(request: HttpRequest) -> HttpResponse:
-    """The panel beside the decision form, with the chosen type opened (htmx asks on each change)."""
-    chosen = request.GET.get("decision_type", "")
-    return render(
-        request,
-        "partials/guidance.html",
-        {"guidance": guidance_for(), "chosen": chosen},
-    )
