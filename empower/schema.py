@@ -9,8 +9,8 @@ in one place rather than on each view:
   (DRF's rule);
 - the token endpoint: 429 (locked out after too many wrong passwords, see django-axes).
 
-(414, a request line longer than the app server takes, is answered by gunicorn before Django runs,
-so it is not the API's to document; see the README's security section.)
+Every operation also lists 414 (a request line longer than the app server takes), without a body:
+gunicorn answers it before Django runs, so it is not JSON; see the README's security section.
 """
 
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +30,7 @@ FORMAT_ANSWERS = {
     "400": _("A `format` the call does not answer in (`json`, or `csv` where offered)."),
     "404": _("A `format` the call does not answer in (`json`, or `csv` where offered)."),
 }
+URI_TOO_LONG = _("The request line is longer than the server takes (answered by gunicorn, not JSON).")
 TOKEN_ANSWERS = {"429": _("Too many failed attempts for this username from this address: try again later.")}
 LIST_PARAMETERS = {"page", "page_size", "limit", "offset"}
 
@@ -50,4 +51,5 @@ def add_error_answers(result, generator, request, public):
                 answers |= TOKEN_ANSWERS
             for status, description in answers.items():
                 operation["responses"].setdefault(status, {"description": str(description), "content": ERROR})
+            operation["responses"].setdefault("414", {"description": str(URI_TOO_LONG)})
     return result
