@@ -9,8 +9,9 @@ refusal; pages and templates show a button exactly when the `may_*` is true. Lis
 (the models' `overdue_q`), so no template compares a deadline with now.
 
 Why one module past 500 lines: the predicates must sit beside the reads whose visibility rules they
-share. The insights section at the end is the seam: it becomes `selectors/insights.py` when the
-analytics floor adds to it.
+share, and the friction reports' "promised, not yet done" reads share the board's. The satisfaction
+insights at the end are the seam: they move to `feedback/cockpit/` beside the other cockpit reads
+(stories already live in `selectors_stories.py`).
 """
 
 from dataclasses import dataclass, field
