@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
 from django.db import connection, transaction
 from django.db.models import Count
+from rest_framework.authtoken.models import Token
 
 from bench.bare.schema import TABLES
 from delegation.models import AuthorityLimit, Decision, DecisionType, Escalation
@@ -48,6 +49,11 @@ def _case(employee: Employee, run_id: str, n: int) -> Case:
 
 def token_of(employee: Employee) -> str:
     return api_token_issue(user=employee.user)[1]
+
+
+def bare_token_of(employee: Employee) -> str:
+    """The bare endpoint's token: DRF's own (`TokenAuthentication`, one query), the stack at its best."""
+    return Token.objects.get_or_create(user=employee.user)[0].key
 
 
 @transaction.atomic
@@ -90,6 +96,7 @@ def bench_org(run_id: str, race_amount: str, race_allowed: int) -> dict:
         "anchor": str(anchor.parent or anchor),
         "lead": (lead, token_of(lead)),
         "agents": [(agent, token_of(agent), case) for agent, case in zip(agents, cases, strict=True)],
+        "bare_tokens": [bare_token_of(agent) for agent in agents],
         "escalating": (escalating, token_of(escalating), _case(escalating, run_id, AGENTS + 1)),
         "race": (race, token_of(race), _case(race, run_id, AGENTS + 2)),
     }

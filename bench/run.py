@@ -180,7 +180,7 @@ def measure_throughput(args, ports: dict, meters: dict, org: dict) -> dict:
         "app": [decide(case, token, "0.01", "bench") for _agent, token, case in agents],
         "bare": [
             Request("POST", "/decide/", {"amount": "0.01", "rationale": "bench"}, {"Authorization": f"Token {t}"})
-            for _agent, t, _case in agents
+            for t in org["bare_tokens"]
         ],
     }
     levels = [1, args.connections]
@@ -236,7 +236,7 @@ def measure_escalations(args, ports: dict, org: dict, redis_client) -> dict:
     from delegation.models import Escalation
 
     _employee, token, case = org["escalating"]
-    bare_token = org["agents"][0][1]
+    bare_token = org["bare_tokens"][0]
     times = {"app": [], "db": [], "bare": [], "ping": []}
     failures = 0
     conns = {target: connect(port) for target, port in ports.items()}

@@ -372,8 +372,13 @@ class Decision(models.Model):
         indexes = [
             models.Index(fields=["case", "created_at"], name="decision_case_time"),
             models.Index(fields=["made_by", "created_at"], name="decision_maker_time"),
-            # The cockpit's what-if replays one decision type over a window, in time order.
-            models.Index(fields=["decision_type", "created_at"], name="decision_type_time"),
+            # The cockpit's what-if replays one decision type over a window, in time order, from the
+            # index alone (PostgreSQL; elsewhere an index on the keys only).
+            models.Index(
+                fields=["decision_type", "created_at", "id"],
+                include=["made_by", "case", "amount", "final_amount", "status", "within_authority", "decided_at"],
+                name="decision_type_replay",
+            ),
             models.Index(fields=["case"], condition=Q(within_authority=False), name="decision_beyond_authority_case"),
         ]
 
