@@ -5,11 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import (
-    Count,
-    F,
-    Q,
-)
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from delegation.authority import NO_AUTHORITY, Limits, remaining
@@ -138,23 +134,31 @@ def matrix_teams(*, manager: Employee) -> list[tuple[int, str, int]]:
     return sorted(counts, key=lambda t: (t[1], t[0]))
 
 
+def matrix_people(*, manager: Employee, team_id: int | None = None) -> QuerySet[Employee]:
+    """Everyone below `manager` (or those of one team), in the matrix's order: by team, then username."""
+    below = Employee.objects.below(manager)
+    if team_id is not None:
+        below = below.filter(team_id=team_id)
+    return below.select_related("user", "role", "team").order_by("team__name", "user__username")
+
+
 def authority_matrix(
     *,
     manager: Employee,
     at: datetime | None = None,
     team_id: int | None = None,
     types: list[DecisionType] | None = None,
+    people: list[Employee] | None = None,
 ) -> dict[str, list[MatrixRow]]:
-    """Everyone below `manager` (or those of one team), grouped by team: each type's effective limits,
-    source and use, and the temporary limit that applies where one runs (with its end).
+    """Everyone below `manager` (or those of one team; or `people`, a page of `matrix_people`), grouped
+    by team: each type's effective limits, source and use, and the temporary limit that applies where
+    one runs (with its end).
 
     A constant number of queries whatever the size of the subtree.
     """
     at = at or timezone.now()
-    below = Employee.objects.below(manager)
-    if team_id is not None:
-        below = below.filter(team_id=team_id)
-    people = list(below.select_related("user", "role", "team").order_by("team__name", "user__username"))
+    if people is None:
+        people = list(matrix_people(manager=manager, team_id=team_id))
     types = active_decision_types() if types is None else types
     type_ids = [t.pk for t in types]
     snapshots = authority_snapshots(wanted=[(p, t.pk, None) for p in people for t in types], at=at)

@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -28,6 +29,7 @@ from delegation.selectors import (
     authority_matrix,
     authority_of,
     employee_visible_to,
+    matrix_people,
     matrix_teams,
     may_change_limits_of,
     may_clear_limits,
@@ -50,6 +52,8 @@ from empower.views import staff_required
 # Up to this many people the matrix shows everyone at once; beyond, each team opens on demand, so a
 # large organization's page stays light (each team is a constant number of queries).
 MATRIX_ALL_AT_ONCE = 150
+# One team's people per page (each row is a cell per decision type).
+MATRIX_PAGE_SIZE = 50
 
 
 @require_GET
@@ -74,7 +78,12 @@ def authority_matrix_view(request: HttpRequest) -> HttpResponse:
     if team_id is None and sum(count for *_, count in index) > MATRIX_ALL_AT_ONCE:
         return render(request, "authority/matrix.html", context)  # the teams, each opened on demand
     now = timezone.now()
-    teams = authority_matrix(manager=manager, team_id=team_id, types=types, at=now)
+    people = matrix_people(manager=manager, team_id=team_id)
+    if team_id is not None:  # one team, a page at a time: a team can grow past what one page renders fast
+        context["page"] = Paginator(people, MATRIX_PAGE_SIZE).get_page(request.GET.get("page"))
+        context["page_query"] = f"team={team_id}"
+        people = context["page"].object_list
+    teams = authority_matrix(manager=manager, people=list(people), types=types, at=now)
     people = [row.employee.pk for rows in teams.values() for row in rows]
     duties = stand_in_duties(employee_ids=people) if people else {}
     below = set(people)  # everyone in the matrix is below the manager: no query per person

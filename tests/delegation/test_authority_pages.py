@@ -207,6 +207,31 @@ def test_one_team_of_the_matrix_is_a_page_of_its_own_without_javascript(org, log
     assert 'href="/authority/"' in page  # back to all teams
 
 
+def test_a_team_larger_than_a_page_is_shown_a_page_at_a_time_for_the_same_queries(org, login, monkeypatch):
+    monkeypatch.setattr("delegation.views.limits.MATRIX_PAGE_SIZE", 10)
+    team = _people_below_carol(org, 25)[0].team  # one team of 25: three pages of 10
+    client = login(org.carol)
+
+    def team_page(query: str, **headers) -> tuple[int, str]:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(f"/authority/?team={team.pk}{query}", **headers)
+        assert response.status_code == 200
+        return len(queries), response.content.decode()
+
+    first_queries, first = team_page("")
+    last_queries, last = team_page("&page=3")
+    _, opened = team_page("&page=3", **HX)  # a team opened in the page, with htmx: just its table
+
+    assert first.count('id="row-') == 10 and last.count('id="row-') == 5
+    assert "Page 1 of 3" in first and f'href="?team={team.pk}&amp;page=2"' in first
+    assert "Page 3 of 3" in last and f'href="?team={team.pk}&amp;page=2"' in last
+    assert "<html" not in opened and opened.count('id="row-') == 5
+    everyone = set(Employee.objects.filter(team=team).values_list("pk", flat=True))
+    shown = {int(pk) for n in (1, 2, 3) for pk in re.findall(r'id="row-(\d+)"', team_page(f"&page={n}")[1])}
+    assert shown == everyone  # every person once, across the pages
+    assert first_queries == last_queries
+
+
 @pytest.mark.parametrize("team", ["abc", "99999999999999999999", "-1"])
 def test_a_team_that_is_not_below_the_manager_is_not_found(org, login, team):
     assert login(org.carol).get(f"/authority/?team={team}").status_code == 404
