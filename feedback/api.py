@@ -329,7 +329,11 @@ class FrictionReportListCreateView(EmployeeMixin, generics.ListAPIView):
     def get_queryset(self) -> QuerySet[FrictionReport]:
         if getattr(self, "swagger_fake_view", False):
             return FrictionReport.objects.none()
-        return selectors.reports_visible_to(employee=self.employee).order_by("-seconds_count", "-created_at", "-id")
+        return (
+            selectors.reports_visible_to(employee=self.employee)
+            .select_related(*selectors.REPORT_DETAIL_RELATED)
+            .order_by("-seconds_count", "-created_at", "-id")
+        )
 
     @extend_schema(
         operation_id="friction_reports_list",

@@ -17,7 +17,8 @@ insights at the end are the seam: they move to `feedback/cockpit/` beside the ot
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -242,29 +243,44 @@ def history_of(*, target) -> QuerySet[AuditRecord]:
 # --- policy-friction reports ------------------------------------------------------------------
 
 
+# What one report's own page and the API show beyond the board (the case, the decision, on whose behalf).
+REPORT_DETAIL_RELATED = ("case", "decision__decision_type", "on_behalf_of__user")
+
+
 def _reports() -> QuerySet[FrictionReport]:
+    """Reports with what the board shows of them. Every join here is planned on each of the board's
+    queries (planning a join of twenty tables took PostgreSQL longer than running it): the rest is
+    in `REPORT_DETAIL_RELATED`, for those who show it."""
     return FrictionReport.objects.select_related(
         "reporter__user",
         "team",
-        "case",
-        "decision__decision_type",
         "decision_type",
         "assigned_to__user",
-        "on_behalf_of__user",
         "answered_by__user",
         "change_decision_type",
         "change_employee__user",
         "change_role",
         "change_done_by__user",
-    ).annotate(seconds_count=Count("seconds", distinct=True), overdue=FrictionReport.overdue_annotation())
+    ).annotate(seconds_count=_seconds_count(), overdue=FrictionReport.overdue_annotation())
+
+
+def _seconds_count() -> Coalesce:
+    """How many seconded a report, counted beside each row: a join and GROUP BY over the dozen joined
+    tables cost PostgreSQL more to plan than the whole board costs to run."""
+    seconds = FrictionSecond.objects.filter(report=OuterRef("pk")).order_by().values("report").annotate(n=Count("pk"))
+    return Coalesce(Subquery(seconds.values("n"), output_field=IntegerField()), 0)
 
 
 def reports_visible_to(*, employee: Employee, below: set[int] | None = None) -> QuerySet[FrictionReport]:
     """The reporter, everyone above them, and colleagues of the same team (who may second it).
     `below`: the employee's subtree (themselves included), when the caller has loaded it already.
     """
+    return _reports().filter(_visible_to(employee, below))
+
+
+def _visible_to(employee: Employee, below: set[int] | None = None) -> Q:
     below = subtree_ids(employee=employee, include_self=True) if below is None else below
-    return _reports().filter(Q(reporter_id__in=below) | Q(team_id=employee.team_id) | Q(assigned_to=employee))
+    return Q(reporter_id__in=below) | Q(team_id=employee.team_id) | Q(assigned_to=employee)
 
 
 def report_detail(*, employee: Employee, report_id: int) -> FrictionReport | None:
@@ -272,6 +288,7 @@ def report_detail(*, employee: Employee, report_id: int) -> FrictionReport | Non
     seconds = FrictionSecond.objects.select_related("employee__user")
     return (
         reports_visible_to(employee=employee)
+        .select_related(*REPORT_DETAIL_RELATED)
         .prefetch_related(Prefetch("answers", queryset=answers), Prefetch("seconds", queryset=seconds))
         .filter(pk=report_id)
         .first()
@@ -440,9 +457,10 @@ def changed_because_you_told_us(*, employee: Employee, limit: int = 20) -> Query
     """The board's history: accepted reports whose change is done, newest change first (the reports the
     caller may see)."""
     return (
-        reports_visible_to(employee=employee)
-        .filter(status=FrictionReport.Status.ACCEPTED, change_done_at__isnull=False)
-        .select_related("change_decision_type", "change_employee__user", "change_role", "change_done_by__user")
+        FrictionReport.objects.filter(
+            _visible_to(employee), status=FrictionReport.Status.ACCEPTED, change_done_at__isnull=False
+        )
+        .select_related("decision_type", "change_decision_type")  # what the history shows
         .order_by("-change_done_at", "-id")[:limit]
     )
 
