@@ -1,13 +1,16 @@
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import reduce
+from operator import or_
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import CharField, Exists, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Cast, Concat
+from modeltranslation.utils import build_localized_fieldname
 
-from empower.models import Case, Employee, Notification, OutgoingEmail, OutgoingEmailQuerySet
+from empower.models import Case, Employee, Notification, OutgoingEmail, OutgoingEmailQuerySet, Team
 
 
 def employee_for_user(*, user) -> Employee | None:
@@ -231,3 +234,10 @@ def assignee_choices(*, employee: Employee, limit: int = 300) -> list[tuple[str,
         .values_list("user__username", "user__first_name", "user__last_name")[:limit]
     )
     return [(username, f"{first} {last}".strip() or username) for username, first, last in rows]
+
+
+def teams_named(name: str) -> QuerySet[Team]:
+    """Teams by name in any language: other systems name a team as they know it, while a plain
+    `name` lookup reads only the active language's column (django-modeltranslation)."""
+    columns = [build_localized_fieldname("name", code) for code in settings.MODELTRANSLATION_LANGUAGES]
+    return Team.objects.filter(reduce(or_, (Q(**{column: name}) for column in columns))).order_by("pk")

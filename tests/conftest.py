@@ -9,9 +9,11 @@ import smtplib
 from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 from django.test import override_settings
+from django.utils import translation
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
@@ -52,6 +54,13 @@ def empty_cache():
     """Each test starts with an empty cache: a rolled-back test leaves no cached limits (or throttle
     counts) behind for ids the database hands out again."""
     cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def site_language():
+    """Each test starts in the site's language: a request in another language leaves that language
+    active in the thread (Django activates one per request and never deactivates it)."""
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture(autouse=True)

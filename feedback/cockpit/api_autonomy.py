@@ -15,7 +15,8 @@ from delegation.selectors import employee_named, employee_visible_to
 from delegation.services import validate_amount
 from empower.api import EmployeeAPIView, error_responses
 from empower.errors import InvalidInput, NotAllowed, NotFound
-from empower.models import Role, Team
+from empower.models import Role
+from empower.selectors import teams_named
 from feedback.cockpit.api_recommend import CSV_PARAMETER
 from feedback.cockpit.csv import CSVRenderer
 from feedback.cockpit.track_record import period_start, track_record
@@ -157,7 +158,7 @@ class WhatIfView(EmployeeAPIView):
             if employee is None:
                 raise NotFound(_("No such employee."))
         if data.get("team"):
-            team = Team.objects.filter(name=data["team"]).first()
+            team = teams_named(data["team"]).first()
             if team is None:
                 message = _("No such team.")
                 raise InvalidInput(message, field_errors={"team": [message]})

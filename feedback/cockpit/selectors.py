@@ -27,7 +27,7 @@ from django.utils.translation import gettext as _
 from delegation.models import CAPS, DecisionType, Escalation
 from empower.errors import InvalidInput, NotAllowed
 from empower.models import Employee, Role, Team
-from empower.selectors import visible_team_ids
+from empower.selectors import teams_named, visible_team_ids
 from feedback.cockpit.models import (
     EscalationTiming,
     PeriodHistogram,
@@ -207,7 +207,7 @@ def cockpit_team_ids(*, employee: Employee, team: str | None = None) -> set[int]
     visible = visible_team_ids(employee=employee)
     if team in (None, ""):
         return visible
-    match = Team.objects.filter(pk=int(team)) if str(team).isdigit() else Team.objects.filter(name=team)
+    match = Team.objects.filter(pk=int(team)) if str(team).isdigit() else teams_named(team)
     found = match.values_list("pk", flat=True).first()
     if found is None:
         raise InvalidInput(_("No such team."), field_errors={"team": [_("No such team.")]})

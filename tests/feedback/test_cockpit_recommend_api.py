@@ -187,3 +187,21 @@ def test_what_if_page_replays_and_applies(client, org, proposal):
         {"decision_type": "refund", "employee": "alice", "per_decision": "9000", "days": "90"},
     )
     assert refused.status_code == 400 and "At most 500.00" in refused.content.decode()
+
+
+def test_a_team_is_found_by_its_name_in_any_language_whatever_the_callers(api, org, proposal):
+    """carol reads in Polish; the team has a Polish name too; another system sends the English one."""
+    org.carol.language = "pl"
+    org.carol.save()
+    team = org.alice.team
+    team.name_pl = "Obsługa klienta"
+    team.save()
+    body = {"decision_type": "refund", "role": "agent", "per_decision": "200"}
+    for name in ("Customer Care", "Obsługa klienta"):
+        response = api("carol").post("/api/v1/insights/what-if/", {**body, "team": name}, format="json")
+        assert response.status_code == 200, response.content
+        assert response.json()["people"] == 3
+    unknown = api("carol").post("/api/v1/insights/what-if/", {**body, "team": "Nobody"}, format="json")
+    assert unknown.status_code == 400 and "team" in unknown.json()
+    decisions = api("carol").get("/api/v1/insights/decisions/", {"team": "Customer Care"})
+    assert decisions.status_code == 200 and [row["team"] for row in decisions.json()["teams"]] == ["Obsługa klienta"]
