@@ -165,6 +165,7 @@ def _decide(
         outcome = {"status": Decision.Status.ESCALATED, "within_authority": False, "exceeded": own_exceeded}
     decision = Decision.objects.create(
         case=case,
+        customer_id=case.customer_id,
         decision_type=decision_type,
         made_by=employee,
         amount=amount,

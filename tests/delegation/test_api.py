@@ -535,6 +535,7 @@ def _grow_the_organization(org, make_case) -> None:
         [
             Decision(
                 case=case,
+                customer_id=case.customer_id,
                 decision_type=org.refund,
                 made_by=org.alice,
                 amount=D("1.00"),

@@ -128,6 +128,7 @@ def test_routing_costs_the_same_whatever_the_history(org, make_case):
         [
             Decision(
                 case=case,
+                customer_id=case.customer_id,
                 decision_type=org.refund,
                 made_by=org.alice,
                 amount=D("150.00"),

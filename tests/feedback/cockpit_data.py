@@ -43,6 +43,7 @@ def decision(
     within = not exceeded
     made = Decision.objects.create(
         case=case,
+        customer_id=case.customer_id,
         decision_type=type_,
         made_by=maker,
         amount=amount,

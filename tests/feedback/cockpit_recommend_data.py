@@ -42,6 +42,7 @@ def escalated(
     decided_at = at + timedelta(hours=hours_to_answer) if outcome != "waiting" else None
     decision = Decision.objects.create(
         case=case,
+        customer_id=case.customer_id,
         decision_type=decision_type,
         made_by=maker,
         amount=amount,
@@ -79,6 +80,7 @@ def within(*, case, maker, decision_type, amount, at=None) -> Decision:
     amount = Decimal(str(amount))
     return Decision.objects.create(
         case=case,
+        customer_id=case.customer_id,
         decision_type=decision_type,
         made_by=maker,
         amount=amount,

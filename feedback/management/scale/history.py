@@ -276,8 +276,8 @@ class History:
             self.count(maker.id, type_id, customer_id, at, amount)
             self.sim.counts["within_authority"] += 1
             decisions.append(
-                (decision_id, case["id"], type_id, maker.id, amount, self.currency, amount, rationale, "approved", True,
-                 [], snapshot, {}, maker.id, maker.id, None, "", at, at, story)
+                (decision_id, case["id"], customer_id, type_id, maker.id, amount, self.currency, amount, rationale,
+                 "approved", True, [], snapshot, {}, maker.id, maker.id, None, "", at, at, story)
             )  # fmt: skip
             case["last"] = max(case["last"], at)
             return
@@ -290,8 +290,8 @@ class History:
             approval = self.record(type_id, customer_id, limits_a, usage_a) | {"authority_of": self.username(approver)}
             self.count(approver, type_id, customer_id, decided_at, final)
         decisions.append(
-            (decision_id, case["id"], type_id, maker.id, amount, self.currency, final, rationale, status, False,
-             exceeded, snapshot, approval, approver if status == "approved" else None,
+            (decision_id, case["id"], customer_id, type_id, maker.id, amount, self.currency, final, rationale, status,
+             False, exceeded, snapshot, approval, approver if status == "approved" else None,
              approver if status == "approved" else None, None, "", at, decided_at, story)
         )  # fmt: skip
         self.sim.counts[f"escalated_{escalation['outcome']}"] += 1
@@ -402,7 +402,7 @@ CASE_FIELDS = [
     "resolved_by", "resolved_at", "created_at", "updated_at",
 ]  # fmt: skip
 DECISION_FIELDS = [
-    "id", "case", "decision_type", "made_by", "amount", "currency", "final_amount", "rationale", "status",
+    "id", "case", "customer", "decision_type", "made_by", "amount", "currency", "final_amount", "rationale", "status",
     "within_authority", "exceeded", "limits_snapshot", "approval_snapshot", "approved_by", "authority_of",
     "idempotency_key", "request_fingerprint", "created_at", "decided_at", "story",
 ]  # fmt: skip
