@@ -60,6 +60,13 @@ def cockpit_requests() -> list[tuple[str, str, str]]:
             (who, "satisfaction page all", "/feedback/insights/?period=all"),
             (who, "API satisfaction 90", "/api/v1/insights/feedback/?period=90"),
         ]
+    # The managers' lists of track records (read from their snapshot: run `cockpit_summaries` first).
+    for who in WHO:
+        for period in PERIODS:
+            wanted += [
+                (who, f"track records {period}", f"/insights/track-records/?period={period}"),
+                (who, f"track records csv {period}", f"/insights/track-records/?period={period}&format=csv"),
+            ]
     # --- c11b: recommendations, track records and the what-if go here (GET urls), e.g.
     # wanted += [(who, "recommendations page", "/insights/recommendations/") for who in WHO]
     return wanted

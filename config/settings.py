@@ -276,6 +276,9 @@ FEEDBACK_REPORT_WORKING_HOURS = env.int("FEEDBACK_REPORT_WORKING_HOURS", default
 # The cockpit's period totals and time histograms are added up again at most this often (minutes;
 # the day summaries follow every minute). 0: at every refresh.
 COCKPIT_ROLLUP_MINUTES = env.int("COCKPIT_ROLLUP_MINUTES", default=10)
+# The managers' lists of track records are counted again this often (minutes); each person's own
+# record is always counted live.
+COCKPIT_TRACK_RECORD_MINUTES = env.int("COCKPIT_TRACK_RECORD_MINUTES", default=10)
 # The cockpit's limit recommendations: at least this many escalations in 90 days that broke only the
 # per-decision limit, and at least this share of the answered ones approved exactly as asked.
 EMPOWER_RECOMMEND_MIN_ESCALATIONS = env.int("EMPOWER_RECOMMEND_MIN_ESCALATIONS", default=20)
@@ -284,6 +287,8 @@ if EMPOWER_RECOMMEND_MIN_ESCALATIONS < 1 or not 0 < EMPOWER_RECOMMEND_SHARE <= 1
     raise ImproperlyConfigured(
         "EMPOWER_RECOMMEND_MIN_ESCALATIONS must be at least 1 and EMPOWER_RECOMMEND_SHARE above 0 and at most 1."
     )
+if COCKPIT_TRACK_RECORD_MINUTES < 1:
+    raise ImproperlyConfigured("COCKPIT_TRACK_RECORD_MINUTES must be at least 1.")
 if min(FEEDBACK_SURVEY_DAYS, FEEDBACK_FOLLOW_UP_HOURS, FEEDBACK_REPORT_WORKING_HOURS) < 1:
     raise ImproperlyConfigured(
         "FEEDBACK_SURVEY_DAYS, FEEDBACK_FOLLOW_UP_HOURS and FEEDBACK_REPORT_WORKING_HOURS must be at least 1."
@@ -425,6 +430,11 @@ CELERY_BEAT_SCHEDULE = {
     "refresh-cockpit-summaries": {
         "task": "feedback.cockpit.tasks.refresh_cockpit_summaries",
         "schedule": 60.0,
+    },
+    # The managers' lists of track records: every employee's record of each period, recounted.
+    "refresh-track-records": {
+        "task": "feedback.cockpit.tasks.refresh_track_records",
+        "schedule": COCKPIT_TRACK_RECORD_MINUTES * 60.0,
     },
     "refresh-limit-recommendations": {
         "task": "feedback.tasks.refresh_limit_recommendations",

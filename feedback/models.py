@@ -524,6 +524,8 @@ from feedback.cockpit.models import (  # noqa: E402, F401
     SettledDaySummary,
     SummaryState,
     SurveyDaySummary,
+    TrackRecordSnapshot,
+    TrackRecordState,
     WeekSummary,
 )
 

@@ -228,3 +228,72 @@ class SurveyDaySummary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.team_id} {'escalated' if self.escalated else 'first contact'}: {self.answered}"
+
+
+class TrackRecordSnapshot(models.Model):
+    """One employee's track record over one period (30, 90, 365 days, all), as of the last refresh
+    (`feedback.cockpit.track_record_snapshots`): a manager's list of thousands is sorted and paged
+    by the database from these rows instead of aggregating every decision of the period."""
+
+    period = models.CharField(_("period"), max_length=3)
+    employee = models.ForeignKey(
+        "empower.Employee",
+        verbose_name=_("employee"),
+        on_delete=models.CASCADE,
+        related_name="track_record_snapshots",
+    )
+    decisions = models.PositiveIntegerField(_("decisions"), default=0)
+    within_authority = models.PositiveIntegerField(_("within authority"), default=0)
+    escalated = models.PositiveIntegerField(_("escalated"), default=0)
+    approved_as_asked = models.PositiveIntegerField(_("approved as asked"), default=0)
+    approved_lower = models.PositiveIntegerField(_("approved for less"), default=0)
+    rejected = models.PositiveIntegerField(_("rejected"), default=0)
+    withdrawn = models.PositiveIntegerField(_("withdrawn"), default=0)
+    waiting = models.PositiveIntegerField(_("waiting"), default=0)
+    reversed_later = models.PositiveIntegerField(_("corrected later"), default=0)
+    csat_average = models.FloatField(_("average satisfaction"), null=True, blank=True)
+    csat_answers = models.PositiveIntegerField(_("satisfaction answers"), default=0)
+    follow_ups = models.PositiveIntegerField(_("follow-ups"), default=0)
+    # The sort keys, stored as `TrackRecord` computes them (`support` may be negative).
+    support = models.IntegerField(_("support for more authority"), default=0)
+    as_asked_share = models.FloatField(_("share approved as asked"), null=True, blank=True)
+
+    FIGURES = (
+        "decisions",
+        "within_authority",
+        "escalated",
+        "approved_as_asked",
+        "approved_lower",
+        "rejected",
+        "withdrawn",
+        "waiting",
+        "reversed_later",
+        "csat_average",
+        "csat_answers",
+        "follow_ups",
+    )
+
+    class Meta:
+        verbose_name = _("track record snapshot")
+        verbose_name_plural = _("track record snapshots")
+        # The list joins the viewer's people to their row of the period through this index.
+        constraints = [
+            models.UniqueConstraint(fields=["employee", "period"], name="cockpit_one_track_record_per_period")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.employee_id}: {self.support}"
+
+
+class TrackRecordState(models.Model):
+    """One row per period: when its track record snapshots were last computed (None: never)."""
+
+    period = models.CharField(_("period"), max_length=3, primary_key=True)
+    refreshed_at = models.DateTimeField(_("refreshed at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("track record snapshot state")
+        verbose_name_plural = _("track record snapshot states")
+
+    def __str__(self) -> str:
+        return f"track records {self.period} as of {self.refreshed_at}"

@@ -143,7 +143,9 @@ def track_record(*, employee: Employee, since: datetime | None) -> TrackRecord:
 
 def records_of_people_below(*, manager: Employee, since: datetime | None) -> list[TrackRecord]:
     """The records of everyone below `manager`, where the record most supports more authority first
-    (then the most decisions, then by username)."""
+    (then the most decisions, then by username), counted now: for thousands of people this takes
+    seconds, so the managers' list reads `track_record_snapshots` and comes here only before the
+    first snapshot of a period."""
     below = Employee.objects.below(manager).order_by()
     people = list(below.select_related("user"))
     records = track_records(employees=people, since=since, ids_query=below.values("pk"))

@@ -32,7 +32,8 @@ from feedback.cockpit.recommendations import (
     recommendations_for,
     subject_label,
 )
-from feedback.cockpit.track_record import period_start, records_of_people_below, track_record
+from feedback.cockpit.track_record import period_start, track_record
+from feedback.cockpit.track_record_snapshots import records_below
 from feedback.cockpit.what_if import (
     DEFAULT_DAYS,
     MAX_DAYS,
@@ -234,16 +235,24 @@ def _record_cells(record) -> list:
 @staff_required
 def track_records(request: HttpRequest) -> HttpResponse:
     """Managers: the records of everyone below them, where the record most supports more authority
-    first. Anyone else: their own record."""
+    first (from the periodic snapshot: see `feedback.cockpit.track_record_snapshots`). Anyone else:
+    their own record."""
     employee = request.employee
     period = _period(request)
     if not may_see_insights(employee=employee):
         return redirect(f"{reverse('cockpit-track-record', args=[employee.username])}?period={period}")
-    records = records_of_people_below(manager=employee, since=period_start(period))
+    listing = records_below(manager=employee, period=period)
     if request.GET.get("format") == "csv":
-        return csv_response(RECORD_HEADER, [_record_cells(r) for r in records], filename=f"track-records-{period}.csv")
-    page = Paginator(records, RECORDS_PER_PAGE).get_page(request.GET.get("page"))
-    context = {"page": page, "period": period, "periods": list(INSIGHT_PERIODS), "section": "track-records"}
+        rows = [_record_cells(r) for r in listing.records]
+        return csv_response(RECORD_HEADER, rows, filename=f"track-records-{period}.csv")
+    page = Paginator(listing.records, RECORDS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "as_of": listing.as_of,
+        "period": period,
+        "periods": list(INSIGHT_PERIODS),
+        "section": "track-records",
+    }
     return render(request, "feedback/cockpit/track_records_list.html", context)
 
 
