@@ -122,8 +122,9 @@ TEMPLATES = [
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 DATA_DIR.mkdir(exist_ok=True)
+# An empty DATABASE_URL (`DATABASE_URL= make run`) means the embedded default, as an absent one does.
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{DATA_DIR / 'empower.sqlite3'}"),
+    "default": env.db_url_config(env.str("DATABASE_URL", default="") or f"sqlite:///{DATA_DIR / 'empower.sqlite3'}"),
 }
 # Cross-process tests (a real Celery worker) need an on-disk SQLite test database.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

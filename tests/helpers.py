@@ -1,11 +1,16 @@
-"""Helpers the "shown exactly when accepted" tests share: try a service without keeping what it wrote,
-and read a page as someone."""
+"""Helpers tests share: try a service without keeping what it wrote, read a page as someone, and run
+calls at the same moment."""
 
+import threading
+from collections.abc import Callable
 from contextlib import suppress
+from typing import TypeVar
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from empower.errors import DomainError
+
+T = TypeVar("T")
 
 
 class Undo(Exception):
@@ -44,3 +49,29 @@ def allow_audit_rewrites() -> None:
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("DROP TRIGGER IF EXISTS empower_audit_append_only ON empower_auditrecord")
+
+
+def at_once(calls: list[Callable[[], T]], *, timeout: float = 60) -> list[T]:
+    """Run `calls` in threads released together (each with its own database connection), and return
+    what each answered, in the order they finished. An error in any is raised here, never swallowed."""
+    start = threading.Barrier(len(calls))
+    answers: list[T] = []
+    errors: list[BaseException] = []
+
+    def run(call: Callable[[], T]) -> None:
+        try:
+            start.wait()
+            answers.append(call())
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(call,)) for call in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    if errors:
+        raise errors[0]
+    return answers

@@ -1,4 +1,5 @@
-"""Several web nodes share one cache: settings refuse a per-process cache when told there are more."""
+"""Settings read from the environment: several web nodes share one cache (a per-process cache is
+refused when told there are more); an empty DATABASE_URL is the embedded default."""
 
 import runpy
 from pathlib import Path
@@ -76,3 +77,9 @@ def test_the_redis_cache_settings_build_a_working_django_cache(monkeypatch):
     pool_options = backend._cache._pool_options
     assert pool_options["socket_connect_timeout"] == 0.4
     assert pool_options["socket_timeout"] == 0.5
+
+
+def test_an_empty_database_url_means_the_embedded_default(monkeypatch):
+    loaded = _settings_with(monkeypatch, DATABASE_URL="")
+    assert loaded["DATABASES"]["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    assert loaded["DATABASES"]["default"]["NAME"].endswith("empower.sqlite3")

@@ -1,16 +1,15 @@
 """Caps hold under concurrency, to the cent: real threads, each with its own database connection."""
 
-import threading
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from delegation.models import Decision, DecisionType, UsageCounter
 from delegation.services import decision_submit
 from empower.models import Employee
 from empower.services import case_open
+from tests.helpers import at_once
 
 SUBMISSIONS = 20
 
@@ -26,29 +25,14 @@ def test_twenty_simultaneous_submissions_against_a_cap_for_five_approve_exactly_
         case_open(employee=alice, customer_name=f"C {i}", customer_email=f"c{i}@example.com", subject="Refund")
         for i in range(SUBMISSIONS)
     ]
-    start = threading.Barrier(SUBMISSIONS)
-    outcomes: list[str] = []
-    errors: list[BaseException] = []
 
     def submit(case):
-        try:
-            start.wait()
-            decision = decision_submit(
-                employee=alice, case=case, decision_type=refund, amount=Decimal("60.00"), rationale="Late delivery"
-            )
-            outcomes.append(decision.status)
-        except BaseException as error:  # reported below, never swallowed
-            errors.append(error)
-        finally:
-            connection.close()
+        return decision_submit(
+            employee=alice, case=case, decision_type=refund, amount=Decimal("60.00"), rationale="Late delivery"
+        ).status
 
-    threads = [threading.Thread(target=submit, args=(case,)) for case in cases]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = at_once([lambda case=case: submit(case) for case in cases])
 
-    assert errors == []
     assert outcomes.count(Decision.Status.APPROVED) == 5
     assert outcomes.count(Decision.Status.ESCALATED) == 15
     approved = Decision.objects.filter(status=Decision.Status.APPROVED)
@@ -65,34 +49,19 @@ def test_simultaneous_retries_with_one_key_decide_once_and_all_answer_the_first(
     alice = Employee.objects.get(user__username="alice")
     refund = DecisionType.objects.get(code="refund")
     case = case_open(employee=alice, customer_name="Retry", customer_email="retry@example.com", subject="Refund")
-    start = threading.Barrier(8)
-    answered: list[int] = []
-    errors: list[BaseException] = []
 
     def submit():
-        try:
-            start.wait()
-            decision = decision_submit(
-                employee=alice,
-                case=case,
-                decision_type=refund,
-                amount=Decimal("60.00"),
-                rationale="Late delivery",
-                idempotency_key="retry-at-once",
-            )
-            answered.append(decision.pk)
-        except BaseException as error:  # reported below, never swallowed
-            errors.append(error)
-        finally:
-            connection.close()
+        return decision_submit(
+            employee=alice,
+            case=case,
+            decision_type=refund,
+            amount=Decimal("60.00"),
+            rationale="Late delivery",
+            idempotency_key="retry-at-once",
+        ).pk
 
-    threads = [threading.Thread(target=submit) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    answered = at_once([submit] * 8)
 
-    assert errors == []
     decision = Decision.objects.get(made_by=alice, idempotency_key="retry-at-once")
     assert answered == [decision.pk] * 8
     day_counter = UsageCounter.objects.get(key__startswith=f"emp:{alice.pk}:dt:{refund.pk}:day:")

@@ -1,17 +1,16 @@
 """The wow budget: a decision type like any other (caps, escalation, audit), but it needs its story."""
 
-import threading
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from delegation.models import AuthorityLimit, Decision, DecisionType
 from delegation.services import decision_submit
 from empower.errors import InvalidInput
 from empower.models import AuditRecord, Employee
 from empower.services import case_open
+from tests.helpers import at_once
 
 
 @pytest.fixture
@@ -157,34 +156,19 @@ def test_twelve_simultaneous_gestures_against_the_monthly_wow_budget_approve_exa
         case_open(employee=alice, customer_name=f"W {i}", customer_email=f"w{i}@example.com", subject="Wow")
         for i in range(SUBMISSIONS)
     ]
-    start = threading.Barrier(SUBMISSIONS)
-    outcomes: list[str] = []
-    errors: list[BaseException] = []
 
     def submit(case):
-        try:
-            start.wait()
-            decision = decision_submit(
-                employee=alice,
-                case=case,
-                decision_type=wow,
-                amount=Decimal("50.00"),
-                rationale="Went beyond",
-                story="Flowers for a lost birthday parcel",
-            )
-            outcomes.append(decision.status)
-        except BaseException as error:  # reported below, never swallowed
-            errors.append(error)
-        finally:
-            connection.close()
+        return decision_submit(
+            employee=alice,
+            case=case,
+            decision_type=wow,
+            amount=Decimal("50.00"),
+            rationale="Went beyond",
+            story="Flowers for a lost birthday parcel",
+        ).status
 
-    threads = [threading.Thread(target=submit, args=(case,)) for case in cases]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = at_once([lambda case=case: submit(case) for case in cases])
 
-    assert errors == []
     assert outcomes.count(Decision.Status.APPROVED) == 6
     assert outcomes.count(Decision.Status.ESCALATED) == SUBMISSIONS - 6
     approved = Decision.objects.filter(decision_type=wow, status=Decision.Status.APPROVED, made_by=alice)
