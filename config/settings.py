@@ -88,6 +88,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "csp.middleware.CSPMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Last: the product's 404 page under DEBUG too, in the reader's language (see its docstring).
+    "empower.middleware.StyledNotFoundMiddleware",
 ]
 
 # Login protection (django-axes), for the login page, the API's token endpoint and admin alike:

@@ -7,6 +7,7 @@
 
 from django import forms
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from delegation.authority import CAPS, Limits
@@ -178,7 +179,8 @@ class MomentForm(PageForm):
 
 
 class GuidanceForm(PageForm):
-    """A decision type's guidance (managers and administrators; the service checks who)."""
+    """A decision type's guidance in one language (managers and administrators; the service checks
+    who). In a language other than English each field shows the English text it falls back to."""
 
     purpose = forms.CharField(
         label=_("What it is for"), required=False, max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
@@ -193,3 +195,13 @@ class GuidanceForm(PageForm):
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     reason = forms.CharField(label=_("Why this change (for the audit trail)"), required=False, max_length=2000)
+
+    def __init__(self, *args, language: str = "en", english: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("purpose", "good_examples", "rationale_hint"):
+            self.fields[name].widget.attrs["lang"] = language  # spelling checked in the language written
+        for name, text in (english or {}).items():
+            if text:  # help text is rendered as HTML: the English is escaped here
+                self.fields[name].help_text = format_html(
+                    '{} <span lang="en">{}</span>', _("Left empty, it shows the English:"), text
+                )

@@ -1,4 +1,5 @@
-"""Decision-type names and descriptions are data in every language (django-modeltranslation)."""
+"""Decision-type names, descriptions and guidance are data in every language (django-modeltranslation);
+English is the fallback where a language has no text of its own."""
 
 from modeltranslation.translator import TranslationOptions, register
 
@@ -7,4 +8,4 @@ from delegation.models import DecisionType
 
 @register(DecisionType)
 class DecisionTypeTranslation(TranslationOptions):
-    fields = ("name", "description")
+    fields = ("name", "description", "purpose", "good_examples", "rationale_hint")

@@ -1,8 +1,11 @@
-from django.http import HttpResponse, JsonResponse
+from django.conf import settings
+from django.http import Http404, HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
 from django.utils import translation
 from django.utils.cache import patch_cache_control
 
 from empower.db_retry import RETRY_AFTER_SECONDS, DatabaseBusy, busy, is_retryable
+from empower.error_pages import page_not_found
 from empower.selectors import employee_for_user
 
 
@@ -59,3 +62,32 @@ class DatabaseBusyMiddleware:
             response = HttpResponse(message, status=503, content_type="text/plain; charset=utf-8")
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
+
+
+class StyledNotFoundMiddleware:
+    """With `DEBUG` on (`make run`), Django answers a 404 with its technical page (the routes it
+    tried) instead of `handler404`: a person trying the product met an unstyled yellow page, and an
+    API client got HTML instead of `{"detail", "code"}`. Here a 404 is the product's page (JSON under
+    /api/) in both configurations. Only 404: an unhandled error (500) keeps Django's traceback page
+    under `DEBUG`, which a developer needs. Last in `MIDDLEWARE`, so the page speaks the reader's
+    language; without `DEBUG` it steps aside (`handler404` answers)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if settings.DEBUG:
+            try:
+                resolve(request.path_info, getattr(request, "urlconf", None))
+            except Resolver404 as exception:
+                return self._not_found(request, exception)
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if settings.DEBUG and isinstance(exception, Http404):  # raised by a view (`get_object_or_404`)
+            return self._not_found(request, exception)
+        return None
+
+    @staticmethod
+    def _not_found(request, exception) -> HttpResponse:
+        return page_not_found(request, exception)  # the view `handler404` names

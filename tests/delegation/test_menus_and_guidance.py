@@ -3,9 +3,9 @@
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from delegation.models import Escalation
+from delegation.models import DecisionType, Escalation
 from delegation.selectors import guidance_for, menu_for, stand_in_candidates
 from delegation.services import (
     decision_submit,
@@ -181,3 +181,82 @@ def test_only_the_latest_shared_notes_of_each_type_show(org, make_case, django_c
     shared(org.goodwill, "goodwill note", "50.00")  # within bob's goodwill authority
     assert notes(org) == ["refund note 4", "refund note 3", "refund note 2"]
     assert notes(org, "goodwill_credit") == ["goodwill note"]
+
+
+# --- guidance in every language ----------------------------------------------------------------------
+
+
+def test_guidance_is_read_in_the_readers_language_with_english_as_the_fallback(org):
+    decision_type_guidance_save(
+        decision_type=org.refund, actor=org.carol, language="en", purpose="Money back.", good_examples="A kettle."
+    )
+    decision_type_guidance_save(decision_type=org.refund, actor=org.carol, language="pl", purpose="Zwrot pieniędzy.")
+    decision_type_guidance_save(decision_type=org.refund, actor=org.carol, language="pl", good_examples="")
+
+    def read(language):
+        with translation.override(language):
+            (g,) = guidance_for(decision_types=[DecisionType.objects.get(pk=org.refund.pk)])
+            return g.decision_type.purpose, g.decision_type.good_examples
+
+    assert read("pl") == ("Zwrot pieniędzy.", "A kettle.")  # no Polish example: the English one
+    assert read("en") == ("Money back.", "A kettle.")
+    assert read("ru")[0] == org.refund.purpose_ru != "Money back."  # the seeded Russian
+    DecisionType.objects.filter(pk=org.refund.pk).update(purpose_ru=None)  # none: the English
+    assert read("ru")[0] == "Money back."
+    record = AuditRecord.objects.filter(action="decision_type.guidance_changed").order_by("pk")[1]
+    assert record.after["language"] == "pl" and record.after["purpose"] == "Zwrot pieniędzy."
+
+
+def test_the_polish_guidance_is_on_the_case_page_of_a_polish_reader(org, client, make_case):
+    decision_type_guidance_save(
+        decision_type=org.refund, actor=org.carol, language="pl", rationale_hint="Co się zepsuło i kiedy."
+    )
+    decision_type_guidance_save(decision_type=org.goodwill, actor=org.carol, language="pl", rationale_hint="")
+    decision_type_guidance_save(
+        decision_type=org.goodwill, actor=org.carol, language="en", rationale_hint="Why this amount."
+    )
+    case = make_case(org.alice)
+    client.force_login(org.alice.user)
+    client.cookies["django_language"] = "pl"
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "Co się zepsuło i kiedy." in page and "Why this amount." in page
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/cases/{case.pk}/").content.decode()
+    assert "Co się zepsuło i kiedy." not in page and "Why this amount." in page
+
+
+def test_a_manager_edits_one_language_and_leaves_the_others(org, client):
+    client.force_login(org.carol.user)
+    english = org.refund.purpose_en
+    page = client.get("/authority/guidance/refund/?language=pl")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="language" value="pl"' in html and 'aria-current="page">Polski</a>' in html
+    assert "Left empty, it shows the English:" in html and english in html  # the fallback, shown
+    response = client.post(
+        "/authority/guidance/refund/",
+        {"language": "pl", "purpose": "Zwrot za wadę.", "good_examples": "", "rationale_hint": "", "reason": "PL"},
+    )
+    assert response.status_code == 302
+    stored = DecisionType.objects.get(pk=org.refund.pk)
+    assert (stored.purpose_pl, stored.purpose_en) == ("Zwrot za wadę.", english)
+    assert not stored.good_examples_pl  # empty: Polish readers see the English
+    record = AuditRecord.objects.get(action="decision_type.guidance_changed")
+    assert record.after == {**record.after, "language": "pl", "purpose": "Zwrot za wadę."}
+    assert "Zwrot za wadę." in client.get("/authority/guidance/refund/?language=pl").content.decode()
+    client.force_login(org.alice.user)
+    assert client.post("/authority/guidance/refund/", {"language": "pl", "purpose": "Moje"}).status_code == 403
+    assert DecisionType.objects.get(pk=org.refund.pk).purpose_pl == "Zwrot za wadę."
+
+
+def test_the_admin_edits_the_guidance_in_every_language(org, admin_client):
+    page = admin_client.get(f"/admin/delegation/decisiontype/{org.refund.pk}/change/").content.decode()
+    for column in ("purpose_en", "purpose_pl", "good_examples_zh_hans", "rationale_hint_is", "rationale_hint_ru"):
+        assert f'name="{column}"' in page
+
+
+def test_the_demo_guidance_is_in_all_five_languages(org):
+    for decision_type in DecisionType.objects.all():
+        for column in ("purpose", "good_examples", "rationale_hint"):
+            for language in ("en", "is", "zh_hans", "ru", "pl"):
+                assert getattr(decision_type, f"{column}_{language}"), (decision_type.code, column, language)

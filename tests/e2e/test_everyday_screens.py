@@ -20,13 +20,6 @@ PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 
 
-@pytest.fixture(params=[True, False], ids=["debug", "production"])
-def debug(request, settings):
-    """DEBUG=1 as `make run` writes it, or off as in production (pytest turns it off by default)."""
-    settings.DEBUG = request.param
-    return request.param
-
-
 @pytest.fixture(params=[DESKTOP, PHONE], ids=["desktop", "phone"])
 def screen(request, page: Page):
     page.set_viewport_size(request.param)
@@ -38,20 +31,6 @@ def demo(live_server, transactional_db):
     call_command("seed_demo", password=PASSWORD, stdout=open(os.devnull, "w"))  # noqa: SIM115
     people = {e.user.username: e for e in Employee.objects.select_related("user", "role", "team")}
     return people
-
-
-@pytest.fixture
-def problems(page: Page) -> list[str]:
-    """Script errors and CSP violations; a refused form's 4xx answer is expected, nothing else."""
-    found: list[str] = []
-
-    def on_console(message) -> None:
-        if message.type == "error" and not re.search(r"status of 4\d\d", message.text):
-            found.append(message.text)
-
-    page.on("console", on_console)
-    page.on("pageerror", lambda error: found.append(str(error)))
-    return found
 
 
 def _case(alice: Employee, subject: str = "Kettle arrived broken"):

@@ -68,7 +68,9 @@ def test_plain_seed_demo_adds_no_cases(org):
 # --- error pages ---------------------------------------------------------------------------------------
 
 
-def test_pages_get_styled_errors_and_the_api_json(client, org):
+@pytest.mark.parametrize("debug", [True, False], ids=["debug", "production"])
+def test_pages_get_styled_errors_and_the_api_json(client, org, settings, debug):
+    settings.DEBUG = debug  # `make run` writes DEBUG=1: the same pages there (empower.middleware)
     page = client.get("/no-such-page/")
     assert page.status_code == 404 and "We could not find this page" in page.content.decode()
     assert "/static/css/empower.css" in page.content.decode()
@@ -79,6 +81,9 @@ def test_pages_get_styled_errors_and_the_api_json(client, org):
     client.force_login(org.alice.user)
     refused = client.get("/authority/guidance/")
     assert refused.status_code == 403 and "This page is not for you" in refused.content.decode()
+    missing = client.get("/cases/999999/")  # raised by the view (no such case)
+    assert missing.status_code == 404 and "We could not find this page" in missing.content.decode()
+    assert client.get("/authority/guidance").status_code == 301  # the slash is still added
 
 
 def test_a_server_error_is_a_styled_page_without_the_database(rf):

@@ -69,7 +69,7 @@ NAMES = {
     },
     "wow": {"is": "Vá-glaðningur", "zh-hans": "惊喜举动", "ru": "Вау-жест", "pl": "Gest wow"},
 }
-# What each type is for, in every language; and the guidance beside the decision form (English).
+# What each type is for, in every language.
 DESCRIPTIONS = {
     "refund": {
         "en": "Money back to the customer for a faulty or missing product.",
@@ -114,21 +114,152 @@ DESCRIPTIONS = {
         "pl": "Gest ponad to, co się należy, z Twojego własnego budżetu, by naprawić sytuację.",
     },
 }
+# The guidance beside the decision form, in every language: field → language → text.
 GUIDANCE = {
     "refund": {
-        "purpose": "Give the money back when the product failed us, not the customer.",
-        "good_examples": "A kettle that stopped working in its second week.\nA parcel the carrier confirms was lost.",
-        "rationale_hint": "What was wrong, how you checked it, and why a refund rather than a replacement.",
+        "purpose": {
+            "en": "Give the money back when the product failed us, not the customer.",
+            "is": "Endurgreiddu þegar varan brást, ekki viðskiptavinurinn.",
+            "zh-hans": "当问题出在产品而不是客户时，把钱退给客户。",
+            "ru": "Верните деньги, когда подвёл товар, а не клиент.",
+            "pl": "Oddaj pieniądze, gdy zawiódł produkt, a nie klient.",
+        },
+        "good_examples": {
+            "en": "A kettle that stopped working in its second week.\nA parcel the carrier confirms was lost.",
+            "is": "Ketill sem hætti að virka í annarri viku.\nSending sem flutningsaðilinn staðfestir að hafi týnst.",
+            "zh-hans": "第二周就坏了的水壶。\n承运商确认丢失的包裹。",
+            "ru": "Чайник, сломавшийся на второй неделе.\nПосылка, утерю которой подтвердил перевозчик.",
+            "pl": (
+                "Czajnik, który przestał działać w drugim tygodniu.\nPaczka, której zgubienie potwierdził przewoźnik."
+            ),
+        },
+        "rationale_hint": {
+            "en": "What was wrong, how you checked it, and why a refund rather than a replacement.",
+            "is": "Hvað var að, hvernig þú kannaðir það og hvers vegna endurgreiðsla frekar en ný vara.",
+            "zh-hans": "出了什么问题，你如何核实，以及为什么退款而不是换货。",
+            "ru": "Что было не так, как вы это проверили и почему возврат денег, а не замена.",
+            "pl": "Co było nie tak, jak to sprawdzono i dlaczego zwrot pieniędzy, a nie wymiana.",
+        },
     },
     "goodwill_credit": {
-        "purpose": "Say sorry in a way the customer feels, when we let them down.",
-        "good_examples": "A delivery three days late for a birthday present.",
-        "rationale_hint": "What went wrong for the customer, and why this amount fits it.",
+        "purpose": {
+            "en": "Say sorry in a way the customer feels, when we let them down.",
+            "is": "Biðjist afsökunar svo viðskiptavinurinn finni það, þegar við brugðumst honum.",
+            "zh-hans": "当我们让客户失望时，用客户能感受到的方式道歉。",
+            "ru": "Извинитесь так, чтобы клиент это почувствовал, когда мы его подвели.",
+            "pl": "Przeproś tak, by klient to poczuł, gdy go zawiedliśmy.",
+        },
+        "good_examples": {
+            "en": "A delivery three days late for a birthday present.",
+            "is": "Afmælisgjöf sem kom þremur dögum of seint.",
+            "zh-hans": "生日礼物晚到了三天。",
+            "ru": "Подарок ко дню рождения доставлен на три дня позже.",
+            "pl": "Prezent urodzinowy dostarczony trzy dni za późno.",
+        },
+        "rationale_hint": {
+            "en": "What went wrong for the customer, and why this amount fits it.",
+            "is": "Hvað fór úrskeiðis hjá viðskiptavininum og hvers vegna þessi upphæð hæfir því.",
+            "zh-hans": "客户遇到了什么问题，以及为什么这个金额合适。",
+            "ru": "Что пошло не так для клиента и почему эта сумма соответствует случаю.",
+            "pl": "Co poszło nie tak dla klienta i dlaczego ta kwota jest odpowiednia.",
+        },
+    },
+    "replacement": {
+        "purpose": {
+            "en": "Send a new product when the one the customer has is faulty and they still want it.",
+            "is": "Sendu nýja vöru þegar varan er gölluð og viðskiptavinurinn vill hana enn.",
+            "zh-hans": "当客户手中的产品有缺陷而他们仍想要时，寄出新产品。",
+            "ru": "Отправьте новый товар, когда полученный неисправен, а клиенту он всё ещё нужен.",
+            "pl": "Wyślij nowy produkt, gdy otrzymany jest wadliwy, a klient nadal go chce.",
+        },
+        "good_examples": {
+            "en": "A blender whose jug arrived cracked.",
+            "is": "Blandari sem kom með sprunginni könnu.",
+            "zh-hans": "搅拌机的杯子到货时已经裂了。",
+            "ru": "Блендер, у которого чаша пришла треснутой.",
+            "pl": "Blender, którego dzbanek przyszedł pęknięty.",
+        },
+        "rationale_hint": {
+            "en": "What is faulty, and whether the faulty one comes back to us.",
+            "is": "Hvað er gallað og hvort gallaða varan kemur aftur til okkar.",
+            "zh-hans": "哪里有缺陷，以及有缺陷的产品是否退回给我们。",
+            "ru": "Что неисправно и вернётся ли неисправный товар к нам.",
+            "pl": "Co jest wadliwe i czy wadliwy produkt wraca do nas.",
+        },
+    },
+    "fee_waiver": {
+        "purpose": {
+            "en": "Waive a fee when it arose from our mistake or would be unfair to charge.",
+            "is": "Felldu niður gjald sem stafar af mistökum okkar eða væri ósanngjarnt að innheimta.",
+            "zh-hans": "当费用源于我们的失误或收取不公平时，免除该费用。",
+            "ru": "Отмените сбор, если он возник по нашей ошибке или брать его несправедливо.",
+            "pl": "Umórz opłatę, gdy wynikła z naszego błędu lub jej pobranie byłoby niesprawiedliwe.",
+        },
+        "good_examples": {
+            "en": "A late-payment fee after our invoice went to the wrong address.",
+            "is": "Vanskilagjald eftir að reikningurinn okkar fór á rangt heimilisfang.",
+            "zh-hans": "我们的发票寄错地址后产生的滞纳金。",
+            "ru": "Пени за просрочку, когда наш счёт ушёл не по тому адресу.",
+            "pl": "Opłata za zwłokę, gdy nasza faktura trafiła pod zły adres.",
+        },
+        "rationale_hint": {
+            "en": "Which fee, and why the customer should not pay it.",
+            "is": "Hvaða gjald og hvers vegna viðskiptavinurinn á ekki að greiða það.",
+            "zh-hans": "哪项费用，以及为什么客户不应支付。",
+            "ru": "Какой сбор и почему клиент не должен его платить.",
+            "pl": "Jaka opłata i dlaczego klient nie powinien jej płacić.",
+        },
+    },
+    "expedited_shipping": {
+        "purpose": {
+            "en": "Send it faster at our cost when a delay of ours would make the customer miss a date.",
+            "is": "Sendu hraðar á okkar kostnað þegar töf okkar léti viðskiptavininn missa af dagsetningu.",
+            "zh-hans": "当我们的延误会让客户错过日期时，由我们承担费用加急寄出。",
+            "ru": "Отправьте быстрее за наш счёт, если из-за нашей задержки клиент не успеет к сроку.",
+            "pl": "Wyślij szybciej na nasz koszt, gdy przez nasze opóźnienie klient nie zdążyłby na czas.",
+        },
+        "good_examples": {
+            "en": "A replacement school uniform needed before term starts on Monday.",
+            "is": "Nýr skólabúningur sem þarf fyrir skólabyrjun á mánudag.",
+            "zh-hans": "周一开学前需要的替换校服。",
+            "ru": "Замена школьной формы, нужной до начала четверти в понедельник.",
+            "pl": "Zastępczy mundurek szkolny potrzebny przed początkiem semestru w poniedziałek.",
+        },
+        "rationale_hint": {
+            "en": "The date the customer needs it by, and why ordinary delivery would miss it.",
+            "is": "Hvenær viðskiptavinurinn þarf vöruna og hvers vegna venjuleg sending næði því ekki.",
+            "zh-hans": "客户需要的日期，以及为什么普通配送赶不上。",
+            "ru": "К какому сроку это нужно клиенту и почему обычная доставка не успеет.",
+            "pl": "Na kiedy klient tego potrzebuje i dlaczego zwykła dostawa nie zdąży.",
+        },
     },
     "wow": {
-        "purpose": "Surprise a customer for the better, without asking anyone: it is your budget.",
-        "good_examples": "Flowers for a customer whose wedding order went wrong.\nA free upgrade for a loyal customer.",
-        "rationale_hint": "Tell the story: what the customer needed and what you did.",
+        "purpose": {
+            "en": "Surprise a customer for the better, without asking anyone: it is your budget.",
+            "is": "Komdu viðskiptavini skemmtilega á óvart án þess að spyrja neinn: þetta er þitt svigrúm.",
+            "zh-hans": "无需请示任何人，给客户一个惊喜：这是你自己的预算。",
+            "ru": "Приятно удивите клиента, ни у кого не спрашивая: это ваш бюджет.",
+            "pl": "Mile zaskocz klienta, nikogo nie pytając: to Twój budżet.",
+        },
+        "good_examples": {
+            "en": "Flowers for a customer whose wedding order went wrong.\nA free upgrade for a loyal customer.",
+            "is": (
+                "Blóm til viðskiptavinar þar sem brúðkaupspöntunin fór úrskeiðis.\n"
+                "Frí uppfærsla fyrir tryggan viðskiptavin."
+            ),
+            "zh-hans": "为婚礼订单出错的客户送花。\n为老客户免费升级。",
+            "ru": "Цветы клиенту, чей свадебный заказ пошёл не так.\nБесплатное улучшение для постоянного клиента.",
+            "pl": (
+                "Kwiaty dla klienta, którego zamówienie ślubne się nie udało.\nDarmowe ulepszenie dla stałego klienta."
+            ),
+        },
+        "rationale_hint": {
+            "en": "Tell the story: what the customer needed and what you did.",
+            "is": "Segðu söguna: hvað viðskiptavinurinn þurfti og hvað þú gerðir.",
+            "zh-hans": "讲讲经过：客户需要什么，你做了什么。",
+            "ru": "Расскажите историю: что было нужно клиенту и что вы сделали.",
+            "pl": "Opowiedz historię: czego klient potrzebował i co zrobiłeś.",
+        },
     },
 }
 D = Decimal
@@ -197,9 +328,8 @@ class Command(BaseCommand):
             self._translate(row, "name", NAMES.get(key, {}))
         for code, row in types.items():
             self._translate(row, "description", DESCRIPTIONS.get(code, {}))
-            for field, text in GUIDANCE.get(code, {}).items():
-                if not getattr(row, field):
-                    DecisionType.objects.filter(pk=row.pk).update(**{field: text})
+            for field, texts in GUIDANCE.get(code, {}).items():
+                self._translate(row, field, texts)
         for role_code, per_type in LIMITS.items():
             for type_code, (per_decision, per_day, per_month, per_customer_month) in per_type.items():
                 AuthorityLimit.objects.get_or_create(
