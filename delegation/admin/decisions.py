@@ -47,7 +47,8 @@ class DecisionAdmin(ReadOnlyAdmin):
         "made_by__user__username",
         "rationale",
     ]
-    list_select_related = ["case__customer", "decision_type", "made_by__user", "approved_by__user"]
+    # The customer is the decision's own column (kept from its case).
+    list_select_related = ["case", "customer", "decision_type", "made_by__user", "approved_by__user"]
     date_hierarchy = "created_at"
     fields = [
         "case_link",
@@ -69,10 +70,6 @@ class DecisionAdmin(ReadOnlyAdmin):
         "decided_at",
     ]
     readonly_fields = fields
-
-    @admin.display(description=_("customer"), ordering="case__customer__name")
-    def customer(self, decision: Decision) -> str:
-        return str(decision.case.customer)
 
     @admin.display(description=_("case"))
     def case_link(self, decision: Decision) -> str:
