@@ -97,3 +97,31 @@ def test_the_requester_hears_the_granted_amount_in_their_own_language(
 def test_a_charts_week_is_in_the_languages_style_too(language, expected):
     with translation.override(language):
         assert date_format(date(2026, 11, 23), "MONTH_DAY_FORMAT") == expected
+
+
+@pytest.mark.parametrize(("language", "amount", "due"), READERS, ids=[r[0] for r in READERS])
+def test_a_stand_ins_end_and_an_overlap_are_dated_in_the_readers_style(org, language, amount, due):
+    from delegation.services import delegation_create
+    from empower.errors import Conflict
+
+    org.bob.language = language
+    org.bob.save(update_fields=["language"])
+    until = datetime(2026, 11, 23, 14, 0, tzinfo=ZoneInfo("UTC"))  # `due` is this moment in each style
+
+    def set_up(delegate):
+        return delegation_create(
+            delegator=org.carol,
+            delegate=delegate,
+            decision_types=[org.refund],
+            starts_at=MONDAY_10,
+            ends_at=until,
+            reason="Holiday",
+        )
+
+    with time_machine.travel(MONDAY_10, tick=False):
+        delegation = set_up(org.bob)
+        told = Notification.objects.get(recipient=org.bob, key=f"delegation:{delegation.pk}:started")
+        assert re.search(rf"{re.escape(due)}[.。]$", told.message), told.message  # never "2026-11-23 14:00", nor ".."
+        with translation.override(language), pytest.raises(Conflict) as refused:
+            set_up(org.hank)
+    assert due in refused.value.message and "2026-11-23" not in refused.value.message
