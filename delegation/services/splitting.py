@@ -121,7 +121,7 @@ def _flag(cluster: list[Decision], window: timedelta) -> int:
                 ),
                 employee=str(maker),
                 count=len(cluster),
-                type=first.decision_type.name,
+                type=first.decision_type,  # its name in the recipient's language
                 minutes=flag.window_minutes,
                 total=Money(flag.total, flag.currency),  # in the recipient's language
                 limit=Money(flag.per_decision, flag.currency),
