@@ -1,4 +1,4 @@
-"""Exceeded limits said in words ("over your per-decision limit of 100.00 EUR"), never as keys.
+"""Exceeded limits said in words ("over your per-decision limit of €100.00"), never as keys.
 
 One home for the wording: the case page, the inbox, the escalation page and the insights use it
 (through the `limit_words` template tags), so a key such as `per_customer_month` never reaches a
@@ -8,9 +8,10 @@ reader. Pure functions: the caller hands the limits that judged the decision (it
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+
+from empower.money import format_money
 
 # The limit's name, for a heading or a table column.
 LIMIT_NAMES = {
@@ -28,13 +29,13 @@ def _money(amount, currency: str) -> str | None:
         value = Decimal(str(amount))
     except InvalidOperation:
         return None
-    return f"{number_format(value, 2, use_l10n=True)} {currency}"
+    return format_money(value, currency)
 
 
 def limit_in_words(key: str, amount=None, *, currency: str = "", yours: bool = False) -> str:
-    """One exceeded limit in words: "over your per-decision limit of 100.00 EUR" (`yours`), "over the
-    daily cap of 300.00 EUR", or without an amount "over the monthly cap". An unknown key is named
-    as it is (it never hides a limit)."""
+    """One exceeded limit in words: "over your per-decision limit of €100.00" (`yours`), "over the
+    daily cap of €300.00" (money as the active language writes it), or without an amount "over the
+    monthly cap". An unknown key is named as it is (it never hides a limit)."""
     name = str(LIMIT_NAMES.get(key, key))
     money = _money(amount, currency or settings.EMPOWER_CURRENCY)
     if money is None:

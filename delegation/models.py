@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from empower.errors import Conflict
 from empower.models import NOTE_MAX, Case, Customer, Employee, Role
+from empower.money import format_money
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 CAPS = ("per_decision", "per_day", "per_month", "per_customer_month")
@@ -388,7 +389,7 @@ class Decision(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.decision_type} {self.amount} {self.currency} ({self.get_status_display()})"
+        return f"{self.decision_type} {format_money(self.amount, self.currency)} ({self.get_status_display()})"
 
     def move_to(self, status: str, *, at, **changes) -> None:
         """Move an escalated decision on (approved, rejected, withdrawn) at `at`, with the fields that

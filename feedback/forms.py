@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from delegation.models import Decision, DecisionType
 from empower.models import Employee, Role
+from empower.money import format_money
 from feedback.models import COMMENT_MAX, REPLY_MAX, FrictionAnswer, FrictionReport
 
 CSAT_CHOICES = [
@@ -119,7 +120,7 @@ class FrictionReportForm(forms.Form):
         if decisions is not None:
             self.fields["decision"].queryset = decisions
             self.fields["decision"].label_from_instance = lambda d: (
-                f"#{d.pk} {d.decision_type.name} {d.amount:.2f} {d.currency} ({d.get_status_display()})"
+                f"#{d.pk} {d.decision_type.name} {format_money(d.amount, d.currency)} ({d.get_status_display()})"
             )
 
 

@@ -30,6 +30,7 @@ from delegation.selectors import authority_of, decisions_for_case
 from empower.errors import DomainError, NotFound
 from empower.forms import add_domain_error
 from empower.models import Case, Employee
+from empower.money import format_money
 from empower.selectors import cases_visible_to, subtree_ids
 from empower.views import staff_required
 from feedback import selectors, services
@@ -288,13 +289,11 @@ def follow_up_remedy_view(request: HttpRequest, pk: int) -> HttpResponse:
             add_domain_error(form, error)
             status = error.status
         else:
-            values = {"type": decision.decision_type.name, "amount": decision.amount, "currency": decision.currency}
+            values = {"type": decision.decision_type.name, "amount": format_money(decision.amount, decision.currency)}
             if decision.status == Decision.Status.APPROVED:
-                messages.success(request, _("Approved: %(type)s of %(amount)s %(currency)s.") % values)
+                messages.success(request, _("Approved: %(type)s of %(amount)s.") % values)
             else:
-                messages.success(
-                    request, _("Escalated: %(type)s of %(amount)s %(currency)s goes beyond your authority.") % values
-                )
+                messages.success(request, _("Escalated: %(type)s of %(amount)s goes beyond your authority.") % values)
             return redirect("feedback:follow-up-detail", pk=pk)
     return _follow_up_page(request, follow_up, remedy_form=form, status=status)
 

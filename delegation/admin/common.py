@@ -7,13 +7,14 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from empower.models import Employee
+from empower.money import format_money
 from empower.selectors import employee_for_user
 
 
 def money(amount, currency: str | None = None) -> str:
     if amount is None:
         return str(_("no limit"))
-    return f"{amount:.2f} {currency or settings.EMPOWER_CURRENCY}"
+    return format_money(amount, currency or settings.EMPOWER_CURRENCY)
 
 
 def operator_employee(request) -> Employee | None:

@@ -19,6 +19,7 @@ from delegation.services.routing import escalation_move_up, lock_escalation
 from empower.db_retry import retry_on_conflict
 from empower.errors import Conflict, InvalidInput, NotFound
 from empower.models import Employee
+from empower.money import Money
 from empower.services import (
     audit,
     lazy_message,
@@ -206,13 +207,12 @@ def _tell_requester(escalation: Escalation) -> None:
     decision = escalation.decision
     if escalation.status == Escalation.Status.APPROVED and decision.final_amount < decision.amount:
         message = _(
-            "%(approver)s approved %(amount)s %(currency)s (you asked %(asked)s %(currency)s) for your "
-            "%(type)s on case #%(case)s. %(note)s"
+            "%(approver)s approved %(amount)s (you asked %(asked)s) for your %(type)s on case #%(case)s. %(note)s"
         )
     elif escalation.status == Escalation.Status.APPROVED:
-        message = _("%(approver)s approved %(amount)s %(currency)s for your %(type)s on case #%(case)s. %(note)s")
+        message = _("%(approver)s approved %(amount)s for your %(type)s on case #%(case)s. %(note)s")
     else:
-        message = _("%(approver)s rejected your %(type)s of %(asked)s %(currency)s on case #%(case)s. %(note)s")
+        message = _("%(approver)s rejected your %(type)s of %(asked)s on case #%(case)s. %(note)s")
     notify(
         recipient=decision.made_by,
         key=f"escalation:{escalation.pk}:{escalation.status}",
@@ -220,9 +220,8 @@ def _tell_requester(escalation: Escalation) -> None:
             message,
             approver=escalation.decided_by,
             type=decision.decision_type,
-            amount=decision.final_amount or decision.amount,
-            asked=decision.amount,
-            currency=decision.currency,
+            amount=Money(decision.final_amount or decision.amount, decision.currency),  # in the recipient's language
+            asked=Money(decision.amount, decision.currency),
             case=decision.case_id,
             note=escalation.note,
         ),

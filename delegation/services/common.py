@@ -17,6 +17,7 @@ from delegation.models import (
 from delegation.selectors import AuthoritySnapshot
 from empower.errors import InvalidInput
 from empower.models import Employee
+from empower.money import Money
 from empower.services import (
     enqueue_after_commit,
     lazy_message,
@@ -103,7 +104,7 @@ def review_escalations_of(*, approver: Employee, decision_type: DecisionType) ->
 
 def tell_of_step(escalation: Escalation, *, recipient: Employee, event: str, text, why) -> None:
     """Tell someone, once per `event`, of a step on an escalation's path; `text` names the escalation
-    (%(id)s, %(type)s, %(amount)s, %(currency)s) and why it moved (%(why)s)."""
+    (%(id)s, %(type)s, %(amount)s: money in the recipient's language) and why it moved (%(why)s)."""
     decision = escalation.decision
     notify(
         recipient=recipient,
@@ -112,8 +113,7 @@ def tell_of_step(escalation: Escalation, *, recipient: Employee, event: str, tex
             text,
             id=escalation.pk,
             type=decision.decision_type,
-            amount=decision.amount,
-            currency=decision.currency,
+            amount=Money(decision.amount, decision.currency),  # in the recipient's language
             why=why,
         ),
         url=f"/escalations/{escalation.pk}/",

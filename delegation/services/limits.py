@@ -4,6 +4,7 @@ API and the admin, with the granting rules every path shares."""
 from datetime import timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -32,6 +33,8 @@ from delegation.services.common import (
 from empower.db_retry import retry_on_conflict
 from empower.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from empower.models import Employee
+from empower.moments import LocalMoment
+from empower.money import format_money
 from empower.services import (
     audit,
     audit_once,
@@ -170,7 +173,8 @@ def ensure_within_granters_own(*, granter: Employee, decision_type: DecisionType
             continue
         if value is None or value > granters:
             too_high[cap] = [
-                _("At most %(limit)s: you cannot grant more than you hold.") % {"limit": f"{granters:.2f}"}
+                _("At most %(limit)s: you cannot grant more than you hold.")
+                % {"limit": format_money(granters, settings.EMPOWER_CURRENCY)}
             ]
     if too_high:
         raise NotAllowed(
@@ -260,7 +264,7 @@ def check_window(limit: AuthorityLimit) -> None:
     if other is not None:
 
         def shown(moment) -> str:
-            return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "—"
+            return str(LocalMoment(moment)) if moment else "—"
 
         raise Conflict(
             _(

@@ -21,6 +21,7 @@ from delegation.selectors import (
 from delegation.services.common import enqueue_routing, required_reason, tell_of_step
 from empower.errors import Conflict, NotFound
 from empower.models import Employee
+from empower.money import Money
 from empower.selectors import administrator_addresses, chain_above
 from empower.services import (
     audit,
@@ -115,11 +116,10 @@ def _tell_about_routing(escalation: Escalation) -> None:
             recipient=escalation.assigned_to,
             key=f"escalation:{escalation.pk}:assigned:{step}",
             message=lazy_message(
-                _("%(requester)s asks you to decide: %(type)s %(amount)s %(currency)s on case #%(case)s."),
+                _("%(requester)s asks you to decide: %(type)s %(amount)s on case #%(case)s."),
                 requester=decision.made_by,
                 type=decision.decision_type,
-                amount=decision.amount,
-                currency=decision.currency,
+                amount=Money(decision.amount, decision.currency),  # in the recipient's language
                 case=decision.case_id,
             ),
             url=url,
@@ -180,8 +180,7 @@ def _unroutable_email(escalation: Escalation) -> tuple[str, str]:
         "id": escalation.pk,
         "requester": decision.made_by,
         "type": decision.decision_type,
-        "amount": f"{decision.amount:.2f}",
-        "currency": decision.currency,
+        "amount": Money(decision.amount, decision.currency),  # written in the site's language below
         "case": decision.case_id,
         "url": f"{settings.SITE_URL}/admin/delegation/escalation/{escalation.pk}/change/",
     }
@@ -190,7 +189,7 @@ def _unroutable_email(escalation: Escalation) -> tuple[str, str]:
         body = (
             str(
                 _(
-                    "Nobody above %(requester)s can approve %(type)s of %(amount)s %(currency)s on case "
+                    "Nobody above %(requester)s can approve %(type)s of %(amount)s on case "
                     "#%(case)s, so the customer is waiting.\n\nOnce someone's authority covers it, open "
                     'it in the admin and choose "Route again": %(url)s'
                 )
@@ -284,7 +283,7 @@ def escalation_move_up(*, escalation: Escalation, reason: str, actor: Employee |
             escalation,
             recipient=person,
             event=f"moved:{escalation.level}",
-            text=_("Escalation #%(id)s (%(type)s %(amount)s %(currency)s) moved up a level: %(why)s"),
+            text=_("Escalation #%(id)s (%(type)s %(amount)s) moved up a level: %(why)s"),
             why=label,
         )
     return escalation

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from delegation.models import Decision, SplitFlag
+from empower.money import Money
 from empower.services import audit, lazy_message, notify
 
 
@@ -115,16 +116,15 @@ def _flag(cluster: list[Decision], window: timedelta) -> int:
             message=lazy_message(
                 _(
                     "%(employee)s decided %(count)s %(type)s for one customer within %(minutes)s minutes, "
-                    "%(total)s %(currency)s together, above their per-decision limit of %(limit)s: possibly "
+                    "%(total)s together, above their per-decision limit of %(limit)s: possibly "
                     "one decision split in parts (case #%(case)s)."
                 ),
                 employee=str(maker),
                 count=len(cluster),
-                type=first.decision_type.name,
+                type=first.decision_type,  # its name in the recipient's language
                 minutes=flag.window_minutes,
-                total=f"{flag.total:.2f}",
-                currency=flag.currency,
-                limit=f"{flag.per_decision:.2f}",
+                total=Money(flag.total, flag.currency),  # in the recipient's language
+                limit=Money(flag.per_decision, flag.currency),
                 case=last.case_id,
             ),
             url="/authority/splits/",

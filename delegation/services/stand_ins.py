@@ -20,6 +20,7 @@ from delegation.services.common import required_reason, tell_of_step
 from empower.db_retry import retry_on_conflict
 from empower.errors import Conflict, InvalidInput, NotAllowed
 from empower.models import Employee
+from empower.moments import LocalMoment
 from empower.selectors import is_above
 from empower.services import (
     audit,
@@ -111,7 +112,7 @@ def hand_back_escalations(delegation: Delegation, *, actor: Employee | None, now
             escalation,
             recipient=escalation.assigned_to,
             event=f"handed-back:{delegation.pk}",
-            text=_("Escalation #%(id)s (%(type)s %(amount)s %(currency)s) waits for your answer: %(why)s"),
+            text=_("Escalation #%(id)s (%(type)s %(amount)s) waits for your answer: %(why)s"),
             why=label,
         )
     return len(escalations)
@@ -214,8 +215,8 @@ def _ensure_no_overlap(*, delegator: Employee, decision_types: list[DecisionType
             % {
                 "delegate": existing.delegate,
                 "delegator": delegator,
-                "starts": timezone.localtime(existing.starts_at).strftime("%Y-%m-%d %H:%M"),
-                "ends": timezone.localtime(existing.ended_at or existing.ends_at).strftime("%Y-%m-%d %H:%M"),
+                "starts": LocalMoment(existing.starts_at),
+                "ends": LocalMoment(existing.ended_at or existing.ends_at),
             },
             code="delegation_overlaps",
         )
@@ -234,7 +235,7 @@ def announce_delegation(delegation: Delegation, event: str) -> None:
                 messages[event],
                 delegate=delegation.delegate,
                 delegator=delegation.delegator,
-                until=timezone.localtime(delegation.ends_at).strftime("%Y-%m-%d %H:%M"),
+                until=LocalMoment(delegation.ends_at),  # in the recipient's style
             ),
             url="/delegations/",
         )

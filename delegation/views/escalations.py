@@ -10,7 +10,6 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -30,6 +29,7 @@ from delegation.services import (
 from empower.errors import DomainError
 from empower.forms import add_domain_error
 from empower.models import Employee
+from empower.money import format_money
 from empower.views import staff_required
 
 INBOX_PAGE_SIZE = 50
@@ -141,14 +141,13 @@ def escalation_withdraw_view(request: HttpRequest, pk: int) -> HttpResponse:
 def _outcome(decision: Decision) -> str:
     values = {
         "type": decision.decision_type.name,
-        "amount": number_format(decision.final_amount or decision.amount, 2),
-        "currency": decision.currency,
+        "amount": format_money(decision.final_amount or decision.amount, decision.currency),
         "requester": decision.made_by,
         "case": decision.case_id,
     }
     if decision.status == Decision.Status.APPROVED:
-        return _("Approved: %(type)s of %(amount)s %(currency)s for %(requester)s (case #%(case)s).") % values
-    return _("Rejected: %(type)s of %(amount)s %(currency)s for %(requester)s (case #%(case)s).") % values
+        return _("Approved: %(type)s of %(amount)s for %(requester)s (case #%(case)s).") % values
+    return _("Rejected: %(type)s of %(amount)s for %(requester)s (case #%(case)s).") % values
 
 
 def _answer(

@@ -8,7 +8,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
@@ -23,6 +23,7 @@ from delegation.selectors import (
 )
 from delegation.views.common import page_context
 from empower.models import AuditRecord
+from empower.money import format_money
 from empower.views import staff_required
 
 TIMELINE_PAGE_SIZE = 50
@@ -69,7 +70,7 @@ FIELDS = {
 def _shown(key: str, value) -> str:
     """One recorded value as people read it: money with the currency, moments in local time."""
     if key in CAPS:
-        return _("no limit") if value is None else f"{number_format(Decimal(value), 2)} {settings.EMPOWER_CURRENCY}"
+        return _("no limit") if value is None else format_money(Decimal(value), settings.EMPOWER_CURRENCY)
     if value in (None, ""):
         return "—"
     if key == "source":

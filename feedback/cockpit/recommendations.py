@@ -37,6 +37,7 @@ from delegation.selectors import limits_refusal, own_limits
 from delegation.services import limit_set
 from empower.errors import InvalidInput, NotAllowed, NotFound
 from empower.models import Employee
+from empower.money import Money
 from empower.selectors import is_above
 from empower.services import audit, lazy_message, notify
 from feedback.models import LimitRecommendation, Survey
@@ -300,7 +301,7 @@ def recommendations_refresh(*, now: datetime | None = None) -> RefreshResult:
             message=lazy_message(
                 _("The record suggests raising a per-decision limit: %(subject)s, up to %(amount)s."),
                 subject=subject_label(row),
-                amount=f"{row.proposed:.2f}",
+                amount=Money(row.proposed, settings.EMPOWER_CURRENCY),  # in the recipient's language
             ),
             url=reverse("cockpit-recommendations"),
         )

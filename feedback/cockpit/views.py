@@ -7,6 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
@@ -81,7 +82,7 @@ def decisions(request: HttpRequest) -> HttpResponse:
         "outcomes": outcomes,
         "limits": limits,
         "trend_chart": charts.line_chart(
-            [(w.week.strftime("%d %b"), w.at_edge_share) for w in report.weeks],
+            [(date_format(w.week, "MONTH_DAY_FORMAT"), w.at_edge_share) for w in report.weeks],
             title=_("Share decided at the edge, week by week"),
             chart_id="chart-trend",
             table_id="table-weeks",
@@ -139,7 +140,7 @@ def pyramid(request: HttpRequest) -> HttpResponse:
             table_id="table-pyramid",
         ),
         "trend_chart": charts.line_chart(
-            [(w.week.strftime("%d %b"), w.at_edge_share) for w in data.weeks],
+            [(date_format(w.week, "MONTH_DAY_FORMAT"), w.at_edge_share) for w in data.weeks],
             title=_("Share decided at the edge, week by week"),
             chart_id="chart-trend",
             table_id="table-weeks",

@@ -8,6 +8,7 @@ adapter (`add_domain_error`). Every table also comes as CSV (`?format=csv`).
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -22,6 +23,7 @@ from delegation.selectors import employee_named, employee_visible_to
 from empower.errors import DomainError
 from empower.forms import add_domain_error
 from empower.models import Role, Team
+from empower.money import format_money
 from empower.views import staff_required
 from feedback.cockpit.csv import csv_response
 from feedback.cockpit.recommendations import (
@@ -179,7 +181,7 @@ def recommendation_accept_view(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(
         request,
         _("Accepted: %(subject)s may now decide up to %(amount)s per decision.")
-        % {"subject": subject_label(row), "amount": f"{row.proposed:.2f}"},
+        % {"subject": subject_label(row), "amount": format_money(row.proposed, settings.EMPOWER_CURRENCY)},
     )
     return redirect("cockpit-recommendations")
 

@@ -514,8 +514,8 @@ def test_an_employee_in_the_admin_sets_a_limit_for_someone_below_and_they_are_to
         ("bob", "gina", {}, None, "Only someone above Gina in the chain of command may change their limits."),
         ("bob", "bob", {}, None, "Nobody changes their own limits."),
         ("erin", "alice", {}, None, "Only someone above Alice in the chain of command may change their limits."),
-        ("bob", "alice", {"per_decision": "500.01"}, "per_decision", "At most 500.00: you cannot grant more"),
-        ("carol", "alice", {"per_day": ""}, "per_day", "At most 10000.00: you cannot grant more"),
+        ("bob", "alice", {"per_decision": "500.01"}, "per_decision", "At most €500.00: you cannot grant more"),
+        ("carol", "alice", {"per_day": ""}, "per_day", "At most €10,000.00: you cannot grant more"),
     ],
 )
 def test_an_employee_in_the_admin_is_refused_what_the_granting_rules_refuse(
@@ -539,7 +539,7 @@ def test_an_employee_in_the_admin_is_refused_what_the_granting_rules_refuse(
     [
         ("bob", "team_lead", {}, "Nobody changes their own limits."),
         ("bob", "manager", {}, "Only someone of a higher role may change this role's limits."),
-        ("carol", "agent", {"per_decision": "2000.01"}, "At most 2000.00: you cannot grant more"),
+        ("carol", "agent", {"per_decision": "2000.01"}, "At most €2,000.00: you cannot grant more"),
     ],
 )
 def test_an_employee_in_the_admin_changes_only_the_role_defaults_the_rules_allow(

@@ -158,8 +158,8 @@ def test_nobody_grants_more_than_they_hold_and_the_refusal_names_the_caps(org, a
     assert response.status_code == 403
     body = response.json()
     assert body["code"] == "above_own_limit"
-    assert body["per_decision"] == ["At most 500.00: you cannot grant more than you hold."]
-    assert body["per_customer_month"] == ["At most 1000.00: you cannot grant more than you hold."]
+    assert body["per_decision"] == ["At most €500.00: you cannot grant more than you hold."]
+    assert body["per_customer_month"] == ["At most €1,000.00: you cannot grant more than you hold."]
     assert "per_day" not in body and "per_month" not in body
     assert nothing_changed_for(org, org.alice)
 

@@ -306,8 +306,8 @@ def test_above_the_granters_own_the_refusal_and_field_errors_show_and_nothing_ch
     assert response.status_code == 403
     page = text(response)
     assert "You cannot grant more than you hold yourself." in page
-    assert page.count("At most 500.00: you cannot grant more than you hold.") == 1
-    assert "At most 1000.00: you cannot grant more than you hold." in page
+    assert page.count("At most €500.00: you cannot grant more than you hold.") == 1
+    assert "At most €1,000.00: you cannot grant more than you hold." in page
     assert 'value="500.01"' in response.content.decode()  # what was typed stays
     assert nothing_changed_for(org.alice)
 
@@ -315,7 +315,7 @@ def test_above_the_granters_own_the_refusal_and_field_errors_show_and_nothing_ch
 def test_no_limit_only_from_someone_who_has_none(org, login):
     response = login(org.carol).post(edit_url("alice"), RAISED | {"per_day": ""}, **HX)
 
-    assert response.status_code == 403 and "At most 10000.00" in text(response)
+    assert response.status_code == 403 and "At most €10,000.00" in text(response)
     assert nothing_changed_for(org.alice)
 
 
@@ -432,7 +432,7 @@ def test_bob_changes_the_agents_defaults_in_place(org, login):
     [
         ("alice", "agent", {}, 403, "Only someone of a higher role may change this role"),
         ("bob", "team_lead", {}, 403, "Only someone of a higher role may change this role"),
-        ("bob", "agent", {"per_day": "1500.01"}, 403, "At most 1500.00"),
+        ("bob", "agent", {"per_day": "1500.01"}, 403, "At most €1,500.00"),
         ("bob", "agent", {"per_day": "x"}, 400, "Enter an amount such as 80.00"),
     ],
 )
@@ -530,7 +530,7 @@ def test_carol_hands_her_authority_to_bob_and_alices_800_goes_to_bob(
     decision.refresh_from_db()
     assert decision.escalation.assigned_to == org.bob and decision.escalation.approver == org.carol
     inbox = text(login(org.bob).get("/escalations/"))
-    assert "Refund 800.00 EUR" in inbox
+    assert "Refund €800.00" in inbox
 
 
 def test_the_page_lists_given_held_and_below_with_end_buttons_where_allowed(org, login):
@@ -630,7 +630,7 @@ def test_the_timeline_shows_when_who_what_and_why(org, login):
     page = text(response)
     assert page.index("Limit changed") < page.index("Personal limit set")  # newest first
     assert "by Carol" in page and "by Bob" in page
-    assert re.search(r"per decision 300.00 EUR → 120.00 EUR", page)
+    assert re.search(r"per decision €300.00 → €120.00", page)
     assert "Why: Too many reversals" in page and "Why: Promotion" in page
 
 
@@ -829,7 +829,7 @@ def test_the_timeline_shows_changes_of_the_role_default(org, login):
     page = text(login(org.bob).get("/employees/alice/authority/"))
 
     assert "Role default changed" in page and "by Carol" in page
-    assert re.search(r"per decision 100.00 EUR → 120.00 EUR", page) and "Why: Policy review" in page
+    assert re.search(r"per decision €100.00 → €120.00", page) and "Why: Policy review" in page
 
 
 def test_a_moment_ahead_says_it_is_what_is_scheduled(org, login):

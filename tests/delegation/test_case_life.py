@@ -169,7 +169,7 @@ def test_the_requester_hears_the_granted_amount_first(org, make_case, escalate):
     escalation = escalate(make_case(org.alice))
     escalation_approve(escalation_id=escalation.pk, approver=org.bob, amount="120.00", note="Receipt says 120")
     message = Notification.objects.get(recipient=org.alice, key=f"escalation:{escalation.pk}:approved").message
-    assert message.startswith("Bob approved 120.00 EUR (you asked 150.00 EUR)")
+    assert message.startswith("Bob approved €120.00 (you asked €150.00)")
 
 
 # --- reassigning ---------------------------------------------------------------------------------

@@ -375,7 +375,7 @@ def test_a_move_up_that_finds_nobody_clears_the_old_deadline_and_tells_the_super
     told = [m for m in mailoutbox if m.to == ["admin@example.com"]]
     assert len(told) == 1  # no ADMIN_EMAILS: the active superusers
     assert told[0].subject == f"[Empower] Escalation #{unroutable.pk} is unroutable"
-    assert "alice" in told[0].body.lower() and "800.00 EUR" in told[0].body
+    assert "alice" in told[0].body.lower() and "€800.00" in told[0].body
     assert f"/admin/delegation/escalation/{unroutable.pk}/change/" in told[0].body
     # A second delivery of the task tells nobody again.
     assert escalation_unroutable_announce(escalation_id=unroutable.pk) is False

@@ -45,16 +45,16 @@ def escalate(org, django_capture_on_commit_callbacks):
 def test_limits_are_said_in_words_with_their_amounts():
     with translation.override("en"):
         assert limit_in_words("per_decision", "100.00", currency="EUR", yours=True) == (
-            "over your per-decision limit of 100.00 EUR"
+            "over your per-decision limit of €100.00"
         )
         assert limit_in_words("per_customer_month", Decimal("200"), currency="EUR") == (
-            "over the cap per customer per month of 200.00 EUR"
+            "over the cap per customer per month of €200.00"
         )
         assert limit_in_words("per_day") == "over the daily cap"
         snapshot = {"per_decision": "100.00", "per_month": "2000.00"}
         assert exceeded_in_words(["per_decision", "per_month"], snapshot, currency="EUR") == [
-            "over the per-decision limit of 100.00 EUR",
-            "over the monthly cap of 2000.00 EUR",
+            "over the per-decision limit of €100.00",
+            "over the monthly cap of €2,000.00",
         ]
 
 
@@ -66,7 +66,7 @@ def test_the_decision_outcome_names_the_limit_in_words(org, login, make_case, dj
             f"/cases/{case.pk}/", {"decision_type": "refund", "amount": "150.00", "rationale": "Torn"}, **HX
         )
     body = response.content.decode()
-    assert "Over your per-decision limit of 100.00 EUR" in body
+    assert "Over your per-decision limit of €100.00" in body
     assert "per_decision" not in re.sub(r"<[^>]+>", "", body)  # never the key
 
 
@@ -160,7 +160,7 @@ def test_the_case_page_shows_the_granted_amount_first(org, login, make_case, esc
     body = login(org.alice).get(f"/cases/{case.pk}/").content.decode()
     heading = re.search(rf'id="decision-{escalation.decision_id}".*?<h3>(.*?)</h3>', body, re.S).group(1)
     text = " ".join(re.sub(r"<[^>]+>", " ", heading).split())
-    assert text == "Refund 120.00 EUR asked 150.00 EUR"
+    assert text == "Refund €120.00 asked €150.00"
     assert "Approved, lower amount" in body
 
 
@@ -177,7 +177,7 @@ def test_a_waiting_card_asks_again_until_the_approver_answers(org, login, make_c
     escalation_approve(escalation_id=escalation.pk, approver=org.bob, note="")
     answered = client.get(url, **HX).content.decode()
     assert "every 10s" not in answered  # the polling stops
-    assert "approved by Bob" in answered and "150.00 EUR" in answered
+    assert "approved by Bob" in answered and "€150.00" in answered
     # The header's counts come along: alice's unread notification (Bob's answer) shows without a reload.
     assert re.search(
         r'id="nav-notifications"[^>]*hx-swap-oob="true"[^>]*>Notifications <span class="badge">1<', answered
@@ -220,7 +220,7 @@ def test_the_handler_puts_it_right_from_the_follow_up_page(org, login, make_case
         {"decision_type": "refund", "amount": "30.00", "rationale": "Delivery fee back"},
         follow=True,
     )
-    assert "Approved: Refund of 30.00 EUR." in response.content.decode()
+    assert "Approved: Refund of €30.00." in response.content.decode()
     decision = Decision.objects.get(case=case)
     assert decision.status == Decision.Status.APPROVED and decision.final_amount == Decimal("30.00")
     assert Case.objects.get(pk=case.pk).status == Case.Status.RESOLVED

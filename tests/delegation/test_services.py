@@ -303,4 +303,4 @@ def test_the_approver_is_told_in_their_own_language(decide, org):
     escalation = decide(amount="150.00").escalation
     message = Notification.objects.get(recipient=org.bob, url=f"/escalations/{escalation.pk}/").message
     # The decision type's name too is in her language (translated data).
-    assert message.startswith("Alice prosi o Twoją decyzję: Zwrot pieniędzy 150.00 EUR")
+    assert message.startswith("Alice prosi o Twoją decyzję: Zwrot pieniędzy 150,00\u00a0€")

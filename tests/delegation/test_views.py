@@ -306,10 +306,10 @@ def test_bob_sees_the_escalation_in_his_inbox(org, make_case, login, django_capt
     body = text(response)
     escalation = decision.escalation
     assert f'id="escalation-{escalation.pk}"' in response.content.decode()
-    assert "Refund 150.00 EUR" in body
+    assert "Refund €150.00" in body
     assert case.customer.name in body
     assert "Requested by Alice" in body
-    assert "Why it came to you Over the per-decision limit of 100.00 EUR" in body  # in words, never a key
+    assert "Why it came to you Over the per-decision limit of €100.00" in body  # in words, never a key
     assert f'action="/escalations/{escalation.pk}/approve/"' in response.content.decode()
     # The header counts what waits for him.
     assert re.search(r'id="nav-escalations"[^>]*>Escalations <span class="badge">1<', response.content.decode())
@@ -326,7 +326,7 @@ def test_bob_approves_from_the_inbox_and_the_row_updates(org, make_case, login, 
     assert body.lstrip().startswith(
         f'<article class="panel escalation escalation-approved" id="escalation-{escalation.pk}"'
     )
-    assert "Approved: Refund of 150.00 EUR for Alice" in body
+    assert "Approved: Refund of €150.00 for Alice" in body
     decision = Decision.objects.get()
     assert (decision.status, decision.final_amount, decision.approved_by) == ("approved", Decimal("150.00"), org.bob)
     escalation.refresh_from_db()
@@ -348,7 +348,7 @@ def test_bob_approves_a_lower_amount(org, make_case, login, django_capture_on_co
 
     assert response.status_code == 200
     assert Decision.objects.get().final_amount == Decimal("120.00")
-    assert "120.00 EUR" in response.content.decode() and "asked 150.00 EUR" in response.content.decode()
+    assert "€120.00" in response.content.decode() and "asked €150.00" in response.content.decode()
 
 
 def test_approving_more_than_asked_shows_the_error_and_changes_nothing(
@@ -369,7 +369,7 @@ def test_bob_rejects_with_a_note(org, make_case, login, django_capture_on_commit
     response = login(org.bob).post(f"/escalations/{escalation.pk}/reject/", {"note": "Offer a replacement"}, **HX)
 
     assert response.status_code == 200
-    assert "Rejected: Refund of 150.00 EUR for Alice" in response.content.decode()
+    assert "Rejected: Refund of €150.00 for Alice" in response.content.decode()
     assert Decision.objects.get().status == "rejected"
     escalation.refresh_from_db()
     assert (escalation.status, escalation.note, escalation.decided_by) == ("rejected", "Offer a replacement", org.bob)
@@ -399,7 +399,7 @@ def test_approving_without_javascript_redirects_to_the_inbox(org, make_case, log
     response = client.post(f"/escalations/{escalation.pk}/approve/", {"note": "OK"})
 
     assert response.status_code == 302 and response["Location"] == "/escalations/"
-    assert "Approved: Refund of 150.00 EUR for Alice" in client.get("/escalations/").content.decode()
+    assert "Approved: Refund of €150.00 for Alice" in client.get("/escalations/").content.decode()
 
 
 @pytest.mark.parametrize("htmx", [True, False])

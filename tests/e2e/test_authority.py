@@ -83,7 +83,7 @@ def test_carol_raises_alices_limit_then_hands_her_authority_to_bob(live_server, 
     # Bob sees it in his inbox, and knows he stands in for Carol.
     log_in(page, base, "bob")
     page.goto(f"{base}/escalations/")
-    expect(page.locator("article.escalation").filter(has_text="Refund 800.00 EUR")).to_contain_text("Jo Sofa")
+    expect(page.locator("article.escalation").filter(has_text="Refund €800.00")).to_contain_text("Jo Sofa")
     page.goto(f"{base}/authority/me/")
     expect(page.locator(".banner")).to_contain_text("You are standing in for Carol")
 

@@ -50,8 +50,8 @@ def test_bob_accepts_a_recommendation_with_one_click(live_server, page: Page, tr
     row.get_by_role("link", name="Evidence, or dismiss").click()
     expect(page.locator("#evidence tbody tr")).to_have_count(20)
     expect(page.locator("#evidence")).to_contain_text("Right call, go ahead")
-    page.get_by_role("button", name="Accept: raise to 140.00").click()
-    expect(page.locator(".messages")).to_contain_text("may now decide up to 140.00 per decision")
+    page.get_by_role("button", name="Accept: raise to €140.00").click()
+    expect(page.locator(".messages")).to_contain_text("may now decide up to €140.00 per decision")
     expect(page.locator("#recommendations")).to_have_count(0)
     log_out(page)
 

@@ -59,7 +59,7 @@ def test_alice_decides_bob_approves_alice_sees_it(live_server, page: Page, trans
     page.evaluate("window.stillTheSamePage = true")
     decide(page, "50.00", "Kettle arrived broken; customer has the receipt")
     expect(page.locator("#decision-outcome")).to_contain_text("Approved")
-    expect(page.locator("#decisions")).to_contain_text("Refund 50.00 EUR")
+    expect(page.locator("#decisions")).to_contain_text("Refund €50.00")
     expect(page.locator("#authority-refund")).to_contain_text("€250.00")  # the panel refreshed too
     assert page.evaluate("window.stillTheSamePage") is True
     assert page.url == case_url
@@ -80,12 +80,12 @@ def test_alice_decides_bob_approves_alice_sees_it(live_server, page: Page, trans
     log_in(page, base, "bob")
     expect(page.locator("#nav-escalations .badge")).to_contain_text("1")
     page.get_by_role("link", name=re.compile("^Escalations")).click()
-    row = page.locator("article.escalation").filter(has_text="Refund 150.00 EUR")
+    row = page.locator("article.escalation").filter(has_text="Refund €150.00")
     expect(row).to_contain_text("Jo Kettle")
     row.get_by_label("Note to the employee").fill("Good call: keep this customer")
     page.evaluate("window.stillTheSamePage = true")
     row.get_by_role("button", name="Approve").click()
-    expect(page.locator("article.escalation-approved")).to_contain_text("Approved: Refund of 150.00 EUR for Alice")
+    expect(page.locator("article.escalation-approved")).to_contain_text("Approved: Refund of €150.00 for Alice")
     assert page.evaluate("window.stillTheSamePage") is True
     log_out(page)
 

@@ -94,7 +94,7 @@ def test_a_case_from_escalation_to_resolution(demo, live_server, page: Page, deb
     decide(page, "150.00", "Sofa arrived torn; photos attached")
     outcome = page.locator("#decision-outcome")
     expect(outcome).to_contain_text("Escalated to Bob")
-    expect(outcome).to_contain_text("Over your per-decision limit of 100.00 EUR")
+    expect(outcome).to_contain_text("Over your per-decision limit of €100.00")
 
     page.reload()
     refused = page.locator("#resolve-refused")
@@ -107,7 +107,7 @@ def test_a_case_from_escalation_to_resolution(demo, live_server, page: Page, deb
     escalation = Escalation.objects.get(decision__case=case)
     escalation_approve(escalation_id=escalation.pk, approver=bob, amount="120.00", note="The receipt shows 120.00")
     card = page.locator(f"#decision-{escalation.decision_id}")
-    expect(card.locator("h3")).to_have_text(re.compile(r"Refund\s+120\.00 EUR\s+asked 150\.00 EUR"), timeout=15_000)
+    expect(card.locator("h3")).to_have_text(re.compile(r"Refund\s+€120\.00\s+asked €150\.00"), timeout=15_000)
     expect(card).to_contain_text("approved by Bob")
     expect(page.locator("#nav-notifications .badge")).to_have_text(re.compile(r"^1"))
     assert page.evaluate("window.stillTheSamePage") is True
@@ -150,7 +150,7 @@ def test_bob_answers_in_his_inbox(
     expect(page.locator("#nav-escalations .badge")).to_have_text(re.compile(r"^1"))
     page.evaluate("window.stillTheSamePage = true")
     card = page.locator(f"#escalation-{escalation.pk}")
-    expect(card).to_contain_text("Over the per-decision limit of 100.00 EUR")
+    expect(card).to_contain_text("Over the per-decision limit of €100.00")
     form = card.locator("form.approve-form")
     form.get_by_label("Approve a lower amount (optional)").fill("120.00")
     form.get_by_role("button", name="Approve").click()
@@ -158,7 +158,7 @@ def test_bob_answers_in_his_inbox(
     card.locator("form.approve-form").get_by_label("Approve a lower amount (optional)").fill("120.00")
     card.locator("form.approve-form").get_by_label("Note to the employee").fill("The receipt shows 120.00")
     card.locator("form.approve-form").get_by_role("button", name="Approve").click()
-    expect(card.locator("h2")).to_have_text(re.compile(r"Refund\s+120\.00 EUR\s+asked 150\.00 EUR"))
+    expect(card.locator("h2")).to_have_text(re.compile(r"Refund\s+€120\.00\s+asked €150\.00"))
     expect(page.locator("#nav-escalations .badge")).to_have_text(re.compile(r"^0"))
     assert page.evaluate("window.stillTheSamePage") is True
     assert problems == []

@@ -303,7 +303,7 @@ CLIPPED = """() => [...document.querySelectorAll('.money, .caps dd, td.num')].fi
 @pytest.mark.e2e
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_long_figures_are_never_cut_off_in_chinese(demo, page: Page, viewport):
-    from delegation.models import AuthorityLimit, DecisionType
+    from delegation.models import AuthorityLimit, Decision, DecisionType
     from empower.models import Role
 
     # The longest figures a manager meets: millions in every cap.
@@ -311,12 +311,17 @@ def test_long_figures_are_never_cut_off_in_chinese(demo, page: Page, viewport):
         per_decision="9876543.21", per_day="98765432.10", per_month="987654321.00", per_customer_month="98765432.10"
     )
     assert DecisionType.objects.filter(code="refund").exists()
+    # And a decision's amount in the millions, on its case card and in the cockpit's totals.
+    decision = Decision.objects.filter(status=Decision.Status.APPROVED).order_by("pk").first()
+    Decision.objects.filter(pk=decision.pk).update(amount="9876543.21", final_amount="9876543.21")
     page.set_viewport_size(viewport)
     in_language(page, demo, "zh-hans")
     log_in(page, demo, "carol")
-    for path in ("/authority/me/", "/authority/", "/authority/roles/"):
+    for path in ("/authority/me/", "/authority/", "/authority/roles/", f"/cases/{decision.case_id}/", "/insights/"):
         page.goto(f"{demo}{path}")
-        expect(page.locator(".money").first).to_be_attached()
+        expect(page.locator(".money, td.num").first).to_be_attached()
         assert page.evaluate(CLIPPED) == [], path
     page.goto(f"{demo}/authority/me/")
     expect(page.locator("main")).to_contain_text("€987,654,321.00")  # the whole figure is on the page
+    page.goto(f"{demo}/cases/{decision.case_id}/")
+    expect(page.locator(f"#decision-{decision.pk}")).to_contain_text("€9,876,543.21")

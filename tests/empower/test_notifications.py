@@ -102,7 +102,7 @@ def test_a_multi_line_note_approves_and_the_requester_is_emailed_the_note_with_a
     assert response.json()["status"] == "approved"
     [email] = mailoutbox
     assert email.to == ["alice@example.com"]
-    assert "\n" not in email.subject and email.subject.startswith("Bob approved 150.00 EUR for your Refund")
+    assert "\n" not in email.subject and email.subject.startswith("Bob approved €150.00 for your Refund")
     assert note in email.body
     assert f"http://127.0.0.1:8000/cases/{case.pk}/" in email.body
     notification = Notification.objects.get(recipient=org.alice, key=f"escalation:{escalation_id}:approved")

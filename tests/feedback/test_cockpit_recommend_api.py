@@ -186,7 +186,7 @@ def test_what_if_page_replays_and_applies(client, org, proposal):
         "/insights/what-if/",
         {"decision_type": "refund", "employee": "alice", "per_decision": "9000", "days": "90"},
     )
-    assert refused.status_code == 400 and "At most 500.00" in refused.content.decode()
+    assert refused.status_code == 400 and "At most €500.00" in refused.content.decode()
 
 
 def test_a_team_is_found_by_its_name_in_any_language_whatever_the_callers(api, org, proposal):

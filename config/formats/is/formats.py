@@ -2,3 +2,4 @@
 DATE_FORMAT = SHORT_DATE_FORMAT = "j.n.Y"
 DATETIME_FORMAT = SHORT_DATETIME_FORMAT = "j.n.Y, H:i"
 TIME_FORMAT = "H:i"
+MONTH_DAY_FORMAT = "j.n."  # a chart's axis: 23.11.
