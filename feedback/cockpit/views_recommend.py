@@ -26,6 +26,7 @@ from empower.models import Role, Team
 from empower.money import format_money
 from empower.views import staff_required
 from feedback.cockpit.csv import csv_response
+from feedback.cockpit.models import TrackRecordSnapshot
 from feedback.cockpit.recommendations import (
     evidence_rows,
     may_act_on,
@@ -212,21 +213,7 @@ def recommendation_dismiss_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- track records -------------------------------------------------------------------------------
 
-RECORD_HEADER = [
-    "username",
-    "decisions",
-    "within_authority",
-    "escalated",
-    "approved_as_asked",
-    "approved_lower",
-    "rejected",
-    "withdrawn",
-    "waiting",
-    "reversed_later",
-    "csat_average",
-    "csat_answers",
-    "follow_ups",
-]
+RECORD_HEADER = ["username", *TrackRecordSnapshot.FIGURES]
 
 
 def _record_cells(record) -> list:
