@@ -313,16 +313,31 @@ class Decision(models.Model):
         Status.WITHDRAWN: set(),
     }
 
-    case = models.ForeignKey(Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="decisions")
+    # No single-column index on `case`, `decision_type` or `made_by`: each leads a composite one in
+    # `Meta.indexes`, which serves the same lookups; every index is work on every decision written.
+    case = models.ForeignKey(
+        Case, verbose_name=_("case"), on_delete=models.PROTECT, related_name="decisions", db_index=False
+    )
     # The case's customer, kept on the decision: the per-customer cap and the what-if's replay read it
     # beside the decision (from the decisions' index) instead of joining every case.
     customer = models.ForeignKey(
-        Customer, verbose_name=_("customer"), on_delete=models.PROTECT, related_name="+", editable=False
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        db_index=False,  # read beside the decision (in `decision_type_replay`), never searched by
     )
     decision_type = models.ForeignKey(
-        DecisionType, verbose_name=_("decision type"), on_delete=models.PROTECT, related_name="decisions"
+        DecisionType,
+        verbose_name=_("decision type"),
+        on_delete=models.PROTECT,
+        related_name="decisions",
+        db_index=False,
     )
-    made_by = models.ForeignKey(Employee, verbose_name=_("made by"), on_delete=models.PROTECT, related_name="decisions")
+    made_by = models.ForeignKey(
+        Employee, verbose_name=_("made by"), on_delete=models.PROTECT, related_name="decisions", db_index=False
+    )
     amount = models.DecimalField(_("amount"), **MONEY)
     currency = models.CharField(_("currency"), max_length=3)
     final_amount = models.DecimalField(_("final amount"), null=True, blank=True, **MONEY)

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='decision',
             name='customer',
-            field=models.ForeignKey(editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='empower.customer', verbose_name='customer'),
+            field=models.ForeignKey(db_index=False, editable=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='empower.customer', verbose_name='customer'),
         ),
         migrations.RunSQL(BACKFILL, migrations.RunSQL.noop),
     ]

@@ -15,7 +15,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='decision',
             name='customer',
-            field=models.ForeignKey(editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='empower.customer', verbose_name='customer'),
+            field=models.ForeignKey(db_index=False, editable=False, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='empower.customer', verbose_name='customer'),
         ),
         migrations.AddIndex(
             model_name='decision',
