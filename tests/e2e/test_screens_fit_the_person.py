@@ -219,7 +219,7 @@ def test_error_pages_are_styled_and_the_api_stays_json(demo, page: Page, viewpor
 
 
 @pytest.mark.e2e
-def test_money_is_written_as_the_reader_expects(demo, page: Page):
+def test_money_is_written_as_the_reader_expects(demo, page: Page, debug, problems):
     log_in(page, demo, "alice")
     page.goto(f"{demo}/authority/me/")
     expect(page.locator("main")).to_contain_text("€2,000.00")
@@ -229,6 +229,7 @@ def test_money_is_written_as_the_reader_expects(demo, page: Page):
     in_language(page, demo, "is")
     page.goto(f"{demo}/authority/me/")
     expect(page.locator("main")).to_contain_text("2.000,00\u00a0EUR")
+    assert problems == []
 
 
 @pytest.mark.e2e
@@ -302,7 +303,7 @@ CLIPPED = """() => [...document.querySelectorAll('.money, .caps dd, td.num')].fi
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_long_figures_are_never_cut_off_in_chinese(demo, page: Page, viewport):
+def test_long_figures_are_never_cut_off_in_chinese(demo, page: Page, viewport, debug, problems):
     from delegation.models import AuthorityLimit, Decision, DecisionType
     from empower.models import Role
 
@@ -325,3 +326,4 @@ def test_long_figures_are_never_cut_off_in_chinese(demo, page: Page, viewport):
     expect(page.locator("main")).to_contain_text("€987,654,321.00")  # the whole figure is on the page
     page.goto(f"{demo}/cases/{decision.case_id}/")
     expect(page.locator(f"#decision-{decision.pk}")).to_contain_text("€9,876,543.21")
+    assert problems == []
