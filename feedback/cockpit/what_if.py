@@ -19,8 +19,8 @@ escalation to answer of each escalation avoided), the money that would have been
 edge, and, as the risk, the decisions approvers rejected or cut that the proposal would have
 approved at the edge.
 
-Two queries for the replay (the decisions, then everyone else's approvals for the same customers)
-plus the people and their limits: the same number for one person or a role of thousands.
+At most two queries for the replay (see `_replay_rows`) plus the people and their limits: the same
+number for one person or a role of thousands.
 """
 
 import heapq
