@@ -6,6 +6,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from typing import TypeVar
 
+import pytest
 from django.db import connection, transaction
 
 from empower.errors import DomainError
@@ -75,3 +76,9 @@ def at_once(calls: list[Callable[[], T]], *, timeout: float = 60) -> list[T]:
     if errors:
         raise errors[0]
     return answers
+
+
+def postgresql_only(reason: str) -> pytest.MarkDecorator:
+    """For what only PostgreSQL has (row locks, triggers, a server to restart). CI runs on PostgreSQL,
+    so these run there; on the embedded SQLite default they are skipped, with the reason."""
+    return pytest.mark.skipif(connection.vendor != "postgresql", reason=reason)

@@ -18,6 +18,7 @@ from delegation.models import Decision, UsageCounter
 from delegation.selectors import usage as usage_selectors
 from delegation.services import decision_submit
 from empower.db_retry import DatabaseBusy
+from tests.helpers import postgresql_only
 
 
 def _deadlock() -> OperationalError:
@@ -119,7 +120,7 @@ def test_the_decision_page_answers_503_with_retry_after(org, client, make_case, 
 
 # Surviving a PostgreSQL restart ------------------------------------------------------------------------
 
-postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="a server restart is PostgreSQL's")
+restart_is_postgresqls = postgresql_only("a server restart is PostgreSQL's")
 
 
 def _terminate_our_connection() -> None:
@@ -133,7 +134,7 @@ def _terminate_our_connection() -> None:
         other.close()
 
 
-@postgresql_only
+@restart_is_postgresqls
 @pytest.mark.django_db(transaction=True)
 def test_the_web_survives_a_restart_of_postgresql(org, client):
     client.force_login(org.alice.user)
@@ -145,7 +146,7 @@ def test_the_web_survives_a_restart_of_postgresql(org, client):
     assert client.get("/").status_code == 200
 
 
-@postgresql_only
+@restart_is_postgresqls
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_survives_a_restart_of_postgresql(org):
     fixup = ConnectionKeepingWorkerFixup(celery_app)
@@ -225,7 +226,7 @@ def test_the_daily_cap_starts_again_at_local_midnight(org, make_case, settings, 
     assert later.status == Decision.Status.APPROVED and later.within_authority
 
 
-@postgresql_only
+@restart_is_postgresqls
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_decisions_of_one_person_all_succeed_and_count_exactly(org):
     """Eight connections deciding for one person at once, each for its own customer: every decision is

@@ -13,7 +13,6 @@ from decimal import Decimal
 import pytest
 import time_machine
 from django.core.management import call_command
-from django.db import connection
 from django.utils import timezone
 
 from delegation.models import Decision, DecisionType, Delegation, Escalation, EscalationStep
@@ -28,7 +27,7 @@ from delegation.services import (
 )
 from empower.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from empower.models import AuditRecord, Employee, Notification
-from tests.helpers import at_once
+from tests.helpers import at_once, postgresql_only
 
 D = Decimal
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -380,7 +379,7 @@ def test_a_type_the_delegator_holds_no_authority_for_is_refused(org, api):
         stand_in(org, org.carol, org.bob, types=[DecisionType.objects.get(code="loyalty_points")])
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+@postgresql_only("row locks need PostgreSQL")
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_set_ups_for_the_same_type_create_exactly_one(tmp_path):
     call_command("seed_demo", password="pw-stand-ins", stdout=open(tmp_path / "seed.log", "w"))  # noqa: SIM115

@@ -13,10 +13,9 @@ from delegation.services import decision_submit
 from empower.audit_chain import audit_chain_verify, chain_hash
 from empower.models import AuditChainHead, AuditRecord, Employee
 from empower.services import audit
+from tests.helpers import postgresql_only
 
-postgresql_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="the append-only trigger is PostgreSQL's (SQLite: documented)"
-)
+trigger_is_postgresqls = postgresql_only("the append-only trigger is PostgreSQL's (SQLite: documented)")
 
 
 def verify() -> tuple[str, str]:
@@ -72,7 +71,7 @@ def test_the_record_returned_by_audit_is_the_stored_one(org):
     )
 
 
-@postgresql_only
+@trigger_is_postgresqls
 @pytest.mark.parametrize(
     "statement",
     [
