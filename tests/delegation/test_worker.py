@@ -171,6 +171,10 @@ def _wait_until_routing_blocks(worker, count: int) -> None:
 
         def waiting() -> int:
             with connection.cursor() as cursor:
+                # This runs inside the transaction holding the lock, where PostgreSQL keeps the first
+                # look at pg_stat_activity for the whole transaction: a look taken before the worker
+                # began to wait would never show it waiting. Look afresh each time.
+                cursor.execute("SELECT pg_stat_clear_snapshot()")
                 cursor.execute(
                     "SELECT count(*) FROM pg_stat_activity"
                     " WHERE datname = current_database() AND wait_event_type = 'Lock'"
