@@ -11,7 +11,9 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_out
+from django.db import connection
 from django.db.models import QuerySet
 from django.db.models.signals import post_save
 from django.utils import timezone
@@ -21,7 +23,8 @@ from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 
 from empower.errors import NotFound
-from empower.models import ApiToken
+from empower.models import ApiToken, Employee
+from empower.prepared import PreparedRead
 
 
 def token_digest(key: str) -> str:
@@ -66,21 +69,47 @@ def api_tokens_revoke_all(*, user) -> int:
     return ApiToken.objects.filter(user=user).delete()[0]
 
 
+# The token of a digest, unexpired, with its user and the user's employee record (or none): every
+# API call reads it, so its SQL is composed once (see `PreparedRead`).
+_TOKEN_READ = PreparedRead(
+    [(ApiToken, "t"), (get_user_model(), "u"), (Employee, "e")],
+    "{t} INNER JOIN {u} ON u.id = t.user_id LEFT OUTER JOIN {e} ON e.user_id = u.id"
+    " WHERE t.digest = %s AND t.expires_at > %s",
+)
+
+
+def token_with_employee(digest: str) -> ApiToken | None:
+    """The unexpired token of `digest` with its user, and the user's employee record (None if they
+    have none) loaded along: `token.user.employee` costs no query."""
+    now = ApiToken._meta.get_field("expires_at").get_db_prep_value(timezone.now(), connection)
+    found = _TOKEN_READ.one(digest, now)
+    if found is None:
+        return None
+    token, user, employee = found
+    ApiToken.user.field.set_cached_value(token, user)
+    type(user).employee.related.set_cached_value(user, employee)
+    if employee is not None:
+        Employee.user.field.set_cached_value(employee, user)
+    return token
+
+
 class ApiTokenAuthentication(TokenAuthentication):
     """`Authorization: Token <key>` against `ApiToken`: one query, which also refuses an expired key.
 
     `related` names what to load with the token's user in the same query (the API's employee views
-    bring the employee along)."""
+    bring the employee along); without more than the employee, the query is `token_with_employee`."""
 
     model = ApiToken
     related: tuple[str, ...] = ("user",)
 
+    def _token(self, digest: str) -> ApiToken | None:
+        if set(self.related) <= {"user", "user__employee"}:
+            return token_with_employee(digest)
+        unexpired = ApiToken.objects.filter(digest=digest, expires_at__gt=timezone.now())
+        return unexpired.select_related(*self.related).first()
+
     def authenticate_credentials(self, key: str):
-        token = (
-            ApiToken.objects.select_related(*self.related)
-            .filter(digest=token_digest(key), expires_at__gt=timezone.now())
-            .first()
-        )
+        token = self._token(token_digest(key))
         if token is None:
             raise exceptions.AuthenticationFailed(_("Invalid or expired token."))
         user = token.user

@@ -31,8 +31,7 @@ from delegation.services import (
 )
 from empower.api import EmployeeAPIView, error_responses
 from empower.errors import InvalidInput, NotAllowed, NotFound
-from empower.models import Case
-from empower.selectors import cases_visible_to
+from empower.selectors import case_of_id, cases_visible_to
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -137,7 +136,7 @@ class DecisionSubmitView(EmployeeAPIView):
         # Cases the caller may not act on (the service checks) or that do not exist are one answer:
         # 404, revealing nothing.
         message = _("No such case, or not one you may act on.")
-        case = Case.objects.filter(pk=data["case"]).first()
+        case = case_of_id(data["case"])
         if case is None:
             raise NotFound(message, field_errors={"case": [message]})
         started = timezone.now()

@@ -195,6 +195,52 @@ def test_the_answer_renders_without_a_query(org, make_case, django_assert_num_qu
     assert DecisionOutputSerializer(escalated).data["escalation"]["status"] == "routing"
 
 
+def test_the_written_answer_is_the_one_the_fields_declare(org, make_case):
+    """`decision_output` writes the answer the serializer's fields declare (and the schema shows), for a
+    decision within authority, one escalated and waiting, one approved lower by the approver, and a
+    stand-in's."""
+    from rest_framework import serializers
+
+    from delegation.serializers import decision_output
+    from delegation.services import delegation_create, escalation_approve, escalation_route
+
+    within = decision_submit(
+        employee=org.alice, case=make_case(), decision_type=org.refund, amount=D("30.00"), rationale="Late"
+    )
+    waiting = decision_submit(
+        employee=org.alice, case=make_case(), decision_type=org.refund, amount=D("150.00"), rationale="Sofa"
+    )
+    escalation_route(escalation_id=waiting.escalation.pk)
+    lowered = decision_submit(
+        employee=org.alice, case=make_case(), decision_type=org.refund, amount=D("180.00"), rationale="Chair"
+    )
+    escalation_route(escalation_id=lowered.escalation.pk)
+    escalation_approve(escalation_id=lowered.escalation.pk, approver=org.bob, amount="120.50", note="Half is fair")
+    now = timezone.now()
+    delegation_create(
+        delegator=org.carol,
+        delegate=org.bob,
+        decision_types=[org.refund],
+        starts_at=now,
+        ends_at=now + timedelta(days=1),
+        reason="Holiday",
+        created_by=org.carol,
+    )
+    for_carol = decision_submit(
+        employee=org.bob, case=make_case(org.alice), decision_type=org.refund, amount=D("600.00"), rationale="Flood"
+    )
+    declared = DecisionOutputSerializer()
+    answers = []
+    for decision in Decision.objects.filter(pk__in=[within.pk, waiting.pk, lowered.pk, for_carol.pk]).order_by("pk"):
+        answer = decision_output(decision)
+        assert answer == serializers.Serializer.to_representation(declared, decision)
+        answers.append(answer)
+    assert [a["status"] for a in answers] == ["approved", "escalated", "approved", "approved"]
+    assert answers[1]["escalation"]["assigned_to"] == "bob" and answers[1]["escalation"]["due_at"]
+    assert answers[2]["final_amount"] == "120.50" and answers[2]["approval_snapshot"]
+    assert answers[3]["authority_of"] == "carol"
+
+
 def test_a_replay_answers_the_first_result_and_another_body_conflicts(org, api, make_case):
     client, case = api("alice"), make_case()
     first = decide(client, case, "25.00", key="retry-1")
