@@ -1,0 +1,63 @@
+"""`PreparedRead`: the decision path's hot reads answer what the ORM would, and PostgreSQL plans each
+once per database session."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from empower.models import ApiToken, Case, Employee
+from empower.selectors import case_of_id
+from empower.tokens import api_token_issue, token_digest, token_with_employee
+from tests.helpers import postgresql_only
+
+
+def values(instance) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in type(instance)._meta.concrete_fields}
+
+
+def test_the_token_read_loads_what_the_orm_loads(org):
+    token_row, key = api_token_issue(user=org.alice.user, name="laptop")
+    token = token_with_employee(token_digest(key))
+    assert values(token) == values(ApiToken.objects.get(pk=token_row.pk))
+    assert values(token.user) == values(get_user_model().objects.get(pk=org.alice.user_id))
+    assert values(token.user.employee) == values(Employee.objects.get(pk=org.alice.pk))
+    assert token.user.employee.user is token.user  # loaded along: reading it costs no query
+
+
+def test_an_account_without_an_employee_record_reads_as_none(org, django_assert_num_queries):
+    admin = get_user_model().objects.create_user("auditor", password="x")
+    _row, key = api_token_issue(user=admin)
+    token = token_with_employee(token_digest(key))
+    with django_assert_num_queries(0):
+        assert getattr(token.user, "employee", None) is None
+
+
+def test_an_unknown_or_expired_token_reads_as_nothing(org):
+    token_row, key = api_token_issue(user=org.alice.user)
+    assert token_with_employee(token_digest("not-a-key")) is None
+    ApiToken.objects.filter(pk=token_row.pk).update(expires_at=token_row.created_at)
+    assert token_with_employee(token_digest(key)) is None
+
+
+def test_the_case_read_loads_what_the_orm_loads(org, make_case):
+    case = make_case()
+    assert values(case_of_id(case.pk)) == values(Case.objects.get(pk=case.pk))
+    assert case_of_id(case.pk + 1000) is None
+
+
+@postgresql_only("server-side prepared statements are PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_plans_a_read_once_per_session(org, make_case):
+    case = make_case()
+    connection.close()  # a new session, as after a restart or a broken connection
+
+    def statements() -> list[str]:
+        with CaptureQueriesContext(connection) as captured:
+            assert case_of_id(case.pk).pk == case.pk
+        return [q["sql"].split()[0] for q in captured.captured_queries]
+
+    assert statements() == ["PREPARE", "EXECUTE"]
+    assert statements() == ["EXECUTE"]
+    connection.close()
+    assert statements() == ["PREPARE", "EXECUTE"]
