@@ -182,22 +182,28 @@ def counter_amounts(*, keys: list[str]) -> dict[str, Decimal]:
     return dict(UsageCounter.objects.filter(key__in=keys).values_list("key", "amount"))
 
 
-def locked_counters(*, keys: list[str]) -> dict[str, UsageCounter]:
+def locked_counters(
+    *, keys: list[str], adding: Decimal = ZERO, added_to: Iterable[str] = ()
+) -> dict[str, UsageCounter]:
     """The counters of `keys`, created where missing and row-locked until the transaction ends, in one
-    statement: an upsert whose no-op update locks an existing row as `SELECT … FOR UPDATE` would,
-    and returns the amount committed last. Rows are taken in key order (the lock order)."""
+    statement: an upsert whose update locks an existing row as `SELECT … FOR UPDATE` would, and
+    returns the amount committed last plus `adding` on the keys `added_to` (none by default). Rows
+    are taken in key order (the lock order)."""
     keys = sorted(set(keys))
     if not keys:
         return {}
+    added_to = set(added_to)
     quote = connection.ops.quote_name
     table, key, amount = quote(UsageCounter._meta.db_table), quote("key"), quote("amount")
-    rows = ", ".join(["(%s, 0)"] * len(keys))
-    # Only names from the model go into the text; the keys are parameters.
+    rows = ", ".join(["(%s, %s)"] * len(keys))
+    # Only names from the model go into the text; the keys and amounts are parameters.
     sql = (
         f"INSERT INTO {table} ({key}, {amount}) VALUES {rows} "  # noqa: S608
-        f"ON CONFLICT ({key}) DO UPDATE SET {amount} = {table}.{amount} RETURNING id, {key}, {amount}"
+        f"ON CONFLICT ({key}) DO UPDATE SET {amount} = {table}.{amount} + EXCLUDED.{amount} "
+        f"RETURNING id, {key}, {amount}"
     )
-    return {c.key: c for c in UsageCounter.objects.raw(sql, keys)}
+    params = [value for k in keys for value in (k, adding if k in added_to else ZERO)]
+    return {c.key: c for c in UsageCounter.objects.raw(sql, params)}
 
 
 def own_limits(
@@ -289,6 +295,8 @@ class AuthoritySnapshot:
     keys: CounterKeys
     # The counter rows, locked, when loaded with `lock=True` (empty otherwise): what approving moves.
     counters: dict[str, UsageCounter] = field(default_factory=dict, compare=False)
+    # What its counters already hold beyond `usage`: an amount counted on them tentatively (`tentative`).
+    counted: Decimal = ZERO
 
     def exceeded(self, amount: Decimal) -> list[str]:
         """The limits `amount` would break (the pure check); empty when it is within authority."""
@@ -315,6 +323,7 @@ def authority_snapshots(
     at: datetime | None = None,
     lock: bool = False,
     cached: bool = False,
+    tentative: Decimal | None = None,
 ) -> dict[SnapshotKey, AuthoritySnapshot]:
     """The one loader of "limits and usage of these people": for each (employee, decision type id,
     customer id or None) in `wanted`, their own limits at `at` and their use of them, keyed by
@@ -323,7 +332,11 @@ def authority_snapshots(
     Three queries whatever the number of people and types (two for the limits, one for the
     counters); with `lock=True` the counter rows are created where missing and locked, in the same
     one statement, for a caller that will move them in its transaction; with `cached=True` the
-    limits come from the cache (`own_limits`), as the decision path reads them.
+    limits come from the cache (`own_limits`), as the decision path reads them. With `lock=True` and
+    `tentative`, that amount is also counted on the first wanted's counters in the same statement:
+    the decision path's bet that its maker's own authority covers it, which spares it a statement
+    when it does (`delegation.services.common.settle_usage` moves the amount where it does not).
+    The snapshots' `usage` is what was used before it either way.
 
     Lock order, the same on every path so no two transactions deadlock: first the rows that
     serialize one person's work (the employee row: limit changes, delegation set-ups), then a
@@ -343,9 +356,11 @@ def authority_snapshots(
     }
     all_keys = sorted({k for ck in keys.values() for k in ck.all()})
     counters: dict[str, UsageCounter] = {}
+    first = (wanted[0][0].pk, wanted[0][1], wanted[0][2])
+    counted_keys = keys[first].all() if lock and tentative else []
     if lock:
-        counters = locked_counters(keys=all_keys)
-        amounts = {key: c.amount for key, c in counters.items()}
+        counters = locked_counters(keys=all_keys, adding=tentative or ZERO, added_to=counted_keys)
+        amounts = {key: c.amount - (tentative if key in counted_keys else ZERO) for key, c in counters.items()}
     else:
         amounts = counter_amounts(keys=all_keys)
     type_ids = sorted({t for _e, t, _c in wanted})
@@ -361,6 +376,7 @@ def authority_snapshots(
             usage=usage_from(amounts, keys[key]),
             keys=keys[key],
             counters={k: counters[k] for k in keys[key].all()} if lock else {},
+            counted=tentative if key == first and counted_keys else ZERO,
         )
     return result
 

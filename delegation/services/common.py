@@ -4,9 +4,10 @@ enqueueing routing and telling people. Depends on no other services module."""
 import re
 from decimal import Decimal
 
-from django.db.models import Exists, F, OuterRef
+from django.db.models import Case, DecimalField, Exists, F, OuterRef, Value, When
 from django.utils.translation import gettext_lazy as _
 
+from delegation.authority import ZERO
 from delegation.models import (
     AuthorityLimit,
     Decision,
@@ -76,6 +77,24 @@ def count_usage(snapshot: AuthoritySnapshot, amount: Decimal) -> None:
     UsageCounter.objects.filter(key__in=keys).update(amount=F("amount") + amount)
     for key in keys:  # the snapshot's rows stay what the database now holds
         snapshot.counters[key].amount += amount
+
+
+def settle_usage(*, counted: AuthoritySnapshot, covering: AuthoritySnapshot | None) -> None:
+    """Move the amount counted tentatively on `counted`'s counters (`authority_snapshots(tentative=…)`)
+    to those of `covering`, whose authority approves it, or off them when nobody's does: no
+    statement when `covering` is `counted`, one otherwise."""
+    amount = counted.counted
+    moves = dict.fromkeys(counted.keys.all(), -amount)
+    for key in covering.keys.all() if covering else ():
+        moves[key] = moves.get(key, ZERO) + amount
+    moves = {key: move for key, move in moves.items() if move}
+    if not moves:
+        return
+    by_key = Case(*(When(key=key, then=Value(move)) for key, move in moves.items()), output_field=DecimalField())
+    UsageCounter.objects.filter(key__in=moves).update(amount=F("amount") + by_key)
+    rows = counted.counters | (covering.counters if covering else {})
+    for key, move in moves.items():  # the snapshots' rows stay what the database now holds
+        rows[key].amount += move
 
 
 def decision_state(decision: Decision) -> dict:

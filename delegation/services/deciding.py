@@ -15,9 +15,9 @@ from delegation.models import (
 )
 from delegation.selectors import authority_held_for, authority_snapshots
 from delegation.services.common import (
-    count_usage,
     decision_state,
     enqueue_routing,
+    settle_usage,
     validate_amount,
 )
 from delegation.services.stories import story_clean
@@ -143,14 +143,21 @@ def _decide(
 
     now = timezone.now()
     holders = [employee, *authority_held_for(employee=employee, decision_type_id=decision_type.pk, at=now)]
+    # Counted on the maker's own caps at once, in the statement that locks the counters: where their
+    # own authority covers it (nearly always), the decision needs no other statement for its usage.
     snapshots = authority_snapshots(
-        wanted=[(h, decision_type.pk, case.customer_id) for h in holders], at=now, lock=True, cached=True
+        wanted=[(h, decision_type.pk, case.customer_id) for h in holders],
+        at=now,
+        lock=True,
+        cached=True,
+        tentative=amount,
     )
     # Own authority first; then what the employee holds as a stand-in, on the delegator's caps.
     mine = [snapshots[(h.pk, decision_type.pk, case.customer_id)] for h in holders]
     own_exceeded = mine[0].exceeded(amount)
     covering = next((s for s in mine if s.covers(amount)), None)
     holder = covering.employee if covering else None
+    settle_usage(counted=mine[0], covering=covering)
     # A decision is created approved or escalated; later moves go through `Decision.move_to`.
     if holder is not None:
         outcome = {
@@ -180,7 +187,6 @@ def _decide(
     )
     if holder is not None:
         Decision.escalation.related.set_cached_value(decision, None)  # none: the answer needs no query to say so
-        count_usage(covering, amount)
         audit(
             actor=employee,
             action="decision.approved",

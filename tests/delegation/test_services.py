@@ -69,6 +69,48 @@ def test_beyond_authority_is_escalated_to_the_nearest_person_who_covers_it(decid
     assert not UsageCounter.objects.filter(amount__gt=0).exists()
 
 
+def test_a_decision_counts_on_the_caps_of_whose_authority_approved_it(decide, org, make_case):
+    """Counted on the maker's caps in the statement that locks them; moved to the delegator's for a
+    stand-in's decision, and off them for an escalated one. The customer's month counts it once."""
+    from delegation.selectors.usage import counter_amounts, counter_keys
+    from delegation.services import delegation_create
+
+    def used(employee, case) -> dict:
+        keys = counter_keys(
+            holder_id=employee.pk, decision_type_id=org.refund.pk, customer_id=case.customer_id, at=timezone.now()
+        )
+        amounts = counter_amounts(keys=keys.all())
+        return {name: amounts.get(getattr(keys, name), Decimal(0)) for name in ("day", "month", "customer_month")}
+
+    case = make_case(org.alice)
+    decide(org.bob, "40.00", case=case)  # within bob's own 500
+    assert used(org.bob, case) == {
+        "day": Decimal("40.00"),
+        "month": Decimal("40.00"),
+        "customer_month": Decimal("40.00"),
+    }
+    decide(org.bob, "900.00", case=case)  # beyond bob's and escalated: nobody's caps move
+    assert used(org.bob, case)["day"] == Decimal("40.00") and used(org.carol, case)["day"] == Decimal(0)
+    now = timezone.now()
+    delegation_create(
+        delegator=org.carol,
+        delegate=org.bob,
+        decision_types=[org.refund],
+        starts_at=now,
+        ends_at=now + timedelta(days=1),
+        reason="Holiday",
+        created_by=org.carol,
+    )
+    decision = decide(org.bob, "600.00", case=case)  # beyond bob's own, within carol's
+    assert decision.status == Decision.Status.APPROVED and decision.authority_of == org.carol
+    assert used(org.bob, case) == {
+        "day": Decimal("40.00"),
+        "month": Decimal("40.00"),
+        "customer_month": Decimal("640.00"),
+    }
+    assert used(org.carol, case)["day"] == Decimal("600.00") and used(org.carol, case)["month"] == Decimal("600.00")
+
+
 def test_routing_skips_people_who_do_not_cover_it(decide, org):
     assert decide(amount="800.00").escalation.assigned_to == org.carol
     assert decide(amount="5000.00").escalation.assigned_to == org.dan
