@@ -20,6 +20,7 @@ from django.db import connection
 from django.db.backends.signals import connection_created
 
 from empower.models import AuditChainHead, AuditRecord
+from empower.prepared import Prepared
 
 HEAD_ID = 1
 _FIELDS = [f for f in AuditRecord._meta.concrete_fields if f.name not in ("id", "chain_seq", "hash")]
@@ -48,10 +49,7 @@ def _cast_type(field) -> str:
     return "varchar" if db_type.startswith("varchar") else db_type
 
 
-def audit_record_insert(record: AuditRecord) -> AuditRecord:
-    """Insert `record` (unsaved) at the end of the chain, in one statement; sets its pk, place and hash."""
-    values = [f.get_db_prep_save(f.pre_save(record, add=True), connection) for f in _FIELDS]
-    payload = record.chain_payload()
+def _compose_insert() -> str:
     table = connection.ops.quote_name(AuditRecord._meta.db_table)
     head = connection.ops.quote_name(AuditChainHead._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(f.column) for f in _FIELDS)
@@ -59,24 +57,32 @@ def audit_record_insert(record: AuditRecord) -> AuditRecord:
     # PostgreSQL types a parameter as text: each is cast to its column's type.
     if connection.vendor == "postgresql":
         marks = ", ".join(f"CAST(%s AS {_cast_type(f)})" for f in _FIELDS)
-        sql = (
+        return (
             f"WITH head AS (UPDATE {head} SET seq = seq + 1, "  # noqa: S608
             f"last_hash = encode(sha256(convert_to(last_hash || %s, 'UTF8')), 'hex') WHERE id = {HEAD_ID} "
             f"RETURNING seq, last_hash) "
             f"INSERT INTO {table} ({columns}, chain_seq, hash) SELECT {marks}, head.seq, head.last_hash FROM head "
             f"RETURNING id, chain_seq, hash"
         )
-        params = [payload, *values]
-    else:
-        marks = ", ".join(["%s"] * len(_FIELDS))
-        sql = (
-            f"INSERT INTO {table} ({columns}, chain_seq, hash) "  # noqa: S608
-            f"SELECT {marks}, h.seq + 1, empower_sha256(h.last_hash || %s) FROM {head} h WHERE h.id = {HEAD_ID} "
-            f"RETURNING id, chain_seq, hash"
-        )
-        params = [*values, payload]
+    marks = ", ".join(["%s"] * len(_FIELDS))
+    return (
+        f"INSERT INTO {table} ({columns}, chain_seq, hash) "  # noqa: S608
+        f"SELECT {marks}, h.seq + 1, empower_sha256(h.last_hash || %s) FROM {head} h WHERE h.id = {HEAD_ID} "
+        f"RETURNING id, chain_seq, hash"
+    )
+
+
+# Every audited change writes one: composed once, and planned once per PostgreSQL session.
+_INSERT = Prepared(_compose_insert)
+
+
+def audit_record_insert(record: AuditRecord) -> AuditRecord:
+    """Insert `record` (unsaved) at the end of the chain, in one statement; sets its pk, place and hash."""
+    values = [f.get_db_prep_save(f.pre_save(record, add=True), connection) for f in _FIELDS]
+    payload = record.chain_payload()
+    params = [payload, *values] if connection.vendor == "postgresql" else [*values, payload]
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        _INSERT.execute(cursor, params)
         row = cursor.fetchone()
     if row is None:  # no head row: the migration creates it; a flushed test database may have lost it
         AuditChainHead.objects.get_or_create(pk=HEAD_ID)

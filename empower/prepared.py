@@ -1,4 +1,4 @@
-"""`PreparedRead`: a hot read of whole model rows, composed once per process and, on PostgreSQL,
+"""`Prepared` statements and `PreparedRead`s: hot SQL composed once per process and, on PostgreSQL,
 planned once per connection.
 
 Every API call reads the caller's token (with user and employee), and every decision its case. On
@@ -14,6 +14,7 @@ Prepared statements live in the database session, so a pooler in front of Postgr
 client on one server connection (PgBouncer's session mode, not transaction mode).
 """
 
+from collections.abc import Callable, Sequence
 from functools import cached_property
 from itertools import count
 
@@ -25,34 +26,19 @@ from django.db.models.sql import Query
 _names = count(1)
 
 
-class PreparedRead:
-    """`PreparedRead([(Model, "alias"), …], "{alias} JOIN {other} ON … WHERE … = %s")`: `one(*params)`
-    answers a tuple of instances, one per model (None for a LEFT JOIN that found no row), or None.
+class Prepared:
+    """A statement composed by `compose()` at its first use in this process; on PostgreSQL, prepared
+    on a session's first use and then executed by name. Parameters are `%s`, in order."""
 
-    In the text, `{alias}` stands for the model's quoted table with that alias; columns are written
-    `alias.column`. Parameters go as the database takes them (a field's `get_db_prep_value`).
-    """
-
-    def __init__(self, models: list[tuple[type[Model], str]], text: str):
-        self.models = models
-        self.text = text
-        self.name = f"empower_read_{next(_names)}"
+    def __init__(self, compose: Callable[[], str]):
+        self.compose = compose
+        self.name = f"empower_statement_{next(_names)}"
 
     @cached_property
     def sql(self) -> str:
-        quote = connection.ops.quote_name
-        select = ", ".join(
-            f"{alias}.{quote(f.column)}" for model, alias in self.models for f in model._meta.concrete_fields
-        )
-        tables = {alias: f"{quote(model._meta.db_table)} {alias}" for model, alias in self.models}
-        # Names from the models and our own text; values are parameters.
-        return f"SELECT {select} FROM {self.text.format(**tables)}"  # noqa: S608
+        return self.compose()
 
-    @cached_property
-    def columns(self) -> list:
-        return [f.get_col(alias) for model, alias in self.models for f in model._meta.concrete_fields]
-
-    def _execute(self, cursor, params: tuple) -> None:
+    def execute(self, cursor, params: Sequence) -> None:
         if connection.vendor != "postgresql":
             cursor.execute(self.sql, params)
             return
@@ -68,16 +54,48 @@ class PreparedRead:
         marks = ", ".join(["%s"] * len(params))
         cursor.execute(f"EXECUTE {self.name}({marks})", params)
 
+
+class PreparedRead:
+    """`PreparedRead([(Model, "alias"), …], "{alias} JOIN {other} ON … WHERE … = %s")`: `one(*params)`
+    answers a tuple of instances, one per model (None for a LEFT JOIN that found no row), or None.
+
+    In the text, `{alias}` stands for the model's quoted table with that alias; columns are written
+    `alias.column`. Parameters go as the database takes them (a field's `get_db_prep_value`).
+    """
+
+    def __init__(self, models: list[tuple[type[Model], str]], text: str):
+        self.models = models
+        self.text = text
+        self.statement = Prepared(self._compose)
+
+    def _compose(self) -> str:
+        quote = connection.ops.quote_name
+        select = ", ".join(
+            f"{alias}.{quote(f.column)}" for model, alias in self.models for f in model._meta.concrete_fields
+        )
+        tables = {alias: f"{quote(model._meta.db_table)} {alias}" for model, alias in self.models}
+        # Names from the models and our own text; values are parameters.
+        return f"SELECT {select} FROM {self.text.format(**tables)}"  # noqa: S608
+
+    @cached_property
+    def converters(self) -> list[tuple[int, list, object]]:
+        """(position, converters, column) where the backend or the field converts what the database
+        returns (e.g. SQLite's text to datetimes); they read no per-connection state."""
+        columns = [f.get_col(alias) for model, alias in self.models for f in model._meta.concrete_fields]
+        compiler = connection.ops.compiler("SQLCompiler")(Query(self.models[0][0]), connection, connection.alias)
+        return [(at, found, column) for at, (found, column) in compiler.get_converters(columns).items()]
+
     def one(self, *params) -> tuple | None:
         with connection.cursor() as cursor:
-            self._execute(cursor, params)
+            self.statement.execute(cursor, params)
             row = cursor.fetchone()
         if row is None:
             return None
-        compiler = connection.ops.compiler("SQLCompiler")(Query(self.models[0][0]), connection, connection.alias)
-        converters = compiler.get_converters(self.columns)
-        if converters:
-            row = next(iter(compiler.apply_converters([row], converters)))
+        if self.converters:
+            row = list(row)
+            for at, converters, column in self.converters:
+                for convert in converters:
+                    row[at] = convert(row[at], column, connection)
         instances, start = [], 0
         for model, _alias in self.models:
             fields = model._meta.concrete_fields
