@@ -139,6 +139,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # CONN_MAX_AGE=0 opens one per request again.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=600)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# The decision path's hot statements are planned once per PostgreSQL session (`empower.prepared`).
+# Off behind a pooler in transaction mode (PgBouncer's), which does not keep a client on one session.
+DB_PREPARED_STATEMENTS = env.bool("DB_PREPARED_STATEMENTS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # The cache holds what every process must agree on: the API's per-address throttle counts, and the

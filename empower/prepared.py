@@ -10,14 +10,16 @@ connection's first use, then `EXECUTE`). Instances are built as Django's raw que
 the backend's converters, then `Model.from_db`. Only the decision path's reads use it; everything
 else stays on the ORM.
 
-Prepared statements live in the database session, so a pooler in front of PostgreSQL must keep a
-client on one server connection (PgBouncer's session mode, not transaction mode).
+Prepared statements live in the database session: behind a pooler that does not keep a client on
+one server connection (PgBouncer's transaction mode) set `DB_PREPARED_STATEMENTS=0`, and each
+statement is sent as text again (still composed once).
 """
 
 from collections.abc import Callable, Sequence
 from functools import cached_property
 from itertools import count
 
+from django.conf import settings
 from django.db import connection
 from django.db.backends.signals import connection_created
 from django.db.models import Model
@@ -39,7 +41,7 @@ class Prepared:
         return self.compose()
 
     def execute(self, cursor, params: Sequence) -> None:
-        if connection.vendor != "postgresql":
+        if connection.vendor != "postgresql" or not settings.DB_PREPARED_STATEMENTS:
             cursor.execute(self.sql, params)
             return
         prepared = getattr(connection, "empower_prepared", None)

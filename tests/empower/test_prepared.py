@@ -61,3 +61,12 @@ def test_postgresql_plans_a_read_once_per_session(org, make_case):
     assert statements() == ["EXECUTE"]
     connection.close()
     assert statements() == ["PREPARE", "EXECUTE"]
+
+
+@postgresql_only("server-side prepared statements are PostgreSQL's")
+def test_behind_a_transaction_pooler_statements_go_as_text(org, make_case, settings):
+    settings.DB_PREPARED_STATEMENTS = False
+    case = make_case()
+    with CaptureQueriesContext(connection) as captured:
+        assert case_of_id(case.pk).pk == case.pk
+    assert [q["sql"].split()[0] for q in captured.captured_queries] == ["SELECT"]
