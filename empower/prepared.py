@@ -108,6 +108,46 @@ class PreparedRead:
         return tuple(instances)
 
 
+_INSERTS_ONCE: dict[tuple, Prepared] = {}
+
+
+def _compose_insert_once(model: type[Model], unique: tuple[str, ...]) -> str:
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in _inserted_fields(model))
+    marks = ", ".join(["%s"] * len(_inserted_fields(model)))
+    conflict = ", ".join(quote(model._meta.get_field(name).column) for name in unique)
+    # Names from the model; values are parameters.
+    return (
+        f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks}) "  # noqa: S608
+        f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {quote(model._meta.pk.column)}"
+    )
+
+
+def _inserted_fields(model: type[Model]) -> list:
+    return [f for f in model._meta.concrete_fields if not f.primary_key]
+
+
+def insert_once(instance: Model, *, unique: tuple[str, ...]) -> bool:
+    """Insert `instance` (unsaved, no signals sent) unless a row with the same `unique` fields exists,
+    in one statement (`INSERT … ON CONFLICT DO NOTHING`; a concurrent insert of the same is waited
+    for, then skipped): True, with its pk set, when it was inserted. `get_or_create` takes three
+    statements and two savepoints for the same, and a routing task tells two people."""
+    model = type(instance)
+    statement = _INSERTS_ONCE.get((model, unique))
+    if statement is None:
+        statement = _INSERTS_ONCE[(model, unique)] = Prepared(lambda: _compose_insert_once(model, unique))
+    values = [f.get_db_prep_save(f.pre_save(instance, add=True), connection) for f in _inserted_fields(model)]
+    with connection.cursor() as cursor:
+        statement.execute(cursor, values)
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    instance.pk = row[0]
+    instance._state.adding = False
+    instance._state.db = connection.alias
+    return True
+
+
 def _new_session(sender, connection, **kwargs) -> None:
     connection.empower_prepared = set()  # a new database session has prepared nothing
 

@@ -21,6 +21,7 @@ from empower.audit_chain import audit_record_insert
 from empower.emails import EMAIL_INVALID, canonical_email
 from empower.errors import InvalidInput, NotAllowed
 from empower.models import AuditRecord, Case, Customer, Employee, Notification, OutgoingEmail
+from empower.prepared import insert_once
 from empower.selectors import administrator_addresses, emails_to_send_again, visible_team_ids
 
 logger = logging.getLogger(__name__)
@@ -131,23 +132,19 @@ def notify(*, recipient: Employee, key: str, message, url: str = "") -> Notifica
     """
     with translation.override(recipient.language):
         text = str(message)
-    try:
-        with transaction.atomic():
-            notification, created = Notification.objects.get_or_create(
-                recipient=recipient, key=key, defaults={"message": text, "url": url}
-            )
-            if created and recipient.user.email:
-                link = f"{settings.SITE_URL}{url}" if url else ""
-                email_queue(
-                    key=notification.email_key,
-                    to=recipient.user.email,
-                    subject=text,
-                    body=f"{text}\n\n{link}".strip(),
-                    language=recipient.language,
-                )
-    except IntegrityError:  # the same event, notified concurrently
-        return None
-    return notification if created else None
+    notification = Notification(recipient=recipient, key=key, message=text, url=url)
+    if not insert_once(notification, unique=("recipient", "key")):
+        return None  # the same event, notified before (or at this moment)
+    if recipient.user.email:
+        link = f"{settings.SITE_URL}{url}" if url else ""
+        email_queue(
+            key=notification.email_key,
+            to=recipient.user.email,
+            subject=text,
+            body=f"{text}\n\n{link}".strip(),
+            language=recipient.language,
+        )
+    return notification
 
 
 # --- the outbox: every e-mail to a person goes through it --------------------------------------
@@ -204,22 +201,11 @@ def email_queue(
     if not to:
         return None
     send_until = send_until or timezone.now() + EMAIL_GIVE_UP_AFTER
-    try:
-        with transaction.atomic():
-            email, created = OutgoingEmail.objects.get_or_create(
-                key=key,
-                defaults={
-                    "to": to,
-                    "subject": email_subject(subject),
-                    "body": body,
-                    "language": language,
-                    "send_until": send_until,
-                },
-            )
-    except IntegrityError:  # the same event, queued concurrently
-        return None
-    if not created:
-        return None
+    email = OutgoingEmail(
+        key=key, to=to, subject=email_subject(subject), body=body, language=language, send_until=send_until
+    )
+    if not insert_once(email, unique=("key",)):
+        return None  # the same event, queued before (whatever its state) or at this moment
     # Never in the request: a worker sends it. If the broker is down, the periodic re-send does.
     enqueue_after_commit(SEND_EMAIL_TASK, email.pk)
     return email

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, FilteredRelation, FloatField, IntegerField, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Collate
 from django.utils import timezone
@@ -44,6 +44,10 @@ from feedback.cockpit.track_record import TrackRecord, period_start, records_of_
 from feedback.selectors import INSIGHT_PERIODS
 
 BATCH = 2000
+
+# Usernames in code-point order, as the live list sorts them in Python: PostgreSQL's "C" collation,
+# SQLite's own BINARY.
+_CODE_POINTS = "C" if connection.vendor == "postgresql" else "BINARY"
 
 
 def _snapshot_row(record: TrackRecord, period: str) -> TrackRecordSnapshot:
@@ -131,7 +135,7 @@ def _listed(*, manager: Employee, period: str) -> QuerySet:
             record_support=Coalesce("snapshot__support", 0, output_field=IntegerField()),
             record_share=Coalesce("snapshot__as_asked_share", Value(0.0), output_field=FloatField()),
         )
-        .order_by("-record_support", "-record_share", "-record_decisions", Collate("user__username", "C"))
+        .order_by("-record_support", "-record_share", "-record_decisions", Collate("user__username", _CODE_POINTS))
     )
 
 

@@ -1,5 +1,5 @@
-"""`PreparedRead`: the decision path's hot reads answer what the ORM would, and PostgreSQL plans each
-once per database session."""
+"""`empower.prepared`: the decision path's hot reads answer what the ORM would, `insert_once` inserts
+once per unique key, and PostgreSQL plans each statement once per database session."""
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -70,3 +70,17 @@ def test_behind_a_transaction_pooler_statements_go_as_text(org, make_case, setti
     with CaptureQueriesContext(connection) as captured:
         assert case_of_id(case.pk).pk == case.pk
     assert [q["sql"].split()[0] for q in captured.captured_queries] == ["SELECT"]
+
+
+def test_insert_once_inserts_the_first_and_skips_the_same_again(org):
+    from empower.models import Notification
+    from empower.prepared import insert_once
+
+    first = Notification(recipient=org.alice, key="event:1", message="Hello", url="/x/")
+    assert insert_once(first, unique=("recipient", "key")) and first.pk is not None
+    stored = Notification.objects.get(pk=first.pk)
+    assert (stored.message, stored.url, stored.created_at) == ("Hello", "/x/", first.created_at)
+    again = Notification(recipient=org.alice, key="event:1", message="Hello again")
+    assert not insert_once(again, unique=("recipient", "key")) and again.pk is None
+    assert Notification.objects.get(recipient=org.alice, key="event:1").message == "Hello"
+    assert insert_once(Notification(recipient=org.bob, key="event:1", message="Hi"), unique=("recipient", "key"))
