@@ -23,6 +23,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.backends.signals import connection_created
 from django.db.models import Model
+from django.db.models.signals import post_save, pre_save
 from django.db.models.sql import Query
 
 _names = count(1)
@@ -108,10 +109,14 @@ class PreparedRead:
         return tuple(instances)
 
 
-_INSERTS_ONCE: dict[tuple, Prepared] = {}
+_INSERTS: dict[tuple, Prepared] = {}
 
 
-def _compose_insert_once(model: type[Model], unique: tuple[str, ...]) -> str:
+def _inserted_fields(model: type[Model]) -> list:
+    return [f for f in model._meta.concrete_fields if not f.primary_key]
+
+
+def _compose_insert(model: type[Model], unique: tuple[str, ...]) -> str:
     quote = connection.ops.quote_name
     columns = ", ".join(quote(f.column) for f in _inserted_fields(model))
     marks = ", ".join(["%s"] * len(_inserted_fields(model)))
@@ -119,23 +124,16 @@ def _compose_insert_once(model: type[Model], unique: tuple[str, ...]) -> str:
     # Names from the model; values are parameters.
     return (
         f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({marks}) "  # noqa: S608
-        f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {quote(model._meta.pk.column)}"
+        + (f"ON CONFLICT ({conflict}) DO NOTHING " if unique else "")
+        + f"RETURNING {quote(model._meta.pk.column)}"
     )
 
 
-def _inserted_fields(model: type[Model]) -> list:
-    return [f for f in model._meta.concrete_fields if not f.primary_key]
-
-
-def insert_once(instance: Model, *, unique: tuple[str, ...]) -> bool:
-    """Insert `instance` (unsaved, no signals sent) unless a row with the same `unique` fields exists,
-    in one statement (`INSERT … ON CONFLICT DO NOTHING`; a concurrent insert of the same is waited
-    for, then skipped): True, with its pk set, when it was inserted. `get_or_create` takes three
-    statements and two savepoints for the same, and a routing task tells two people."""
+def _insert(instance: Model, unique: tuple[str, ...]) -> bool:
     model = type(instance)
-    statement = _INSERTS_ONCE.get((model, unique))
+    statement = _INSERTS.get((model, unique))
     if statement is None:
-        statement = _INSERTS_ONCE[(model, unique)] = Prepared(lambda: _compose_insert_once(model, unique))
+        statement = _INSERTS[(model, unique)] = Prepared(lambda: _compose_insert(model, unique))
     values = [f.get_db_prep_save(f.pre_save(instance, add=True), connection) for f in _inserted_fields(model)]
     with connection.cursor() as cursor:
         statement.execute(cursor, values)
@@ -146,6 +144,28 @@ def insert_once(instance: Model, *, unique: tuple[str, ...]) -> bool:
     instance._state.adding = False
     instance._state.db = connection.alias
     return True
+
+
+def insert(instance: Model) -> Model:
+    """Insert `instance` (unsaved) in one prepared statement and set its pk: `Model.save` composes the
+    INSERT anew every time, and the decision path writes a decision per call. A constraint it breaks
+    raises `IntegrityError`. Where something listens for the model's saves, it is saved the ORM's way,
+    signals and all."""
+    model = type(instance)
+    if pre_save.has_listeners(model) or post_save.has_listeners(model):
+        instance.save(force_insert=True)
+    else:
+        _insert(instance, ())
+    return instance
+
+
+def insert_once(instance: Model, *, unique: tuple[str, ...]) -> bool:
+    """Insert `instance` (unsaved) unless a row with the same `unique` fields exists, in one statement
+    (`INSERT … ON CONFLICT DO NOTHING`; a concurrent insert of the same is waited for, then skipped):
+    True, with its pk set, when it was inserted. `get_or_create` takes three statements and two
+    savepoints for the same, and a routing task tells two people. Sends no signal: for models whose
+    saves nothing listens to (notifications, outbox e-mails)."""
+    return _insert(instance, unique)
 
 
 def _new_session(sender, connection, **kwargs) -> None:

@@ -24,6 +24,7 @@ from delegation.services.stories import story_clean
 from empower.db_retry import retry_on_conflict
 from empower.errors import Conflict, InvalidInput
 from empower.models import Case, Employee
+from empower.prepared import insert
 from empower.services import (
     audit,
     ensure_may_act_on_case,
@@ -170,7 +171,7 @@ def _decide(
         }
     else:
         outcome = {"status": Decision.Status.ESCALATED, "within_authority": False, "exceeded": own_exceeded}
-    decision = Decision.objects.create(
+    decision = Decision(
         case=case,
         customer_id=case.customer_id,
         decision_type=decision_type,
@@ -185,6 +186,7 @@ def _decide(
         created_at=now,
         **outcome,
     )
+    insert(decision)
     if holder is not None:
         Decision.escalation.related.set_cached_value(decision, None)  # none: the answer needs no query to say so
         audit(

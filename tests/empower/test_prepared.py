@@ -84,3 +84,39 @@ def test_insert_once_inserts_the_first_and_skips_the_same_again(org):
     assert not insert_once(again, unique=("recipient", "key")) and again.pk is None
     assert Notification.objects.get(recipient=org.alice, key="event:1").message == "Hello"
     assert insert_once(Notification(recipient=org.bob, key="event:1", message="Hi"), unique=("recipient", "key"))
+
+
+def test_insert_stores_what_save_would_and_keeps_the_constraints(org, make_case):
+    from django.db import IntegrityError, transaction
+
+    from delegation.models import Decision
+    from empower.prepared import insert
+
+    case = make_case()
+
+    def decision(**more) -> Decision:
+        fields = {"case": case, "customer_id": case.customer_id, "decision_type": org.refund, "made_by": org.alice}
+        fields |= {"amount": "12.50", "currency": "EUR", "rationale": "Late", "limits_snapshot": {"a": 1}}
+        return Decision(**fields, status=Decision.Status.ESCALATED, within_authority=False, **more)
+
+    inserted = insert(decision(idempotency_key="k1"))
+    assert inserted.pk is not None and not inserted._state.adding
+    stored = Decision.objects.get(pk=inserted.pk)
+    assert str(stored.amount) == "12.50" and stored.limits_snapshot == {"a": 1} and stored.created_at
+    assert (stored.idempotency_key, stored.case_id, stored.made_by_id) == ("k1", case.pk, org.alice.pk)
+    with pytest.raises(IntegrityError, match="idempotency_key"), transaction.atomic():
+        insert(decision(idempotency_key="k1"))
+
+
+def test_insert_saves_the_orm_way_where_something_listens(org):
+    """A limit's save renews the cached authority data's version (a signal): `insert` keeps it."""
+    from django.db import transaction
+
+    from delegation.authority_cache import authority_data_changed_here
+    from delegation.models import AuthorityLimit
+    from empower.prepared import insert
+
+    with transaction.atomic():
+        assert not authority_data_changed_here()
+        insert(AuthorityLimit(employee=org.alice, decision_type=org.refund, per_decision="10.00", reason="Trial"))
+        assert authority_data_changed_here()
