@@ -391,7 +391,10 @@ class Decision(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["case", "created_at"], name="decision_case_time"),
+            # A case's decisions newest first; what each case granted is summed from the index alone.
+            models.Index(
+                fields=["case", "created_at"], include=["status", "final_amount"], name="decision_case_granted"
+            ),
             models.Index(fields=["made_by", "created_at"], name="decision_maker_time"),
             # The cockpit's what-if replays one decision type over a window, in time order, from the
             # index alone (PostgreSQL; elsewhere an index on the keys only).
@@ -497,6 +500,12 @@ class Escalation(models.Model):
             models.Index(fields=["assigned_to", "status"], name="escalation_inbox"),
             models.Index(fields=["status", "routing_since"], name="escalation_routing_age"),
             models.Index(fields=["approver"], condition=Q(status="assigned"), name="escalation_assigned_approver"),
+            # The notes approvers shared as guidance (shown on every case page): a few among many.
+            models.Index(
+                fields=["-decided_at", "-id"],
+                condition=Q(share_as_guidance=True) & ~Q(note=""),
+                name="escalation_shared_guidance",
+            ),
         ]
 
     def __str__(self) -> str:

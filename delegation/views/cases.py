@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Page, Paginator
-from django.db.models import Prefetch, Q, Sum
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery, Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -137,6 +137,11 @@ def _case_decisions(case: Case, employee: Employee, page: str | int | None = 1) 
     return page
 
 
+def _granted_on(case) -> QuerySet:
+    approved = Decision.objects.filter(case=case, status=Decision.Status.APPROVED).order_by()
+    return approved.values("case").annotate(total=Sum("final_amount")).values("total")
+
+
 def _case_context(
     request: HttpRequest,
     case: Case,
@@ -158,8 +163,10 @@ def _case_context(
         cases_visible_to(employee=employee)
         .filter(customer_id=case.customer_id)
         .exclude(pk=case.pk)
-        # What the customer was granted on each (approved amounts, after any cut), in the same query.
-        .annotate(granted=Sum("decisions__final_amount", filter=Q(decisions__status=Decision.Status.APPROVED)))
+        # What the customer was granted on each (approved amounts, after any cut), in the same query:
+        # summed per case shown, from the index alone (a join and GROUP BY sorted every decision of
+        # every case of a customer with a long history).
+        .annotate(granted=Subquery(_granted_on(OuterRef("pk"))))
         .order_by("-created_at")[:HISTORY_SHOWN]
     )
     return {

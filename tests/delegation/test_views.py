@@ -135,6 +135,8 @@ def test_case_page_shows_the_case_history_and_the_decision_form(org, make_case, 
     case = make_case(org.alice, email="jo@example.com", subject="Kettle leaks")
     earlier = make_case(org.erin, email="jo@example.com", subject="Late delivery")
     elsewhere = make_case(org.gina, email="jo@example.com", subject="Returned blender")
+    for amount in ("30.00", "12.50", "150.00"):  # approved, approved, escalated: granted 42.50
+        decision_submit(employee=org.erin, case=earlier, decision_type=org.refund, amount=amount, rationale="Late")
 
     response = login(org.alice).get(f"/cases/{case.pk}/")
 
@@ -144,6 +146,7 @@ def test_case_page_shows_the_case_history_and_the_decision_form(org, make_case, 
     history = re.search(r'<ul class="plain" id="customer-history">(.*?)</ul>', body, re.S).group(1)
     assert f"/cases/{earlier.pk}/" in history
     assert f"/cases/{elsewhere.pk}/" not in history  # Returns' case is not alice's to see
+    assert "granted €42.50" in history
     for field in ("decision_type", "amount", "rationale"):
         assert f'name="{field}"' in body
     assert f'hx-post="/cases/{case.pk}/"' in body
