@@ -1,14 +1,18 @@
-"""Helpers tests share: try a service without keeping what it wrote, read a page as someone, and run
-calls at the same moment."""
+"""Helpers tests share: try a service without keeping what it wrote, read a page as someone, run
+calls at the same moment, and set up a stand-in."""
 
 import threading
 from collections.abc import Callable
 from contextlib import suppress
+from datetime import timedelta
 from typing import TypeVar
 
 import pytest
 from django.db import connection, transaction
+from django.utils import timezone
 
+from delegation.models import Delegation
+from delegation.services import delegation_create
 from empower.errors import DomainError
 
 T = TypeVar("T")
@@ -82,3 +86,17 @@ def postgresql_only(reason: str) -> pytest.MarkDecorator:
     """For what only PostgreSQL has (row locks, triggers, a server to restart). CI runs on PostgreSQL,
     so these run there; on the embedded SQLite default they are skipped, with the reason."""
     return pytest.mark.skipif(connection.vendor != "postgresql", reason=reason)
+
+
+def stand_in(org, delegator, delegate, *, types=None, starts=None, ends=None, by=None) -> Delegation:
+    """`delegate` stands in for `delegator` (for refunds unless `types`), from now for a day unless told."""
+    now = timezone.now()
+    return delegation_create(
+        delegator=delegator,
+        delegate=delegate,
+        decision_types=types or [org.refund],
+        starts_at=starts or now,
+        ends_at=ends or now + timedelta(days=1),
+        reason="Holiday",
+        created_by=by,
+    )

@@ -21,6 +21,7 @@ from delegation.serializers import DecisionOutputSerializer
 from delegation.services import decision_submit, decision_type_save, limit_set, role_limit_set
 from delegation.tasks import route_escalation
 from empower.models import Case, Customer, Employee, Role, Team
+from tests.helpers import stand_in
 
 BUDGET = 10  # statements for a decision within authority, authentication included
 AGENT_REFUND = {"per_decision": "100.00", "per_day": "300.00", "per_month": "2000.00", "per_customer_month": "200.00"}
@@ -202,7 +203,7 @@ def test_the_written_answer_is_the_one_the_fields_declare(org, make_case):
     from rest_framework import serializers
 
     from delegation.serializers import decision_output
-    from delegation.services import delegation_create, escalation_approve, escalation_route
+    from delegation.services import escalation_approve, escalation_route
 
     within = decision_submit(
         employee=org.alice, case=make_case(), decision_type=org.refund, amount=D("30.00"), rationale="Late"
@@ -216,16 +217,7 @@ def test_the_written_answer_is_the_one_the_fields_declare(org, make_case):
     )
     escalation_route(escalation_id=lowered.escalation.pk)
     escalation_approve(escalation_id=lowered.escalation.pk, approver=org.bob, amount="120.50", note="Half is fair")
-    now = timezone.now()
-    delegation_create(
-        delegator=org.carol,
-        delegate=org.bob,
-        decision_types=[org.refund],
-        starts_at=now,
-        ends_at=now + timedelta(days=1),
-        reason="Holiday",
-        created_by=org.carol,
-    )
+    stand_in(org, org.carol, org.bob, by=org.carol)
     for_carol = decision_submit(
         employee=org.bob, case=make_case(org.alice), decision_type=org.refund, amount=D("600.00"), rationale="Flood"
     )
@@ -359,21 +351,12 @@ def test_the_app_uses_the_connection_keeping_fixup():
 @pytest.mark.django_db(transaction=True)
 def test_a_stand_in_duty_judges_the_very_next_decision_from_its_start_to_its_end(org, api, make_case):
     """Who stands in for whom is cached too: starting a delegation, and ending it, are seen at once."""
-    from delegation.services import delegation_create, delegation_end
+    from delegation.services import delegation_end
 
     client = api("bob")
     customer_case = make_case(org.alice)
     assert decide(client, customer_case, "600.00").json()["status"] == "escalated"  # beyond bob's own 500
-    now = timezone.now()
-    delegation = delegation_create(
-        delegator=org.carol,
-        delegate=org.bob,
-        decision_types=[org.refund],
-        starts_at=now,
-        ends_at=now + timedelta(days=1),
-        reason="Holiday",
-        created_by=org.carol,
-    )
+    delegation = stand_in(org, org.carol, org.bob, by=org.carol)
     answer = decide(client, make_case(org.alice), "600.00").json()
     assert answer["status"] == "approved"
     assert Decision.objects.get(pk=answer["id"]).authority_of == org.carol

@@ -12,6 +12,7 @@ from delegation.selectors import authority_of, escalation_inbox
 from delegation.services import decision_submit, escalation_approve, escalation_reject, escalation_route
 from empower.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from empower.models import AuditRecord, Notification
+from tests.helpers import stand_in
 
 D = Decimal
 
@@ -73,7 +74,6 @@ def test_a_decision_counts_on_the_caps_of_whose_authority_approved_it(decide, or
     """Counted on the maker's caps in the statement that locks them; moved to the delegator's for a
     stand-in's decision, and off them for an escalated one. The customer's month counts it once."""
     from delegation.selectors.usage import counter_amounts, counter_keys
-    from delegation.services import delegation_create
 
     def used(employee, case) -> dict:
         keys = counter_keys(
@@ -91,16 +91,7 @@ def test_a_decision_counts_on_the_caps_of_whose_authority_approved_it(decide, or
     }
     decide(org.bob, "900.00", case=case)  # beyond bob's and escalated: nobody's caps move
     assert used(org.bob, case)["day"] == Decimal("40.00") and used(org.carol, case)["day"] == Decimal(0)
-    now = timezone.now()
-    delegation_create(
-        delegator=org.carol,
-        delegate=org.bob,
-        decision_types=[org.refund],
-        starts_at=now,
-        ends_at=now + timedelta(days=1),
-        reason="Holiday",
-        created_by=org.carol,
-    )
+    stand_in(org, org.carol, org.bob, by=org.carol)
     decision = decide(org.bob, "600.00", case=case)  # beyond bob's own, within carol's
     assert decision.status == Decision.Status.APPROVED and decision.authority_of == org.carol
     assert used(org.bob, case) == {

@@ -27,7 +27,7 @@ from delegation.services import (
 )
 from empower.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from empower.models import AuditRecord, Employee, Notification
-from tests.helpers import at_once, postgresql_only
+from tests.helpers import at_once, postgresql_only, stand_in
 
 D = Decimal
 HX = {"HTTP_HX_REQUEST": "true"}
@@ -55,19 +55,6 @@ def login(client):
         return client
 
     return as_
-
-
-def stand_in(org, delegator, delegate, *, types=None, starts=None, ends=None, by=None) -> Delegation:
-    now = timezone.now()
-    return delegation_create(
-        delegator=delegator,
-        delegate=delegate,
-        decision_types=types or [org.refund],
-        starts_at=starts or now,
-        ends_at=ends or now + timedelta(days=1),
-        reason="Holiday",
-        created_by=by,
-    )
 
 
 def text(response) -> str:
