@@ -61,10 +61,16 @@ def warm(api, make_case):
 
 def test_a_decision_within_authority_costs_at_most_ten_statements(org, warm, make_case, django_assert_max_num_queries):
     case = make_case()
-    with django_assert_max_num_queries(BUDGET):
+    with django_assert_max_num_queries(BUDGET) as statements:
         response = decide(warm, case, "40.00")
     assert response.status_code == 201 and response.json()["status"] == "approved"
     assert response.json()["made_by"] == "alice" and response.json()["escalation"] is None
+    # Today: the caller, the case, then in the transaction the counters (locked and moved at once),
+    # the decision and its audit record. A statement more is a step back, not just within budget.
+    verbs = [q["sql"].split()[0] for q in statements.captured_queries]
+    if connection.vendor == "postgresql":
+        assert verbs == ["EXECUTE", "EXECUTE", "SAVEPOINT", "INSERT", "EXECUTE", "EXECUTE", "RELEASE"]
+    assert len(verbs) == 7
 
 
 def test_with_an_idempotency_key_too(org, warm, make_case, django_assert_max_num_queries):
