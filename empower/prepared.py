@@ -1,18 +1,21 @@
-"""`Prepared` statements and `PreparedRead`s: hot SQL composed once per process and, on PostgreSQL,
-planned once per connection.
+"""Hot SQL composed once per process and, on PostgreSQL, planned once per session: `Prepared`
+statements, `PreparedRead`s of whole model rows, and `insert` / `insert_once`.
 
-Every API call reads the caller's token (with user and employee), and every decision its case. On
-the ORM, composing that SQL cost more CPU than running it, about a sixth of an in-authority
-decision; and PostgreSQL planned the three-table join anew each time, four fifths of what it
-spent on the read (measured on the `seed_scale` data). A `PreparedRead` composes its statement once,
-from the models' own columns; on PostgreSQL it is a server-side prepared statement (`PREPARE` on a
-connection's first use, then `EXECUTE`). Instances are built as Django's raw querysets build them:
-the backend's converters, then `Model.from_db`. Only the decision path's reads use it; everything
-else stays on the ORM.
+Every API call reads the caller's token (with user and employee), and every decision its case and
+writes the decision and its audit record. On the ORM, composing that SQL cost more CPU than
+running it (about a sixth of an in-authority decision for the token's join alone), and PostgreSQL
+planned the three-table join anew each time, four fifths of what it spent on the read (measured
+on the `seed_scale` data). Here each statement is composed once, from the models' own columns; on
+PostgreSQL it is a server-side prepared statement (`PREPARE` on a session's first use, then
+`EXECUTE`). Instances are built as Django's raw querysets build them: the backend's converters,
+then `Model.from_db`. Only the decision path and the notifications its escalations send use it;
+everything else stays on the ORM.
 
 Prepared statements live in the database session: behind a pooler that does not keep a client on
 one server connection (PgBouncer's transaction mode) set `DB_PREPARED_STATEMENTS=0`, and each
-statement is sent as text again (still composed once).
+statement is sent as text again (still composed once). A migration that changes the type of a
+column these statements return makes PostgreSQL refuse them in sessions that prepared them
+before: restart the web and worker processes after migrating, as after any deploy.
 """
 
 from collections.abc import Callable, Sequence
