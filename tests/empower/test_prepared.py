@@ -109,14 +109,22 @@ def test_insert_stores_what_save_would_and_keeps_the_constraints(org, make_case)
 
 
 def test_insert_saves_the_orm_way_where_something_listens(org):
-    """A limit's save renews the cached authority data's version (a signal): `insert` keeps it."""
-    from django.db import transaction
+    """A limit's save renews the cached authority data's version (a signal): `insert` sends it."""
+    from django.db.models.signals import post_save
 
-    from delegation.authority_cache import authority_data_changed_here
     from delegation.models import AuthorityLimit
     from empower.prepared import insert
 
-    with transaction.atomic():
-        assert not authority_data_changed_here()
-        insert(AuthorityLimit(employee=org.alice, decision_type=org.refund, per_decision="10.00", reason="Trial"))
-        assert authority_data_changed_here()
+    heard = []
+
+    def listener(sender, instance, created, **kwargs):
+        heard.append((instance.pk, created))
+
+    post_save.connect(listener, sender=AuthorityLimit)
+    try:
+        limit = insert(
+            AuthorityLimit(employee=org.alice, decision_type=org.refund, per_decision="10.00", reason="Trial")
+        )
+    finally:
+        post_save.disconnect(listener, sender=AuthorityLimit)
+    assert limit.pk is not None and heard == [(limit.pk, True)]
