@@ -19,6 +19,7 @@ from delegation.selectors import (
     authority_of,
     decisions_for_case,
     decisions_visible_to,
+    with_people,
 )
 from delegation.serializers import (
     AuthoritySerializer,
@@ -68,7 +69,7 @@ class CaseDetailView(EmployeeAPIView):
         case = cases_visible_to(employee=self.employee).filter(pk=pk).first()
         if case is None:
             raise NotFound(_("No such case, or not one you may see."))
-        case.case_decisions = list(decisions_for_case(case=case))
+        case.case_decisions = with_people(decisions_for_case(case=case))
         return Response(CaseDetailOutputSerializer(case).data)
 
 

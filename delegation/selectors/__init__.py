@@ -46,6 +46,7 @@ from delegation.selectors.escalations import (
     response_hours,
     routing_backlog,
     with_answer_rights,
+    with_people,
     withdraw_refusal,
 )
 from delegation.selectors.granting import (
@@ -177,5 +178,6 @@ __all__ = [
     "window_end_refusal",
     "windows_of",
     "with_answer_rights",
+    "with_people",
     "withdraw_refusal",
 ]

@@ -1,6 +1,7 @@
 """Decisions and escalations: who sees and who may answer them, the inbox, and what routing and the
 review pick up."""
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.db.models import (
@@ -33,18 +34,31 @@ from empower.selectors import visible_team_ids
 
 
 def decisions_for_case(*, case: Case) -> QuerySet[Decision]:
-    return (
-        Decision.objects.filter(case=case)
-        .select_related(
-            "decision_type",
-            "made_by__user",
-            "approved_by__user",
-            "authority_of__user",
-            "escalation__assigned_to__user",
-            "escalation__approver__user",  # "Bob (standing in for Carol)"
-        )
-        .order_by("-created_at", "-id")
-    )
+    """A case's decisions, the latest first, with their type and escalation; `with_people` loads the
+    people they name once they are read."""
+    decisions = Decision.objects.filter(case=case).select_related("decision_type", "escalation")
+    return decisions.order_by("-created_at", "-id")
+
+
+# The people a decision names, and its escalation: the assignee, the approver ("Bob (standing in for
+# Carol)") and who decided.
+_DECISION_PEOPLE = (Decision.made_by.field, Decision.approved_by.field, Decision.authority_of.field)
+_ESCALATION_PEOPLE = (Escalation.assigned_to.field, Escalation.approver.field, Escalation.decided_by.field)
+
+
+def with_people(decisions: Iterable[Decision]) -> list[Decision]:
+    """`decisions` (with their escalations loaded) with the people they name and those people's users,
+    in one query. Joined into the decisions' own query, the sixteen tables took PostgreSQL 10 to 17 ms
+    to plan for 1 or 2 ms of work, on every case page and every poll of a waiting decision's card."""
+    decisions = list(decisions)
+    named = [(d, _DECISION_PEOPLE) for d in decisions]
+    named += [(e, _ESCALATION_PEOPLE) for d in decisions if (e := getattr(d, "escalation", None)) is not None]
+    ids = {getattr(row, field.attname) for row, fields in named for field in fields} - {None}
+    people = Employee.objects.select_related("user").in_bulk(ids) if ids else {}
+    for row, fields in named:
+        for field in fields:
+            field.set_cached_value(row, people.get(getattr(row, field.attname)))
+    return decisions
 
 
 def decisions_visible_to(*, employee: Employee) -> QuerySet[Decision]:

@@ -24,6 +24,7 @@ from delegation.selectors import (
     decisions_for_case,
     may_withdraw,
     pending_escalations_of_case,
+    with_people,
 )
 from delegation.services import decision_submit, resolve_refusal
 from empower.errors import DomainError, InvalidInput
@@ -126,8 +127,9 @@ def _case_decisions(case: Case, employee: Employee, page: str | int | None = 1) 
     next pages), in a constant number of queries however many decisions the case has; each
     escalation carries `overdue` (`Escalation.is_overdue`) and `can_withdraw` (the rule
     `escalation_withdraw` raises), so the template decides nothing."""
-    decisions = decisions_for_case(case=case).select_related("escalation__decided_by__user").prefetch_related(_steps())
+    decisions = decisions_for_case(case=case).prefetch_related(_steps())
     page = Paginator(decisions, DECISIONS_SHOWN).get_page(page)
+    with_people(page)
     now = timezone.now()
     for decision in page:
         escalation = getattr(decision, "escalation", None)
@@ -158,7 +160,7 @@ def _case_context(
     decisions = _case_decisions(case, employee, decisions_page)
     outcome = next((d for d in decisions if d.pk == outcome_id), None)
     if outcome is None and outcome_id is not None:  # pushed off the first page meanwhile
-        outcome = decisions_for_case(case=case).filter(pk=outcome_id).first()
+        outcome = next(iter(with_people(decisions_for_case(case=case).filter(pk=outcome_id))), None)
     history = list(
         cases_visible_to(employee=employee)
         .filter(customer_id=case.customer_id)
@@ -259,8 +261,8 @@ def decision_card(request: HttpRequest, pk: int, decision_pk: int) -> HttpRespon
     card shows the outcome (the granted amount first) and the header's counts come along, without a
     reload; the answer without the polling trigger stops it."""
     case = get_object_or_404(cases_visible_to(employee=request.employee), pk=pk)
-    decisions = decisions_for_case(case=case).select_related("escalation__decided_by__user").prefetch_related(_steps())
-    d = get_object_or_404(decisions, pk=decision_pk)
+    decisions = decisions_for_case(case=case).prefetch_related(_steps())
+    d = with_people([get_object_or_404(decisions, pk=decision_pk)])[0]
     escalation = getattr(d, "escalation", None)
     if escalation is not None:
         escalation.overdue = escalation.is_overdue(timezone.now())
@@ -306,7 +308,7 @@ def decision_outcome(request: HttpRequest, pk: int, decision_pk: int) -> HttpRes
     in a worker after the answer was sent). Once routed it names the approver, comes without the
     polling trigger, and brings the case's decision list along (out of band) so both agree."""
     case = get_object_or_404(cases_visible_to(employee=request.employee), pk=pk)
-    decision = get_object_or_404(decisions_for_case(case=case), pk=decision_pk)
+    decision = with_people([get_object_or_404(decisions_for_case(case=case), pk=decision_pk)])[0]
     context = {"case": case, "outcome": decision}
     escalation = getattr(decision, "escalation", None) if decision.status == Decision.Status.ESCALATED else None
     if escalation is not None and escalation.status == Escalation.Status.ROUTING:
